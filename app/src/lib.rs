@@ -1,0 +1,23 @@
+//! Shipshape's UI: pages, components, the DTOs both sides share, and the server functions.
+//!
+//! Compiled twice: with `ssr` into the server binary, with `hydrate` to wasm for the browser.
+
+pub mod app;
+pub mod components;
+pub mod dto;
+pub mod error;
+pub mod pages;
+pub mod reference;
+pub mod server_fns;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+
+pub use app::{App, shell};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,22 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::reference_box::ReferenceBox;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text="" />
+        <section class="space-y-6">
+            <div class="space-y-2">
+                <h1 class="text-3xl font-bold tracking-tight">"Explore any container image"</h1>
+                <p class="max-w-2xl text-slate-600">
+                    "Paste an image reference the way you would give it to "
+                    <code class="rounded bg-slate-200 px-1">"docker pull"</code>
+                    ": Shipshape shows what it resolves to, then its tags, platforms, layers, labels and the user it runs as."
+                </p>
+            </div>
+            <ReferenceBox />
+        </section>
+    }
+}

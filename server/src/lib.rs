@@ -1,0 +1,9 @@
+//! Shipshape's server side: configuration, storage, and the HTTP server that hosts the Leptos app.
+
+pub mod allow_list;
+pub mod config;
+pub mod http;
+pub mod serve;
+pub mod services;
+pub mod site;
+pub mod store;

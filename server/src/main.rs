@@ -1,0 +1,53 @@
+//! The `shipshape` binary: one program for the web app and the command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use shipshape::config::{Config, VARIABLES};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "shipshape", version, about = "Explore container images: layers, labels, lineage, findings, badges.")]
+#[command(after_help = environment_help())]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app (default http://127.0.0.1:3000).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+}
+
+fn environment_help() -> String {
+    let mut help = String::from("Environment:\n");
+    for (name, meaning) in VARIABLES {
+        help.push_str(&format!("  {name:<24} {meaning}\n"));
+    }
+    help.push_str("  LEPTOS_SITE_ROOT         directory of the built site (default: found beside the binary)");
+    help
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).context("SHIPSHAPE_LOG is not a valid log filter")?)
+        .with_target(false)
+        .init();
+
+    match cli.command {
+        Command::Serve => {
+            let site_root = shipshape::site::locate_for_current_process()?;
+            shipshape::serve::run(config, site_root).await?;
+        }
+        Command::Migrate => {
+            let store = shipshape::store::open(&config.database_url).await?;
+            tracing::info!(database = %config.database_url, backend = store.backend_name(), "schema is current");
+        }
+    }
+    Ok(())
+}

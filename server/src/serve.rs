@@ -1,0 +1,80 @@
+//! `shipshape serve`: the HTTP server hosting the Leptos app, its server functions and `/healthz`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use app::backend::SharedBackend;
+use app::{App, shell};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tower_http::compression::CompressionLayer;
+
+use crate::config::Config;
+use crate::services::Services;
+use crate::store::{self, SharedStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr} (SHIPSHAPE_LISTEN): {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Builds the whole application router over an opened store.
+pub fn router(store: SharedStore, site_root: PathBuf, listen: std::net::SocketAddr) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name(Arc::from("shipshape"))
+        .site_root(Arc::from(site_root.to_string_lossy().as_ref()))
+        .site_pkg_dir(Arc::from("pkg"))
+        .site_addr(listen)
+        .build();
+    let backend: SharedBackend = Arc::new(Services { store: store.clone() });
+    let context = move || provide_context(backend.clone());
+    let routes = generate_route_list(App);
+
+    let leptos = Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
+        .with_state(options);
+
+    crate::http::router(store).merge(leptos).layer(CompressionLayer::new())
+}
+
+pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
+    let store = store::open(&config.database_url).await?;
+    tracing::info!(database = %config.database_url, site = %site_root.display(), "store ready");
+    let app = router(store, site_root, config.listen);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,145 @@
+//! Persistence: one `Store` trait, implemented for SQLite (the embedded default) and PostgreSQL
+//! (several replicas on one database). Queries are runtime sqlx, kept together per backend.
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::DatabaseUrl;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("could not apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("could not create the database directory {path}: {source}")]
+    CreateDir { path: String, source: std::io::Error },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RepositoryId(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+impl Visibility {
+    fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "private" { Visibility::Private } else { Visibility::Public }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repository {
+    pub id: RepositoryId,
+    pub registry: String,
+    pub name: String,
+    pub visibility: Visibility,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerRecord {
+    pub digest: String,
+    pub media_type: String,
+    pub size: i64,
+}
+
+/// A manifest exactly as the registry served it (bytes kept, so its digest stays checkable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestRecord {
+    pub digest: String,
+    pub media_type: String,
+    pub body: Vec<u8>,
+    pub config_digest: Option<String>,
+    pub layers: Vec<LayerRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigRecord {
+    pub digest: String,
+    pub body: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagRecord {
+    pub repository: RepositoryId,
+    pub name: String,
+    pub digest: String,
+    pub first_seen: DateTime<Utc>,
+    pub checked_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagHistoryEntry {
+    pub digest: String,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// What recording a tag observation changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagChange {
+    Created,
+    Unchanged,
+    Moved { from: String },
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub repositories: u64,
+    pub manifests: u64,
+    pub tags: u64,
+}
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "SQLite" or "PostgreSQL", for people reading status pages.
+    fn backend_name(&self) -> &'static str;
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn upsert_repository(&self, registry: &str, name: &str, visibility: Visibility) -> StoreResult<Repository>;
+    async fn repository(&self, registry: &str, name: &str) -> StoreResult<Option<Repository>>;
+
+    /// Stores a manifest and its layer list once; storing the same digest again is a no-op.
+    async fn put_manifest(&self, repository: RepositoryId, manifest: &ManifestRecord) -> StoreResult<()>;
+    async fn manifest(&self, digest: &str) -> StoreResult<Option<ManifestRecord>>;
+    async fn put_config(&self, config: &ConfigRecord) -> StoreResult<()>;
+    async fn config(&self, digest: &str) -> StoreResult<Option<ConfigRecord>>;
+
+    /// Records that `tag` pointed at `digest` at `seen_at`, extending or starting its history.
+    async fn record_tag(&self, repository: RepositoryId, tag: &str, digest: &str, seen_at: DateTime<Utc>) -> StoreResult<TagChange>;
+    async fn tag(&self, repository: RepositoryId, tag: &str) -> StoreResult<Option<TagRecord>>;
+    /// Newest first.
+    async fn tag_history(&self, repository: RepositoryId, tag: &str) -> StoreResult<Vec<TagHistoryEntry>>;
+
+    async fn counts(&self) -> StoreResult<Counts>;
+}
+
+pub type SharedStore = Arc<dyn Store>;
+
+/// Opens (creating if needed) and migrates the database the URL names.
+pub async fn open(url: &DatabaseUrl) -> StoreResult<SharedStore> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
+        DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::open(url.expose()).await?),
+    })
+}

@@ -1,0 +1,269 @@
+//! The multi-instance deployment: several `shipshape serve` replicas on one PostgreSQL database.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Row};
+
+use super::*;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        // Replicas starting together: sqlx serialises migrations with an advisory lock.
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    fn backend_name(&self) -> &'static str {
+        "PostgreSQL"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_repository(&self, registry: &str, name: &str, visibility: Visibility) -> StoreResult<Repository> {
+        // Once a repository needed credentials it stays private.
+        let row = sqlx::query(
+            "INSERT INTO repositories (registry, name, visibility, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (registry, name) DO UPDATE SET visibility =
+               CASE WHEN repositories.visibility = 'private' THEN 'private' ELSE excluded.visibility END
+             RETURNING id, visibility",
+        )
+        .bind(registry)
+        .bind(name)
+        .bind(visibility.as_str())
+        .bind(Utc::now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Repository {
+            id: RepositoryId(row.get("id")),
+            registry: registry.to_string(),
+            name: name.to_string(),
+            visibility: Visibility::parse(row.get("visibility")),
+        })
+    }
+
+    async fn repository(&self, registry: &str, name: &str) -> StoreResult<Option<Repository>> {
+        let row = sqlx::query("SELECT id, visibility FROM repositories WHERE registry = $1 AND name = $2")
+            .bind(registry)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| Repository {
+            id: RepositoryId(row.get("id")),
+            registry: registry.to_string(),
+            name: name.to_string(),
+            visibility: Visibility::parse(row.get("visibility")),
+        }))
+    }
+
+    async fn put_manifest(&self, repository: RepositoryId, manifest: &ManifestRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO manifests (digest, media_type, size, body, config_digest, fetched_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(&manifest.digest)
+        .bind(&manifest.media_type)
+        .bind(manifest.body.len() as i64)
+        .bind(&manifest.body)
+        .bind(&manifest.config_digest)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            for (position, layer) in manifest.layers.iter().enumerate() {
+                sqlx::query("INSERT INTO layers (digest, media_type, size) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING")
+                    .bind(&layer.digest)
+                    .bind(&layer.media_type)
+                    .bind(layer.size)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO manifest_layers (manifest_digest, position, layer_digest) VALUES ($1, $2, $3)")
+                    .bind(&manifest.digest)
+                    .bind(position as i32)
+                    .bind(&layer.digest)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO repository_manifests (repository_id, manifest_digest) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(repository.0)
+        .bind(&manifest.digest)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn manifest(&self, digest: &str) -> StoreResult<Option<ManifestRecord>> {
+        let Some(row) = sqlx::query("SELECT media_type, body, config_digest FROM manifests WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let layers = sqlx::query(
+            "SELECT l.digest, l.media_type, l.size FROM manifest_layers ml JOIN layers l ON l.digest = ml.layer_digest
+             WHERE ml.manifest_digest = $1 ORDER BY ml.position",
+        )
+        .bind(digest)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|l| LayerRecord { digest: l.get("digest"), media_type: l.get("media_type"), size: l.get("size") })
+        .collect();
+        Ok(Some(ManifestRecord {
+            digest: digest.to_string(),
+            media_type: row.get("media_type"),
+            body: row.get("body"),
+            config_digest: row.get("config_digest"),
+            layers,
+        }))
+    }
+
+    async fn put_config(&self, config: &ConfigRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO configs (digest, size, body, fetched_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(&config.digest)
+        .bind(config.body.len() as i64)
+        .bind(&config.body)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn config(&self, digest: &str) -> StoreResult<Option<ConfigRecord>> {
+        let row = sqlx::query("SELECT body FROM configs WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| ConfigRecord { digest: digest.to_string(), body: row.get("body") }))
+    }
+
+    async fn record_tag(&self, repository: RepositoryId, tag: &str, digest: &str, seen_at: DateTime<Utc>) -> StoreResult<TagChange> {
+        // Insert-or-lock: two replicas recording the same tag at once serialise on the row.
+        let mut tx = self.pool.begin().await?;
+        let created = sqlx::query(
+            "INSERT INTO tags (repository_id, name, digest, first_seen, checked_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (repository_id, name) DO NOTHING RETURNING id",
+        )
+        .bind(repository.0)
+        .bind(tag)
+        .bind(digest)
+        .bind(seen_at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let change = if let Some(row) = created {
+            insert_history(&mut tx, row.get("id"), digest, seen_at).await?;
+            TagChange::Created
+        } else {
+            let row = sqlx::query("SELECT id, digest FROM tags WHERE repository_id = $1 AND name = $2 FOR UPDATE")
+                .bind(repository.0)
+                .bind(tag)
+                .fetch_one(&mut *tx)
+                .await?;
+            let tag_id: i64 = row.get("id");
+            let current: String = row.get("digest");
+            if current == digest {
+                sqlx::query("UPDATE tags SET checked_at = $1 WHERE id = $2").bind(seen_at).bind(tag_id).execute(&mut *tx).await?;
+                sqlx::query(
+                    "UPDATE tag_history SET last_seen = $1 WHERE id = (SELECT MAX(id) FROM tag_history WHERE tag_id = $2)",
+                )
+                .bind(seen_at)
+                .bind(tag_id)
+                .execute(&mut *tx)
+                .await?;
+                TagChange::Unchanged
+            } else {
+                sqlx::query("UPDATE tags SET digest = $1, first_seen = $2, checked_at = $2 WHERE id = $3")
+                    .bind(digest)
+                    .bind(seen_at)
+                    .bind(tag_id)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_history(&mut tx, tag_id, digest, seen_at).await?;
+                TagChange::Moved { from: current }
+            }
+        };
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    async fn tag(&self, repository: RepositoryId, tag: &str) -> StoreResult<Option<TagRecord>> {
+        let row = sqlx::query("SELECT digest, first_seen, checked_at FROM tags WHERE repository_id = $1 AND name = $2")
+            .bind(repository.0)
+            .bind(tag)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| TagRecord {
+            repository,
+            name: tag.to_string(),
+            digest: row.get("digest"),
+            first_seen: row.get("first_seen"),
+            checked_at: row.get("checked_at"),
+        }))
+    }
+
+    async fn tag_history(&self, repository: RepositoryId, tag: &str) -> StoreResult<Vec<TagHistoryEntry>> {
+        let rows = sqlx::query(
+            "SELECT h.digest, h.first_seen, h.last_seen FROM tag_history h JOIN tags t ON t.id = h.tag_id
+             WHERE t.repository_id = $1 AND t.name = $2 ORDER BY h.id DESC",
+        )
+        .bind(repository.0)
+        .bind(tag)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| TagHistoryEntry { digest: row.get("digest"), first_seen: row.get("first_seen"), last_seen: row.get("last_seen") })
+            .collect())
+    }
+
+    async fn counts(&self) -> StoreResult<Counts> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM repositories) AS repositories, (SELECT COUNT(*) FROM manifests) AS manifests,
+                    (SELECT COUNT(*) FROM tags) AS tags",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let count = |name: &str| row.get::<i64, _>(name).max(0) as u64;
+        Ok(Counts { repositories: count("repositories"), manifests: count("manifests"), tags: count("tags") })
+    }
+}
+
+async fn insert_history(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tag_id: i64,
+    digest: &str,
+    seen_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO tag_history (tag_id, digest, first_seen, last_seen) VALUES ($1, $2, $3, $3)")
+        .bind(tag_id)
+        .bind(digest)
+        .bind(seen_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! One conformance suite, run against SQLite and PostgreSQL: both backends must behave identically.
+
+use chrono::{Duration, TimeZone, Utc};
+use shipshape::config::DatabaseUrl;
+use shipshape::store::{self, ConfigRecord, LayerRecord, ManifestRecord, SharedStore, TagChange, Visibility};
+use shipshape_testkit::TestDatabase;
+
+const A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const CONFIG: &str = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+const L1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const L2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+fn manifest(digest: &str, layers: &[&str]) -> ManifestRecord {
+    ManifestRecord {
+        digest: digest.into(),
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        body: format!("{{\"digest\":\"{digest}\"}}").into_bytes(),
+        config_digest: Some(CONFIG.into()),
+        layers: layers
+            .iter()
+            .enumerate()
+            .map(|(i, d)| LayerRecord { digest: (*d).into(), media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(), size: 1000 * (i as i64 + 1) })
+            .collect(),
+    }
+}
+
+async fn conformance(store: SharedStore) {
+    store.ping().await.unwrap();
+    assert_eq!(store.counts().await.unwrap().repositories, 0, "a new database is empty");
+
+    // Repositories: upsert is idempotent, and private is sticky.
+    let repo = store.upsert_repository("docker.io", "library/alpine", Visibility::Public).await.unwrap();
+    let again = store.upsert_repository("docker.io", "library/alpine", Visibility::Public).await.unwrap();
+    assert_eq!(repo.id, again.id);
+    let private = store.upsert_repository("ghcr.io", "o/secret", Visibility::Private).await.unwrap();
+    let still = store.upsert_repository("ghcr.io", "o/secret", Visibility::Public).await.unwrap();
+    assert_eq!(still.visibility, Visibility::Private, "a repository that needed credentials stays private");
+    assert_eq!(store.repository("ghcr.io", "o/secret").await.unwrap().unwrap().id, private.id);
+    assert!(store.repository("ghcr.io", "o/none").await.unwrap().is_none());
+
+    // Manifests: content-addressed, stored once, layers in order, shared layers stored once.
+    let first = manifest(A, &[L1, L2]);
+    store.put_manifest(repo.id, &first).await.unwrap();
+    store.put_manifest(repo.id, &first).await.unwrap();
+    store.put_manifest(private.id, &manifest(B, &[L1])).await.unwrap();
+    assert_eq!(store.manifest(A).await.unwrap().unwrap(), first);
+    assert_eq!(store.manifest(B).await.unwrap().unwrap().layers[0].digest, L1);
+    assert!(store.manifest(CONFIG).await.unwrap().is_none());
+
+    let config = ConfigRecord { digest: CONFIG.into(), body: br#"{"os":"linux"}"#.to_vec() };
+    store.put_config(&config).await.unwrap();
+    store.put_config(&config).await.unwrap();
+    assert_eq!(store.config(CONFIG).await.unwrap().unwrap(), config);
+
+    // Tags: pointers with a history of every period they named a digest.
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let at = |hours| t0 + Duration::hours(hours);
+    assert_eq!(store.record_tag(repo.id, "3.20", A, at(0)).await.unwrap(), TagChange::Created);
+    assert_eq!(store.record_tag(repo.id, "3.20", A, at(1)).await.unwrap(), TagChange::Unchanged);
+    assert_eq!(store.record_tag(repo.id, "3.20", B, at(2)).await.unwrap(), TagChange::Moved { from: A.into() });
+    assert_eq!(store.record_tag(repo.id, "3.20", A, at(3)).await.unwrap(), TagChange::Moved { from: B.into() });
+
+    let tag = store.tag(repo.id, "3.20").await.unwrap().unwrap();
+    assert_eq!((tag.digest.as_str(), tag.first_seen, tag.checked_at), (A, at(3), at(3)));
+    let history = store.tag_history(repo.id, "3.20").await.unwrap();
+    let periods: Vec<_> = history.iter().map(|h| (h.digest.as_str(), h.first_seen, h.last_seen)).collect();
+    assert_eq!(periods, vec![(A, at(3), at(3)), (B, at(2), at(2)), (A, at(0), at(1))], "newest first");
+    assert!(store.tag(repo.id, "edge").await.unwrap().is_none());
+    assert!(store.tag_history(private.id, "3.20").await.unwrap().is_empty(), "tags belong to one repository");
+
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.repositories, counts.manifests, counts.tags), (2, 2, 1));
+}
+
+#[tokio::test]
+async fn sqlite_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/shipshape.db");
+    let store = store::open(&DatabaseUrl::Sqlite(path.clone())).await.unwrap();
+    assert!(path.exists(), "the database file and its directories are created on first open");
+    assert_eq!(store.backend_name(), "SQLite");
+    conformance(store).await;
+    // Reopening an existing database applies no migration twice and keeps the data.
+    let reopened = store::open(&DatabaseUrl::Sqlite(path)).await.unwrap();
+    assert_eq!(reopened.counts().await.unwrap().manifests, 2);
+}
+
+#[tokio::test]
+async fn postgres_store_conforms() {
+    let Some(db) = TestDatabase::create().await.unwrap() else { return };
+    let url = DatabaseUrl::parse(db.url()).unwrap();
+    let store = store::open(&url).await.unwrap();
+    assert_eq!(store.backend_name(), "PostgreSQL");
+    conformance(store.clone()).await;
+    let reopened = store::open(&url).await.unwrap();
+    assert_eq!(reopened.counts().await.unwrap().manifests, 2);
+    drop((store, reopened));
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_recording_one_tag_at_once_agree() {
+    let Some(db) = TestDatabase::create().await.unwrap() else { return };
+    let url = DatabaseUrl::parse(db.url()).unwrap();
+    let (one, two) = (store::open(&url).await.unwrap(), store::open(&url).await.unwrap());
+    let repo = one.upsert_repository("docker.io", "library/busybox", Visibility::Public).await.unwrap();
+    let now = Utc::now();
+    let results = futures_join(
+        (0..8).map(|i| {
+            let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+            async move { store.record_tag(repo.id, "latest", A, now).await.unwrap() }
+        }),
+    )
+    .await;
+    assert_eq!(results.iter().filter(|c| **c == TagChange::Created).count(), 1, "{results:?}");
+    assert_eq!(one.tag_history(repo.id, "latest").await.unwrap().len(), 1);
+    drop((one, two));
+    db.drop_database().await.unwrap();
+}
+
+async fn futures_join<F: std::future::Future + Send + 'static>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
