@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::components::layout::{Footer, Header};
 use crate::pages::{home::HomePage, not_found::NotFound};
@@ -26,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Routes render in order (each `Suspense` resolved in place) so every page is complete without JavaScript.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -39,7 +40,7 @@ pub fn App() -> impl IntoView {
                 <Header />
                 <main class="mx-auto w-full max-w-5xl flex-1 px-4 py-10">
                     <Routes fallback=NotFound>
-                        <Route path=path!("/") view=HomePage />
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder />
                     </Routes>
                 </main>
                 <Footer />

@@ -1,0 +1,106 @@
+# Shipshape: `make run` builds and serves on http://127.0.0.1:3000; `make test` runs every test.
+# Both install what is missing first (idempotently), so they work on a fresh Debian 12 machine.
+#
+# The toolchain choice lives here and nowhere else: Debian's rustc-web (1.96) has the wasm32 standard
+# library sources that rustup's toolchains on this machine lack, so the whole build uses it as the
+# rustup toolchain `debweb` and builds std for wasm with -Zbuild-std. On a machine where
+# `rustup target add wasm32-unknown-unknown` works, run `make TOOLCHAIN=stable WASM_STD_ARGS= build`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TOOLCHAIN ?= debweb
+WASM_STD_ARGS ?= --lib-cargo-args=-Zbuild-std=std,panic_abort
+CARGO_LEPTOS_VERSION := 0.3.11
+# Must equal the wasm-bindgen crate pinned in Cargo.toml.
+WASM_BINDGEN_VERSION := 0.2.130
+
+APT_BUILD := rustc-web cargo-web rust-web-src rust-web-llvm lld-22 nodejs npm pkg-config
+APT_TEST := chromium docker-registry apache2-utils openssl postgresql
+
+export RUSTUP_TOOLCHAIN := $(TOOLCHAIN)
+export PATH := $(CURDIR)/style/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+PG_URL := postgres://shipshape_test:shipshape_test@127.0.0.1:5432/postgres
+SOURCES := Cargo.toml Cargo.lock app/Cargo.toml server/Cargo.toml $(shell find app/src server/src migrations style/tailwind.css public -type f 2>/dev/null)
+BINARY := target/release/shipshape
+SITE_STAMP := target/site/.built
+
+.PHONY: help run build test test-rust test-e2e deps test-deps postgres clean
+
+help:
+	@echo "make run    build (release) and serve on http://127.0.0.1:3000 with ./data/shipshape.db"
+	@echo "make build  build target/release/shipshape and its site (target/site) without serving"
+	@echo "make test   install test prerequisites, start PostgreSQL, run Rust and Playwright tests"
+
+run: build
+	./$(BINARY) serve
+
+build: deps $(SITE_STAMP)
+
+# cargo-leptos builds the wasm bundle, CSS and the server together; skipped when nothing changed.
+$(SITE_STAMP): $(SOURCES) style/package-lock.json
+	RUSTC_BOOTSTRAP=1 cargo leptos build --release $(WASM_STD_ARGS)
+	touch $@
+
+# -k: the browser tests still run when a Rust test fails; the exit status reports both.
+test: deps test-deps build
+	$(MAKE) --no-print-directory -k test-rust test-e2e
+
+test-rust: postgres
+	TEST_POSTGRES_URL=$(PG_URL) TEST_REQUIRE_POSTGRES=1 cargo test --workspace --no-fail-fast
+
+test-e2e:
+	cd end2end && npx playwright test
+
+# ---- installation (each step does nothing when already done) ----
+
+deps: .make/apt-build .make/toolchain $(HOME)/.cargo/bin/cargo-leptos $(HOME)/.cargo/bin/wasm-bindgen style/node_modules/.installed
+
+test-deps: .make/apt-test end2end/node_modules/.installed
+
+.make/apt-build .make/apt-test: .make/apt-%:
+	@mkdir -p .make
+	@pkgs="$(if $(filter build,$*),$(APT_BUILD),$(APT_TEST))"; missing=""; \
+	for p in $$pkgs; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+.make/toolchain: .make/apt-build
+	@rustup toolchain list | grep -q '^debweb' || rustup toolchain link debweb /usr
+	@touch $@
+
+# Build tools need no LTO: skipping it saves a long single-threaded link on 2 cores.
+TOOL_INSTALL := PATH=/usr/bin:$$PATH RUSTUP_TOOLCHAIN= CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install
+
+# Debian's cargo: cargo-leptos' lockfile needs >= 1.96. no_downloads: a missing tool is an error, not a download.
+$(HOME)/.cargo/bin/cargo-leptos: | .make/apt-build
+	$(TOOL_INSTALL) cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
+
+# Not --locked: one of its locked dependency versions is no longer in the registry.
+$(HOME)/.cargo/bin/wasm-bindgen: | .make/apt-build
+	$(TOOL_INSTALL) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+style/node_modules/.installed: style/package.json style/package-lock.json
+	cd style && npm ci --no-audit --no-fund
+	@touch $@
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+# PostgreSQL for the tests: start the cluster if it is down, and make the test role once.
+postgres: .make/apt-test
+	@cluster=$$(pg_lsclusters -h | head -1); ver=$$(echo $$cluster | cut -d' ' -f1); name=$$(echo $$cluster | cut -d' ' -f2); \
+	status=$$(echo $$cluster | cut -d' ' -f4); \
+	if [ "$$status" != "online" ]; then pg_ctlcluster $$ver $$name start; fi
+	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'shipshape_test'\"" | grep -q 1 || \
+	  su postgres -c "psql -qc \"CREATE ROLE shipshape_test LOGIN CREATEDB PASSWORD 'shipshape_test'\""
+
+clean:
+	cargo clean
+	rm -rf .make

@@ -1,0 +1,62 @@
+import { test, expect, open, jsEnabled } from "./fixtures";
+import { HomePage } from "./pages/home";
+
+test("home page renders with the reference box and the server status", async ({ page }, info) => {
+  await open(page, "/", info.project.name);
+  const home = new HomePage(page);
+  await expect(page).toHaveTitle("Shipshape");
+  await expect(page.getByRole("heading", { name: "Explore any container image" })).toBeVisible();
+  await expect(home.input).toBeVisible();
+  await expect(page.getByTestId("server-status")).toContainText("SQLite");
+});
+
+test("normalises alpine to the fully qualified reference", async ({ page }, info) => {
+  await open(page, "/", info.project.name);
+  const home = new HomePage(page);
+  await home.input.fill("alpine");
+  if (jsEnabled(info.project.name)) {
+    // Validated as you type, before submitting.
+    await expect(home.normalized).toHaveText("docker.io/library/alpine:latest");
+  }
+  await home.submit();
+  await expect(page).toHaveURL(/\?ref=alpine$/);
+  await expect(home.normalized).toHaveText("docker.io/library/alpine:latest");
+  await expect(home.input).toHaveValue("alpine");
+});
+
+test("rejects Alpine:Latest with a reason", async ({ page }, info) => {
+  await open(page, "/", info.project.name);
+  const home = new HomePage(page);
+  await home.input.fill("Alpine:Latest");
+  if (jsEnabled(info.project.name)) {
+    await expect(home.error).toContainText("must be lowercase");
+  }
+  await home.submit();
+  await expect(home.error).toContainText('repository name "Alpine" must be lowercase');
+  await expect(home.normalized).toHaveCount(0);
+});
+
+test("a shared link with ?ref= shows the verdict straight away", async ({ page }, info) => {
+  await open(page, "/?ref=ghcr.io/owner/repo:v1", info.project.name);
+  await expect(new HomePage(page).normalized).toHaveText("ghcr.io/owner/repo:v1");
+});
+
+test("the page loads its wasm bundle, served as application/wasm", async ({ page, request }, info) => {
+  await open(page, "/", info.project.name);
+  const html = await (await request.get("/")).text();
+  const wasm = html.match(/\/pkg\/[\w.-]+\.wasm/)?.[0];
+  expect(wasm, "HTML links a wasm bundle").toBeTruthy();
+  const response = await request.get(wasm!);
+  expect(response.status()).toBe(200);
+  expect(response.headers()["content-type"]).toBe("application/wasm");
+  const css = await request.get("/pkg/shipshape.css");
+  expect(css.status()).toBe(200);
+});
+
+test("unknown pages answer 404 with a way back", async ({ page }, info) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "home page" })).toBeVisible();
+  void info;
+});
