@@ -16,7 +16,7 @@ CARGO_LEPTOS_VERSION := 0.3.11
 # Must equal the wasm-bindgen crate pinned in Cargo.toml.
 WASM_BINDGEN_VERSION := 0.2.130
 
-APT_BUILD := rustc-web cargo-web rust-web-src rust-web-llvm lld-22 nodejs npm pkg-config
+APT_BUILD := rustc-web cargo-web rust-web-src rust-web-llvm lld-22 pkg-config
 APT_TEST := chromium docker-registry apache2-utils openssl postgresql
 
 export RUSTUP_TOOLCHAIN := $(TOOLCHAIN)
@@ -68,6 +68,7 @@ test-deps: .make/apt-test end2end/node_modules/.installed
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
 	@touch $@
 
 .make/toolchain: .make/apt-build

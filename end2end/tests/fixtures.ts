@@ -1,12 +1,16 @@
 import { test as base, expect, type Page } from "@playwright/test";
 
-// Every spec fails on a browser console error or an uncaught exception.
-export const test = base.extend<{ consoleErrors: string[] }>({
+// Every spec fails on a browser console error or an uncaught exception, except the ones a spec
+// declares it expects with `test.use({ expectedConsoleErrors: [...] })`.
+export const test = base.extend<{ consoleErrors: string[]; expectedConsoleErrors: RegExp[] }>({
+  expectedConsoleErrors: [[], { option: true }],
   consoleErrors: [
-    async ({ page }, use) => {
+    async ({ page, expectedConsoleErrors }, use) => {
       const errors: string[] = [];
       page.on("console", (msg) => {
-        if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
+        if (msg.type() !== "error") return;
+        if (expectedConsoleErrors.some((pattern) => pattern.test(msg.text()))) return;
+        errors.push(`console: ${msg.text()}`);
       });
       page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
       await use(errors);

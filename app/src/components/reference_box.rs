@@ -1,8 +1,8 @@
 //! The image-reference box: validates as you type once hydrated, and as a plain GET form without JavaScript.
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::reference::ImageReference;
 
@@ -18,9 +18,15 @@ pub fn ReferenceBox() -> impl IntoView {
         (!text.trim().is_empty()).then(|| ImageReference::parse(&text).map_err(|e| e.to_string()))
     });
     let invalid = move || matches!(outcome.get(), Some(Err(_)));
+    // Without JavaScript this is a plain GET form; hydrated, it navigates in place with a clean URL.
+    let navigate = use_navigate();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        navigate(&format!("/?ref={}", query_escape(&text.get_untracked())), NavigateOptions::default());
+    };
 
     view! {
-        <Form method="GET" action="" attr:class="space-y-3" attr:role="search">
+        <form method="get" action="/" class="space-y-3" role="search" on:submit=on_submit>
             <label for="ref" class="block text-sm font-medium text-slate-700">"Image reference"</label>
             <div class="flex gap-2">
                 <input
@@ -44,7 +50,7 @@ pub fn ReferenceBox() -> impl IntoView {
                     "Inspect"
                 </button>
             </div>
-        </Form>
+        </form>
         <div id="ref-feedback" aria-live="polite">
             {move || match outcome.get() {
                 None => view! {
@@ -63,6 +69,27 @@ pub fn ReferenceBox() -> impl IntoView {
             }}
         </div>
     }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_keep_reference_characters_and_escape_the_rest() {
+        assert_eq!(super::query_escape(" ghcr.io/o/r@sha256:ab "), "ghcr.io/o/r@sha256:ab");
+        assert_eq!(super::query_escape("a b&c#d+é"), "a%20b%26c%23d%2B%C3%A9");
+    }
+}
+
+/// Escapes a query value, keeping the characters references are made of (`/ : @`) readable.
+fn query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.trim().bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' | b'@' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }
 
 /// How Docker would read the reference: the parts and the canonical form.
