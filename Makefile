@@ -25,7 +25,8 @@ export PATH := $(CURDIR)/style/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PG_URL := postgres://shipshape_test:shipshape_test@127.0.0.1:5432/postgres
 SOURCES := Cargo.toml Cargo.lock app/Cargo.toml server/Cargo.toml $(shell find app/src server/src migrations style/tailwind.css public -type f 2>/dev/null)
 BINARY := target/release/shipshape
-SITE_STAMP := target/site/.built
+# Per checkout (target/ may be shared with other clones, as CI does).
+SITE_STAMP := .make/site.stamp
 
 .PHONY: help run build test test-rust test-e2e deps test-deps postgres clean
 
@@ -37,12 +38,14 @@ help:
 run: build
 	./$(BINARY) serve
 
-build: deps $(SITE_STAMP)
+build: deps
+	@[ -x $(BINARY) ] && [ -f target/site/pkg/shipshape.wasm ] || rm -f $(SITE_STAMP)
+	@$(MAKE) --no-print-directory $(SITE_STAMP)
 
 # cargo-leptos builds the wasm bundle, CSS and the server together; skipped when nothing changed.
 $(SITE_STAMP): $(SOURCES) style/package-lock.json
 	RUSTC_BOOTSTRAP=1 cargo leptos build --release $(WASM_STD_ARGS)
-	touch $@
+	@mkdir -p .make && touch $@
 
 # -k: the browser tests still run when a Rust test fails; the exit status reports both.
 test: deps test-deps build
