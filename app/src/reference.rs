@@ -171,10 +171,10 @@ fn check_registry(host: &str) -> Result<(), ReferenceError> {
             None => (Some(host), None),
         }
     };
-    if let Some(port) = port {
-        if !port.bytes().all(|b| b.is_ascii_digit()) || !matches!(port.parse::<u32>(), Ok(1..=65535)) {
-            return Err(bad());
-        }
+    if let Some(port) = port
+        && (!port.bytes().all(|b| b.is_ascii_digit()) || !matches!(port.parse::<u32>(), Ok(1..=65535)))
+    {
+        return Err(bad());
     }
     if let Some(hostname) = hostname {
         let label_ok = |l: &str| {

@@ -13,7 +13,10 @@ enum AllowEntry {
     /// Any port on this host name or address.
     Host(String),
     HostPort(String, u16),
-    Network { base: IpAddr, prefix: u8 },
+    Network {
+        base: IpAddr,
+        prefix: u8,
+    },
 }
 
 impl AllowList {
@@ -62,7 +65,8 @@ fn parse_entry(item: &str) -> Result<AllowEntry, String> {
     if let Some((addr, prefix)) = item.split_once('/') {
         let base: IpAddr = addr.parse().map_err(|_| bad("has an invalid network address"))?;
         let max = if base.is_ipv4() { 32 } else { 128 };
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= max).ok_or_else(|| bad("has an invalid prefix length"))?;
+        let prefix: u8 =
+            prefix.parse().ok().filter(|p| *p <= max).ok_or_else(|| bad("has an invalid prefix length"))?;
         return Ok(AllowEntry::Network { base: canonical_ip(base), prefix });
     }
     if let Ok(ip) = item.parse::<IpAddr>() {
@@ -81,7 +85,9 @@ fn parse_entry(item: &str) -> Result<AllowEntry, String> {
     };
     let host = normalise_host(&host);
     let valid_host = !host.is_empty()
-        && host.split('.').all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && host
+            .split('.')
+            .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         || host.parse::<IpAddr>().is_ok();
     if !valid_host {
         return Err(bad("is not a valid host name"));

@@ -160,7 +160,9 @@ impl Config {
         let pick = |env: &str, from_file: Option<String>| -> Option<(String, String)> {
             match var(env) {
                 Some(value) => Some((env.to_string(), value)),
-                None => from_file.map(|value| (format!("{} in SHIPSHAPE_CONFIG", env.trim_start_matches(PREFIX).to_lowercase()), value)),
+                None => from_file.map(|value| {
+                    (format!("{} in SHIPSHAPE_CONFIG", env.trim_start_matches(PREFIX).to_lowercase()), value)
+                }),
             }
         };
 
@@ -191,7 +193,8 @@ impl Config {
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::ReadFile { path: path.display().to_string(), source })?;
-    toml::from_str(&text).map_err(|e| ConfigError::ParseFile { path: path.display().to_string(), reason: e.to_string() })
+    toml::from_str(&text)
+        .map_err(|e| ConfigError::ParseFile { path: path.display().to_string(), reason: e.to_string() })
 }
 
 #[cfg(test)]
@@ -229,7 +232,8 @@ mod tests {
 
     #[test]
     fn database_password_never_appears_in_debug() {
-        let config = Config::from_vars(vars(&[("SHIPSHAPE_DATABASE_URL", "postgres://app:s3cr3t@db:5432/shipshape")])).unwrap();
+        let config =
+            Config::from_vars(vars(&[("SHIPSHAPE_DATABASE_URL", "postgres://app:s3cr3t@db:5432/shipshape")])).unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(shown.contains("postgres://app:***@db:5432/shipshape"), "{shown}");
@@ -243,7 +247,11 @@ mod tests {
     fn toml_file_is_read_and_environment_wins() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shipshape.toml");
-        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\nallow_hosts = [\"registry.local:5000\", \"10.1.0.0/16\"]\nlog = \"debug\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:8080\"\nallow_hosts = [\"registry.local:5000\", \"10.1.0.0/16\"]\nlog = \"debug\"\n",
+        )
+        .unwrap();
         let file = path.to_str().unwrap();
         let config = Config::from_vars(vars(&[("SHIPSHAPE_CONFIG", file), ("SHIPSHAPE_LOG", "warn")])).unwrap();
         assert_eq!(config.listen.to_string(), "0.0.0.0:8080");

@@ -1,10 +1,10 @@
 //! Routes outside Leptos.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
-use axum::Router;
 use serde_json::json;
 
 use crate::store::SharedStore;
@@ -19,7 +19,10 @@ async fn healthz(State(store): State<SharedStore>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "database": store.backend_name() }))),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": store.backend_name() })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": store.backend_name() })),
+            )
         }
     }
 }

@@ -1,5 +1,8 @@
 //! The `shipshape` binary: one program for the web app and the command line.
 
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use shipshape::config::{Config, VARIABLES};
@@ -31,12 +34,26 @@ fn environment_help() -> String {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One readable line (with its causes), whatever RUST_BACKTRACE says.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
+    // Logs go to stderr so that command output on stdout stays machine-readable.
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log).context("SHIPSHAPE_LOG is not a valid log filter")?)
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     match cli.command {

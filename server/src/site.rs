@@ -29,11 +29,9 @@ pub fn locate(env_override: Option<PathBuf>, exe: Option<&Path>) -> Result<PathB
         }
         candidates.push(PathBuf::from("target/site"));
     }
-    candidates
-        .iter()
-        .find(|dir| dir.join(MARKER).is_file())
-        .cloned()
-        .ok_or_else(|| SiteNotFound { tried: candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ") })
+    candidates.iter().find(|dir| dir.join(MARKER).is_file()).cloned().ok_or_else(|| SiteNotFound {
+        tried: candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", "),
+    })
 }
 
 /// Resolves the site root for this process.

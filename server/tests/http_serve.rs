@@ -36,7 +36,10 @@ async fn serves_the_app(store: SharedStore, database: &str) {
     let (status, html) = get(&format!("{}/", server.base)).await;
     assert_eq!(status, 200);
     assert!(html.contains("Explore any container image"), "{html}");
-    assert!(html.contains("/pkg/shipshape.js") && html.contains("/pkg/shipshape.css"), "hydration scripts and styles linked");
+    assert!(
+        html.contains("/pkg/shipshape.js") && html.contains("/pkg/shipshape.css"),
+        "hydration scripts and styles linked"
+    );
     assert!(html.contains(&format!("· {database} ·")), "footer shows the backend: {html}");
 
     // Without JavaScript the form is a GET: the server renders the verdict.

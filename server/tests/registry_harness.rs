@@ -12,7 +12,11 @@ fn sample_image(format: ManifestFormat, arch: &str, variant: Option<&str>) -> Bu
         .symlink("bin", "usr/bin")
         .build()
         .unwrap();
-    let app = Layer::builder().file_with_mode("app/run.sh", "#!/bin/sh\necho hi\n", 0o755).whiteout("etc/motd").build().unwrap();
+    let app = Layer::builder()
+        .file_with_mode("app/run.sh", "#!/bin/sh\necho hi\n", 0o755)
+        .whiteout("etc/motd")
+        .build()
+        .unwrap();
     ImageBuilder::new()
         .platform("linux", arch, variant)
         .layer(base, "/bin/sh -c #(nop) ADD file:0123 in / ")
@@ -56,14 +60,20 @@ async fn pushes_and_reads_back_every_kind(registry: &TestRegistry, repo: &str) {
 
         let index = BuiltIndex::new(
             format,
-            vec![sample_image(format, "amd64", None), sample_image(format, "arm64", Some("v8")), sample_image(format, "arm", Some("v7"))],
+            vec![
+                sample_image(format, "amd64", None),
+                sample_image(format, "arm64", Some("v8")),
+                sample_image(format, "arm", Some("v7")),
+            ],
         );
         let tag = format!("{format:?}-multi").to_lowercase();
         let digest = index.push(registry, repo, &tag).await.unwrap();
         let (bytes, served) = read_back(registry, &format!("{host}/{repo}:{tag}"), format.index_media_type()).await;
         assert_eq!((bytes, served), (index.manifest.clone(), digest), "{format:?} index reads back");
         for child in &index.images {
-            let (bytes, _) = read_back(registry, &format!("{host}/{repo}@{}", child.manifest_digest), format.manifest_media_type()).await;
+            let (bytes, _) =
+                read_back(registry, &format!("{host}/{repo}@{}", child.manifest_digest), format.manifest_media_type())
+                    .await;
             assert_eq!(bytes, child.manifest);
         }
     }
@@ -89,7 +99,12 @@ async fn anonymous_registry_round_trips_every_manifest_kind() {
     pushes_and_reads_back_every_kind(&registry, "shipshape/sample").await;
     let tags = registry
         .client()
-        .list_tags(&format!("{}/shipshape/sample:x", registry.host()).parse().unwrap(), &RegistryAuth::Anonymous, None, None)
+        .list_tags(
+            &format!("{}/shipshape/sample:x", registry.host()).parse().unwrap(),
+            &RegistryAuth::Anonymous,
+            None,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(tags.tags.len(), 4);
@@ -102,7 +117,8 @@ async fn basic_auth_registry_round_trips_and_refuses_strangers() {
 
     let reference: Reference = format!("{}/team/app:oci-single", registry.host()).parse().unwrap();
     for auth in [RegistryAuth::Anonymous, RegistryAuth::Basic("alice".into(), "wrong".into())] {
-        let result = registry.client().pull_manifest_raw(&reference, &auth, &[ManifestFormat::Oci.manifest_media_type()]).await;
+        let result =
+            registry.client().pull_manifest_raw(&reference, &auth, &[ManifestFormat::Oci.manifest_media_type()]).await;
         assert!(result.is_err(), "{auth:?} must be refused");
     }
 }

@@ -20,7 +20,11 @@ fn manifest(digest: &str, layers: &[&str]) -> ManifestRecord {
         layers: layers
             .iter()
             .enumerate()
-            .map(|(i, d)| LayerRecord { digest: (*d).into(), media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(), size: 1000 * (i as i64 + 1) })
+            .map(|(i, d)| LayerRecord {
+                digest: (*d).into(),
+                media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+                size: 1000 * (i as i64 + 1),
+            })
             .collect(),
     }
 }
@@ -106,12 +110,10 @@ async fn postgres_replicas_recording_one_tag_at_once_agree() {
     let (one, two) = (store::open(&url).await.unwrap(), store::open(&url).await.unwrap());
     let repo = one.upsert_repository("docker.io", "library/busybox", Visibility::Public).await.unwrap();
     let now = Utc::now();
-    let results = futures_join(
-        (0..8).map(|i| {
-            let store = if i % 2 == 0 { one.clone() } else { two.clone() };
-            async move { store.record_tag(repo.id, "latest", A, now).await.unwrap() }
-        }),
-    )
+    let results = futures_join((0..8).map(|i| {
+        let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+        async move { store.record_tag(repo.id, "latest", A, now).await.unwrap() }
+    }))
     .await;
     assert_eq!(results.iter().filter(|c| **c == TagChange::Created).count(), 1, "{results:?}");
     assert_eq!(one.tag_history(repo.id, "latest").await.unwrap().len(), 1);

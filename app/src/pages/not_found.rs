@@ -19,4 +19,3 @@ pub fn NotFound() -> impl IntoView {
         </section>
     }
 }
-

@@ -126,7 +126,13 @@ pub trait Store: Send + Sync + 'static {
     async fn config(&self, digest: &str) -> StoreResult<Option<ConfigRecord>>;
 
     /// Records that `tag` pointed at `digest` at `seen_at`, extending or starting its history.
-    async fn record_tag(&self, repository: RepositoryId, tag: &str, digest: &str, seen_at: DateTime<Utc>) -> StoreResult<TagChange>;
+    async fn record_tag(
+        &self,
+        repository: RepositoryId,
+        tag: &str,
+        digest: &str,
+        seen_at: DateTime<Utc>,
+    ) -> StoreResult<TagChange>;
     async fn tag(&self, repository: RepositoryId, tag: &str) -> StoreResult<Option<TagRecord>>;
     /// Newest first.
     async fn tag_history(&self, repository: RepositoryId, tag: &str) -> StoreResult<Vec<TagHistoryEntry>>;

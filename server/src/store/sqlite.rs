@@ -97,18 +97,22 @@ impl Store for SqliteStore {
         .rows_affected();
         if inserted == 1 {
             for (position, layer) in manifest.layers.iter().enumerate() {
-                sqlx::query("INSERT INTO layers (digest, media_type, size) VALUES (?1, ?2, ?3) ON CONFLICT (digest) DO NOTHING")
-                    .bind(&layer.digest)
-                    .bind(&layer.media_type)
-                    .bind(layer.size)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO manifest_layers (manifest_digest, position, layer_digest) VALUES (?1, ?2, ?3)")
-                    .bind(&manifest.digest)
-                    .bind(position as i32)
-                    .bind(&layer.digest)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO layers (digest, media_type, size) VALUES (?1, ?2, ?3) ON CONFLICT (digest) DO NOTHING",
+                )
+                .bind(&layer.digest)
+                .bind(&layer.media_type)
+                .bind(layer.size)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO manifest_layers (manifest_digest, position, layer_digest) VALUES (?1, ?2, ?3)",
+                )
+                .bind(&manifest.digest)
+                .bind(position as i32)
+                .bind(&layer.digest)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         sqlx::query(
@@ -163,14 +167,18 @@ impl Store for SqliteStore {
     }
 
     async fn config(&self, digest: &str) -> StoreResult<Option<ConfigRecord>> {
-        let row = sqlx::query("SELECT body FROM configs WHERE digest = ?1")
-            .bind(digest)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT body FROM configs WHERE digest = ?1").bind(digest).fetch_optional(&self.pool).await?;
         Ok(row.map(|row| ConfigRecord { digest: digest.to_string(), body: row.get("body") }))
     }
 
-    async fn record_tag(&self, repository: RepositoryId, tag: &str, digest: &str, seen_at: DateTime<Utc>) -> StoreResult<TagChange> {
+    async fn record_tag(
+        &self,
+        repository: RepositoryId,
+        tag: &str,
+        digest: &str,
+        seen_at: DateTime<Utc>,
+    ) -> StoreResult<TagChange> {
         // The INSERT comes first so the transaction takes SQLite's write lock before it reads.
         let mut tx = self.pool.begin().await?;
         let created = sqlx::query(
@@ -195,7 +203,11 @@ impl Store for SqliteStore {
             let tag_id: i64 = row.get("id");
             let current: String = row.get("digest");
             if current == digest {
-                sqlx::query("UPDATE tags SET checked_at = ?1 WHERE id = ?2").bind(seen_at).bind(tag_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE tags SET checked_at = ?1 WHERE id = ?2")
+                    .bind(seen_at)
+                    .bind(tag_id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query(
                     "UPDATE tag_history SET last_seen = ?1 WHERE id = (SELECT MAX(id) FROM tag_history WHERE tag_id = ?2)",
                 )
@@ -245,7 +257,11 @@ impl Store for SqliteStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|row| TagHistoryEntry { digest: row.get("digest"), first_seen: row.get("first_seen"), last_seen: row.get("last_seen") })
+            .map(|row| TagHistoryEntry {
+                digest: row.get("digest"),
+                first_seen: row.get("first_seen"),
+                last_seen: row.get("last_seen"),
+            })
             .collect())
     }
 

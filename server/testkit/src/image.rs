@@ -288,7 +288,12 @@ pub struct BuiltImage {
 
 impl BuiltImage {
     /// Pushes layers, config and manifest; tags it when `tag` is given. Returns the manifest digest.
-    pub async fn push(&self, registry: &TestRegistry, repository: &str, tag: Option<&str>) -> Result<String, HarnessError> {
+    pub async fn push(
+        &self,
+        registry: &TestRegistry,
+        repository: &str,
+        tag: Option<&str>,
+    ) -> Result<String, HarnessError> {
         let client = registry.client();
         let by_digest = reference(registry, repository, &format!("@{}", self.manifest_digest))?;
         client.auth(&by_digest, &registry.auth(), RegistryOperation::Push).await?;

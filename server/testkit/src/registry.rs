@@ -20,10 +20,16 @@ use crate::token_issuer::TokenIssuer;
 pub enum RegistryAuthMode {
     Anonymous,
     /// htpasswd (bcrypt) basic auth.
-    Basic { username: String, password: String },
+    Basic {
+        username: String,
+        password: String,
+    },
     /// Docker Hub's flow: 401 with a Bearer challenge, tokens from an issuer that signs ES256 JWTs.
     /// Anonymous token requests get `pull` on repositories under `public/` only, as on Docker Hub.
-    Token { username: String, password: String },
+    Token {
+        username: String,
+        password: String,
+    },
 }
 
 pub struct TestRegistry {
@@ -67,7 +73,10 @@ impl TestRegistry {
             RegistryAuthMode::Basic { username, password } => {
                 let htpasswd = dir.path().join("htpasswd");
                 write_htpasswd(&htpasswd, username, password)?;
-                config.push_str(&format!("auth: {{htpasswd: {{realm: shipshape-test, path: {}}}}}\n", htpasswd.display()));
+                config.push_str(&format!(
+                    "auth: {{htpasswd: {{realm: shipshape-test, path: {}}}}}\n",
+                    htpasswd.display()
+                ));
                 None
             }
             RegistryAuthMode::Token { username, password } => {
@@ -99,9 +108,7 @@ impl TestRegistry {
             source,
         })?;
         let addr = wait_for_listen_line(&mut child).await?;
-        let registry = Self { addr, mode, child, _issuer: issuer, _dir: dir };
-        registry.wait_until_answering().await?;
-        Ok(registry)
+        Ok(Self { addr, mode, child, _issuer: issuer, _dir: dir })
     }
 
     /// `127.0.0.1:PORT`, as it appears in image references.
@@ -130,17 +137,6 @@ impl TestRegistry {
     /// A fresh oci-client speaking plain HTTP to this registry (one per credential: see TOOLCHAIN.md).
     pub fn client(&self) -> oci_client::Client {
         oci_client::Client::new(ClientConfig { protocol: ClientProtocol::Http, ..Default::default() })
-    }
-
-    async fn wait_until_answering(&self) -> Result<(), HarnessError> {
-        let url = format!("http://{}/v2/", self.addr);
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Err(HarnessError::RegistryStart(format!("{url} never accepted connections")))
     }
 }
 
@@ -185,7 +181,9 @@ async fn wait_for_listen_line(child: &mut Child) -> Result<SocketAddr, HarnessEr
         Ok(Ok(Some(addr))) => addr,
         Ok(Ok(None)) => return Err(HarnessError::RegistryStart(format!("exited: {}", seen.join("\n")))),
         Ok(Err(e)) => return Err(HarnessError::Io(e)),
-        Err(_) => return Err(HarnessError::RegistryStart(format!("no 'listening on' line in 20 s: {}", seen.join("\n")))),
+        Err(_) => {
+            return Err(HarnessError::RegistryStart(format!("no 'listening on' line in 20 s: {}", seen.join("\n"))));
+        }
     };
     // Keep draining the log so the registry never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
@@ -198,7 +196,10 @@ fn write_htpasswd(path: &Path, username: &str, password: &str) -> Result<(), Har
         .output()
         .map_err(|source| HarnessError::Missing { program: "htpasswd", package: "apache2-utils", source })?;
     if !output.status.success() {
-        return Err(HarnessError::Command { what: "htpasswd".into(), detail: String::from_utf8_lossy(&output.stderr).into() });
+        return Err(HarnessError::Command {
+            what: "htpasswd".into(),
+            detail: String::from_utf8_lossy(&output.stderr).into(),
+        });
     }
     std::fs::write(path, output.stdout)?;
     Ok(())

@@ -45,12 +45,29 @@ impl TokenIssuer {
         let key_path = dir.join("token-key.pem");
         let cert = dir.join("token-cert.pem");
         openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path(&key_path)])?;
-        openssl(&["req", "-new", "-x509", "-key", path(&key_path), "-out", path(&cert), "-days", "3650", "-subj", "/CN=shipshape-test-issuer"])?;
+        openssl(&[
+            "req",
+            "-new",
+            "-x509",
+            "-key",
+            path(&key_path),
+            "-out",
+            path(&cert),
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=shipshape-test-issuer",
+        ])?;
 
         let pem = std::fs::read_to_string(&key_path)?;
         let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| HarnessError::Key(e.to_string()))?;
         let der = key.verifying_key().to_public_key_der().map_err(|e| HarnessError::Key(e.to_string()))?;
-        let issuer = Arc::new(Issuer { kid: libtrust_key_id(der.as_bytes()), key, username: username.into(), password: password.into() });
+        let issuer = Arc::new(Issuer {
+            kid: libtrust_key_id(der.as_bytes()),
+            key,
+            username: username.into(),
+            password: password.into(),
+        });
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -81,14 +98,18 @@ fn path(p: &Path) -> &str {
 }
 
 fn openssl(args: &[&str]) -> Result<(), HarnessError> {
-    let output = std::process::Command::new("openssl")
-        .args(args)
-        .output()
-        .map_err(|source| HarnessError::Missing { program: "openssl", package: "openssl", source })?;
+    let output = std::process::Command::new("openssl").args(args).output().map_err(|source| HarnessError::Missing {
+        program: "openssl",
+        package: "openssl",
+        source,
+    })?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(HarnessError::Command { what: format!("openssl {}", args[0]), detail: String::from_utf8_lossy(&output.stderr).into() })
+        Err(HarnessError::Command {
+            what: format!("openssl {}", args[0]),
+            detail: String::from_utf8_lossy(&output.stderr).into(),
+        })
     }
 }
 
@@ -124,7 +145,8 @@ async fn token(State(issuer): State<Arc<Issuer>>, headers: HeaderMap, RawQuery(q
             let given = value.strip_prefix("Basic ").and_then(|b| STANDARD.decode(b).ok());
             let expected = format!("{}:{}", issuer.username, issuer.password);
             if given.as_deref() != Some(expected.as_bytes()) {
-                return (StatusCode::UNAUTHORIZED, Json(json!({"details": "incorrect username or password"}))).into_response();
+                return (StatusCode::UNAUTHORIZED, Json(json!({"details": "incorrect username or password"})))
+                    .into_response();
             }
             true
         }
@@ -161,11 +183,8 @@ async fn token(State(issuer): State<Arc<Issuer>>, headers: HeaderMap, RawQuery(q
         "access": access,
     });
     let header = json!({"typ": "JWT", "alg": "ES256", "kid": issuer.kid});
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let signing_input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let signature: Signature = issuer.key.sign(signing_input.as_bytes());
     let jwt = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()));
     Json(json!({"token": jwt, "access_token": jwt, "expires_in": TOKEN_LIFETIME_SECS})).into_response()
