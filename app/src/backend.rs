@@ -2,12 +2,20 @@
 
 use std::sync::Arc;
 
-use crate::dto::ServerStatus;
+use crate::dto::{ImageReport, RepositoryTags, ServerStatus};
 use crate::error::AppError;
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     async fn status(&self) -> Result<ServerStatus, AppError>;
+    /// `reference` as a user writes it; an anonymous visitor's view (public images only).
+    async fn inspect(&self, reference: String, platform: Option<String>) -> Result<ImageReport, AppError>;
+    async fn repository_tags(
+        &self,
+        repository: String,
+        page_size: usize,
+        after: Option<String>,
+    ) -> Result<RepositoryTags, AppError>;
 }
 
 /// The form in which the backend travels through Leptos' context.

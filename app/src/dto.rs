@@ -11,3 +11,168 @@ pub struct ServerStatus {
     pub repositories: u64,
     pub manifests: u64,
 }
+
+/// Everything Shipshape knows about one image reference: the JSON of `shipshape inspect --json`
+/// and `GET /api/v1/images/{ref}`, and what the tag page renders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImageReport {
+    /// Normalised: `docker.io/library/alpine:3.20`, or `…@sha256:…` when asked by digest.
+    pub reference: String,
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    /// The manifest (or index) the reference resolves to.
+    pub digest: String,
+    pub media_type: String,
+    /// Read with credentials: never shown to anonymous visitors.
+    pub private: bool,
+    /// When the registry last confirmed the tag's digest (RFC 3339).
+    pub checked_at: Option<String>,
+    pub platforms: Vec<PlatformImage>,
+    /// Each digest the tag has pointed at, newest first.
+    pub tag_history: Vec<TagPeriod>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        match &self.variant {
+            Some(variant) => write!(f, "/{variant}"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlatformImage {
+    pub platform: Platform,
+    /// The platform's image manifest.
+    pub digest: String,
+    pub media_type: String,
+    pub config_digest: String,
+    /// As the config states it (RFC 3339).
+    pub created: Option<String>,
+    /// Sum of the compressed layer sizes, in bytes.
+    pub size: u64,
+    /// `User` from the config, "" when unset.
+    pub user: String,
+    /// Unset, `root`, `0`, with or without a group: the container runs as root.
+    pub runs_as_root: bool,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub label_facts: LabelFacts,
+    pub env: Vec<EnvVar>,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub workdir: Option<String>,
+    pub exposed_ports: Vec<String>,
+    pub volumes: Vec<String>,
+    pub healthcheck: Option<Healthcheck>,
+    pub stop_signal: Option<String>,
+    pub layers: Vec<LayerInfo>,
+    /// The config's history, empty-layer entries included.
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    pub digest: String,
+    /// The uncompressed layer's digest from the config's `rootfs.diff_ids`.
+    pub diff_id: Option<String>,
+    /// Compressed, in bytes.
+    pub size: u64,
+    /// Of the image's compressed size, 0.0–1.0.
+    pub share: f64,
+    pub media_type: String,
+    /// The history command as recorded.
+    pub created_by: Option<String>,
+    /// The same as a Dockerfile instruction (`RUN apk add …`, `COPY …`).
+    pub instruction: Option<String>,
+    pub created: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub created: Option<String>,
+    pub created_by: Option<String>,
+    pub instruction: Option<String>,
+    pub comment: Option<String>,
+    pub empty_layer: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    /// "••••••" when the name looks like it holds a secret.
+    pub value: String,
+    pub masked: bool,
+}
+
+/// What the OCI (`org.opencontainers.image.*`) and label-schema (`org.label-schema.*`) labels say.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelFacts {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub version: Option<String>,
+    pub revision: Option<String>,
+    /// A link to the commit when the source is on GitHub or GitLab.
+    pub commit_url: Option<String>,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub documentation: Option<String>,
+    pub license: Option<String>,
+    pub authors: Option<String>,
+    pub vendor: Option<String>,
+    pub created: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Healthcheck {
+    pub test: Vec<String>,
+    pub interval_seconds: Option<u64>,
+    pub timeout_seconds: Option<u64>,
+    pub start_period_seconds: Option<u64>,
+    pub retries: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagPeriod {
+    pub digest: String,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// A repository's tags, as the registry lists them, with what is stored about each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepositoryTags {
+    /// `docker.io/library/alpine`.
+    pub repository: String,
+    pub registry: String,
+    pub name: String,
+    pub private: bool,
+    /// All tags the registry listed (for pagination).
+    pub total: usize,
+    pub tags: Vec<TagSummary>,
+    /// Pass as `last` for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TagSummary {
+    pub name: String,
+    /// `None` until the tag has been inspected.
+    pub digest: Option<String>,
+    pub size: Option<u64>,
+    pub layers: Option<usize>,
+    pub platforms: Vec<String>,
+    pub created: Option<String>,
+    /// When the tag started pointing at its current digest.
+    pub last_changed: Option<String>,
+}

@@ -8,8 +8,12 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     #[error("{0}")]
     InvalidInput(String),
-    #[error("not found: {0}")]
+    /// Missing, or private and not for this viewer: the message says what to do.
+    #[error("{0}")]
     NotFound(String),
+    /// The registry failed or refused (unreachable, rate limited, outbound policy): its message.
+    #[error("{0}")]
+    Registry(String),
     /// Details stay in the server log; the browser only learns that something failed.
     #[error("the server could not complete this request; its log has the details")]
     Internal,

@@ -2,11 +2,29 @@
 
 use leptos::prelude::*;
 
-use crate::dto::ServerStatus;
+use crate::dto::{ImageReport, RepositoryTags, ServerStatus};
 use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+fn backend() -> Result<crate::backend::SharedBackend, AppError> {
+    use_context::<crate::backend::SharedBackend>().ok_or(AppError::Internal)
+}
 
 #[server(endpoint = "status")]
 pub async fn get_server_status() -> Result<ServerStatus, AppError> {
-    let backend = use_context::<crate::backend::SharedBackend>().ok_or(AppError::Internal)?;
-    backend.status().await
+    backend()?.status().await
+}
+
+#[server(endpoint = "inspect")]
+pub async fn inspect_image(reference: String, platform: Option<String>) -> Result<ImageReport, AppError> {
+    backend()?.inspect(reference, platform).await
+}
+
+#[server(endpoint = "tags")]
+pub async fn list_repository_tags(
+    repository: String,
+    page_size: usize,
+    after: Option<String>,
+) -> Result<RepositoryTags, AppError> {
+    backend()?.repository_tags(repository, page_size.clamp(1, 100), after).await
 }

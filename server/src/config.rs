@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -20,6 +21,12 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("SHIPSHAPE_DATABASE_URL", "sqlite://PATH or postgres://USER:PASSWORD@HOST/DB"),
     ("SHIPSHAPE_ALLOW_HOSTS", "comma-separated hosts, host:port or CIDRs allowed despite private addresses"),
     ("SHIPSHAPE_LOG", "log filter, e.g. info or shipshape=debug"),
+    ("SHIPSHAPE_TAG_TTL", "seconds a tag's resolved digest is trusted before one HEAD re-checks it (default 300)"),
+    ("SHIPSHAPE_REGISTRY_TIMEOUT", "seconds a registry request may stall before it fails (default 30)"),
+    (
+        "SHIPSHAPE_INSECURE_REGISTRIES",
+        "comma-separated registries (host:port) spoken to over plain HTTP; allow-listed loopback ones always are",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +53,9 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub allow_hosts: AllowList,
     pub log: String,
+    pub tag_ttl: Duration,
+    pub registry_timeout: Duration,
+    pub insecure_registries: Vec<String>,
 }
 
 /// The database to use, chosen by URL scheme. `Debug` and `Display` never show a password.
@@ -127,6 +137,9 @@ struct FileConfig {
     database_url: Option<String>,
     allow_hosts: Option<AllowHostsValue>,
     log: Option<String>,
+    tag_ttl: Option<u64>,
+    registry_timeout: Option<u64>,
+    insecure_registries: Option<AllowHostsValue>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,7 +199,29 @@ impl Config {
         };
         let log = pick("SHIPSHAPE_LOG", file.log).map_or_else(|| "info".to_string(), |(_, value)| value);
 
-        Ok(Config { listen, database_url, allow_hosts, log })
+        let seconds = |env: &str, from_file: Option<u64>, default: u64, min: u64| -> Result<Duration, ConfigError> {
+            match pick(env, from_file.map(|v| v.to_string())) {
+                Some((name, value)) => {
+                    value.trim().parse::<u64>().ok().filter(|v| *v >= min).map(Duration::from_secs).ok_or_else(|| {
+                        ConfigError::invalid(&name, format!("{value:?} is not a whole number of seconds >= {min}"))
+                    })
+                }
+                None => Ok(Duration::from_secs(default)),
+            }
+        };
+        let tag_ttl = seconds("SHIPSHAPE_TAG_TTL", file.tag_ttl, 300, 0)?;
+        let registry_timeout = seconds("SHIPSHAPE_REGISTRY_TIMEOUT", file.registry_timeout, 30, 1)?;
+        let insecure_file = file.insecure_registries.map(|v| match v {
+            AllowHostsValue::List(items) => items.join(","),
+            AllowHostsValue::Text(text) => text,
+        });
+        let insecure_registries = pick("SHIPSHAPE_INSECURE_REGISTRIES", insecure_file)
+            .map(|(_, value)| {
+                value.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
+            })
+            .unwrap_or_default();
+
+        Ok(Config { listen, database_url, allow_hosts, log, tag_ttl, registry_timeout, insecure_registries })
     }
 }
 

@@ -1,8 +1,12 @@
 //! Shipshape's server side: configuration, storage, and the HTTP server that hosts the Leptos app.
 
 pub mod allow_list;
+pub mod cli;
 pub mod config;
 pub mod http;
+pub mod inspect;
+pub mod net;
+pub mod registry;
 pub mod serve;
 pub mod services;
 pub mod site;

@@ -22,6 +22,28 @@ enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Show an image's platforms, layers, labels and config, storing what was fetched.
+    #[command(
+        after_help = "Credentials: --creds, else Docker's config.json ($DOCKER_CONFIG or ~/.docker), `auths` entries.\n\
+        Examples:\n  shipshape inspect alpine:3.20\n  shipshape inspect ghcr.io/org/app@sha256:… --json\n  \
+        shipshape inspect registry.lan:5000/team/api --platform linux/arm64 --creds bot:secret"
+    )]
+    Inspect {
+        /// Image reference as Docker writes it: alpine, library/alpine:3.20, host:5000/repo@sha256:…
+        reference: String,
+        /// Only this platform of a multi-platform image: os/arch[/variant], e.g. linux/arm64/v8.
+        #[arg(long)]
+        platform: Option<String>,
+        /// Print the JSON the API returns instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Re-resolve the tag now instead of trusting a cached digest younger than SHIPSHAPE_TAG_TTL.
+        #[arg(long)]
+        refresh: bool,
+        /// Registry credentials as USERNAME:PASSWORD (marks the repository private if it needs them).
+        #[arg(long, value_name = "USER:PASS")]
+        creds: Option<String>,
+    },
 }
 
 fn environment_help() -> String {
@@ -60,6 +82,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let site_root = shipshape::site::locate_for_current_process()?;
             shipshape::serve::run(config, site_root).await?;
+        }
+        Command::Inspect { reference, platform, json, refresh, creds } => {
+            let store = shipshape::store::open(&config.database_url).await?;
+            let services = shipshape::services::Services::new(store, &config);
+            let args = shipshape::cli::inspect::InspectArgs { reference, platform, json, refresh, creds };
+            let output = shipshape::cli::inspect::run(&services, args).await?;
+            print!("{output}");
         }
         Command::Migrate => {
             let store = shipshape::store::open(&config.database_url).await?;

@@ -13,7 +13,7 @@ use tower_http::compression::CompressionLayer;
 
 use crate::config::Config;
 use crate::services::Services;
-use crate::store::{self, SharedStore, StoreError};
+use crate::store::{self, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -26,14 +26,14 @@ pub enum ServeError {
 }
 
 /// Builds the whole application router over an opened store.
-pub fn router(store: SharedStore, site_root: PathBuf, listen: std::net::SocketAddr) -> Router {
+pub fn router(services: Arc<Services>, site_root: PathBuf, listen: std::net::SocketAddr) -> Router {
     let options = LeptosOptions::builder()
         .output_name(Arc::from("shipshape"))
         .site_root(Arc::from(site_root.to_string_lossy().as_ref()))
         .site_pkg_dir(Arc::from("pkg"))
         .site_addr(listen)
         .build();
-    let backend: SharedBackend = Arc::new(Services { store: store.clone() });
+    let backend: SharedBackend = services.clone();
     let context = move || provide_context(backend.clone());
     let routes = generate_route_list(App);
 
@@ -45,13 +45,13 @@ pub fn router(store: SharedStore, site_root: PathBuf, listen: std::net::SocketAd
         .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
         .with_state(options);
 
-    crate::http::router(store).merge(leptos).layer(CompressionLayer::new())
+    crate::http::router(services).merge(leptos).layer(CompressionLayer::new())
 }
 
 pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     let store = store::open(&config.database_url).await?;
     tracing::info!(database = %config.database_url, site = %site_root.display(), "store ready");
-    let app = router(store, site_root, config.listen);
+    let app = router(Arc::new(Services::new(store, &config)), site_root, config.listen);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind { addr: config.listen, source })?;

@@ -1,13 +1,62 @@
-//! `Services`: the server's implementation of the UI's `Backend` trait.
+//! `Services`: everything the HTTP layer and the UI call, assembled once per process; the server's
+//! implementation of the UI's `Backend` trait.
+
+use std::sync::{Arc, Once};
 
 use app::backend::Backend;
-use app::dto::ServerStatus;
+use app::dto::{ImageReport, RepositoryTags, ServerStatus};
 use app::error::AppError;
+use app::reference::ImageReference;
 
+use crate::config::Config;
+use crate::inspect::{InspectError, Inspector, PlatformFilter, Viewer};
+use crate::net::Policy;
+use crate::registry::{Registries, RegistryError, RegistrySettings};
 use crate::store::SharedStore;
 
 pub struct Services {
     pub store: SharedStore,
+    pub inspector: Inspector,
+}
+
+impl Services {
+    pub fn new(store: SharedStore, config: &Config) -> Self {
+        install_crypto_provider();
+        let registries = Registries::new(
+            Policy::new(config.allow_hosts.clone()),
+            RegistrySettings { timeout: config.registry_timeout, insecure: config.insecure_registries.clone() },
+        );
+        let inspector = Inspector::new(store.clone(), Arc::new(registries), config.tag_ttl);
+        Self { store, inspector }
+    }
+}
+
+/// reqwest is built without a bundled TLS provider: install ring once per process.
+pub fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// What a visitor may learn from an inspection failure; internals go to the log.
+pub fn app_error(err: InspectError) -> AppError {
+    match err {
+        InspectError::Reference(e) => AppError::InvalidInput(e.to_string()),
+        InspectError::BadPlatform(_) => AppError::InvalidInput(err.to_string()),
+        InspectError::Hidden { .. } | InspectError::NoPlatform { .. } => AppError::NotFound(err.to_string()),
+        InspectError::Registry(
+            RegistryError::CredentialsRequired { .. }
+            | RegistryError::RepositoryNotFound { .. }
+            | RegistryError::ManifestNotFound { .. },
+        ) => AppError::NotFound(err.to_string()),
+        InspectError::Registry(e) => AppError::Registry(e.to_string()),
+        InspectError::Malformed { .. } => AppError::Registry(err.to_string()),
+        InspectError::Store(e) => {
+            tracing::error!(error = %e, "store failure during inspection");
+            AppError::Internal
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -23,5 +72,27 @@ impl Backend for Services {
             repositories: counts.repositories,
             manifests: counts.manifests,
         })
+    }
+
+    async fn inspect(&self, reference: String, platform: Option<String>) -> Result<ImageReport, AppError> {
+        let reference = ImageReference::parse(&reference).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+        let platform = match platform.filter(|p| !p.is_empty()) {
+            Some(p) => Some(PlatformFilter::parse(&p).map_err(app_error)?),
+            None => None,
+        };
+        self.inspector.inspect(&reference, platform.as_ref(), false, None, Viewer::Anonymous).await.map_err(app_error)
+    }
+
+    async fn repository_tags(
+        &self,
+        repository: String,
+        page_size: usize,
+        after: Option<String>,
+    ) -> Result<RepositoryTags, AppError> {
+        let reference = ImageReference::parse(&repository).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+        self.inspector
+            .repository_tags(&reference, page_size, after.as_deref(), None, Viewer::Anonymous)
+            .await
+            .map_err(app_error)
     }
 }

@@ -15,7 +15,9 @@ async fn serve(store: SharedStore) -> Running {
     let site = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = shipshape::serve::router(store, site.path().to_path_buf(), addr);
+    let config = shipshape::config::Config::from_vars(Vec::new()).unwrap();
+    let services = std::sync::Arc::new(shipshape::services::Services::new(store, &config));
+    let app = shipshape::serve::router(services, site.path().to_path_buf(), addr);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Running { base: format!("http://{addr}"), _site: site }
 }

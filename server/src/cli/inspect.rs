@@ -1,0 +1,170 @@
+//! `shipshape inspect REF`: a human table by default, the API's JSON with `--json`.
+
+use std::fmt::Write as _;
+
+use app::dto::{ImageReport, PlatformImage};
+use app::reference::ImageReference;
+
+use crate::inspect::{InspectError, PlatformFilter, Viewer};
+use crate::registry::{Credentials, RegistryError, docker_config_path, from_docker_config};
+use crate::services::Services;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub struct InspectArgs {
+    pub reference: String,
+    pub platform: Option<String>,
+    pub json: bool,
+    pub refresh: bool,
+    pub creds: Option<String>,
+}
+
+pub async fn run(services: &Services, args: InspectArgs) -> Result<String, CliError> {
+    let reference = ImageReference::parse(&args.reference).map_err(InspectError::from)?;
+    let platform = args.platform.as_deref().map(PlatformFilter::parse).transpose()?;
+    let credentials = match &args.creds {
+        Some(creds) => Some(Credentials::parse(creds)?),
+        None => match docker_config_path() {
+            Some(path) => from_docker_config(&path, &reference.registry)?,
+            None => None,
+        },
+    };
+    let report =
+        services.inspector.inspect(&reference, platform.as_ref(), args.refresh, credentials, Viewer::Operator).await?;
+    if args.json {
+        let mut out = serde_json::to_string_pretty(&report)?;
+        out.push('\n');
+        Ok(out)
+    } else {
+        Ok(table(&report))
+    }
+}
+
+/// The report as people read it in a terminal.
+pub fn table(report: &ImageReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", report.reference);
+    let kind = if report.platforms.len() > 1 || crate::inspect::is_index(&report.media_type) {
+        format!("index of {} platform image(s)", report.platforms.len())
+    } else {
+        "single-platform image".to_string()
+    };
+    let _ = writeln!(out, "  digest      {}  ({kind})", report.digest);
+    if report.private {
+        let _ = writeln!(out, "  visibility  private (read with credentials)");
+    }
+    if let Some(checked) = &report.checked_at {
+        let _ = writeln!(out, "  checked     {checked}");
+    }
+    if report.tag_history.len() > 1 {
+        let _ = writeln!(
+            out,
+            "  tag moved   {} time(s); previous digest {}",
+            report.tag_history.len() - 1,
+            report.tag_history[1].digest
+        );
+    }
+    for platform in &report.platforms {
+        out.push('\n');
+        platform_table(&mut out, platform);
+    }
+    out
+}
+
+fn platform_table(out: &mut String, image: &PlatformImage) {
+    let _ = writeln!(out, "{}  {}", image.platform, image.digest);
+    let field = |out: &mut String, name: &str, value: &str| {
+        let _ = writeln!(out, "  {name:<11} {value}");
+    };
+    field(out, "config", &image.config_digest);
+    if let Some(created) = &image.created {
+        field(out, "created", created);
+    }
+    field(out, "size", &format!("{} in {} layer(s)", human_size(image.size), image.layers.len()));
+    let user = if image.user.is_empty() { "(unset)" } else { image.user.as_str() };
+    let root = if image.runs_as_root { "  ← runs as root" } else { "" };
+    field(out, "user", &format!("{user}{root}"));
+    if let Some(entrypoint) = &image.entrypoint {
+        field(out, "entrypoint", &format!("{entrypoint:?}"));
+    }
+    if let Some(cmd) = &image.cmd {
+        field(out, "cmd", &format!("{cmd:?}"));
+    }
+    if let Some(workdir) = &image.workdir {
+        field(out, "workdir", workdir);
+    }
+    if !image.exposed_ports.is_empty() {
+        field(out, "ports", &image.exposed_ports.join(", "));
+    }
+    if !image.volumes.is_empty() {
+        field(out, "volumes", &image.volumes.join(", "));
+    }
+    if let Some(health) = &image.healthcheck {
+        field(out, "healthcheck", &health.test.join(" "));
+    }
+    if let Some(signal) = &image.stop_signal {
+        field(out, "stopsignal", signal);
+    }
+    for (i, var) in image.env.iter().enumerate() {
+        field(out, if i == 0 { "env" } else { "" }, &format!("{}={}", var.name, var.value));
+    }
+    for (i, (key, value)) in image.labels.iter().enumerate() {
+        field(out, if i == 0 { "labels" } else { "" }, &format!("{key}={value}"));
+    }
+    if let Some(url) = &image.label_facts.commit_url {
+        field(out, "commit", url);
+    }
+    let _ = writeln!(out, "  layers");
+    let _ = writeln!(out, "    {:>3}  {:>9}  {:>5}  {:<19}  COMMAND", "#", "SIZE", "SHARE", "DIGEST");
+    for (i, layer) in image.layers.iter().enumerate() {
+        let command = layer.instruction.as_deref().unwrap_or("");
+        let command: String = command.chars().take(100).collect();
+        let _ = writeln!(
+            out,
+            "    {:>3}  {:>9}  {:>4.0}%  {:<19}  {}",
+            i + 1,
+            human_size(layer.size),
+            layer.share * 100.0,
+            short_digest(&layer.digest),
+            command.replace('\n', " ")
+        );
+    }
+}
+
+pub fn short_digest(digest: &str) -> &str {
+    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+    &hex[..hex.len().min(12)]
+}
+
+/// Decimal units, as Docker Hub and `docker images` show sizes.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_docker() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(3_623_807), "3.6 MB");
+        assert_eq!(human_size(1_500_000_000), "1.5 GB");
+        assert_eq!(short_digest("sha256:0123456789abcdef"), "0123456789ab");
+    }
+}

@@ -1,0 +1,3 @@
+//! Command-line subcommands other than `serve`: output formatting lives here, work in the services.
+
+pub mod inspect;

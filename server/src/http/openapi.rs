@@ -1,0 +1,151 @@
+//! The OpenAPI 3.1 description of `/api/v1`, written by hand next to the handlers it describes
+//! (the `api_openapi_matches_responses` test checks real responses against its required fields).
+
+use axum::response::Json;
+use serde_json::{Value, json};
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+pub fn spec() -> Value {
+    let string = json!({ "type": "string" });
+    let opt_string = json!({ "type": ["string", "null"] });
+    let error = json!({ "$ref": "#/components/schemas/Error" });
+    let error_response = |description: &str| {
+        json!({
+            "description": description,
+            "content": { "application/json": { "schema": error } }
+        })
+    };
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Shipshape API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Container images as Shipshape sees them: platforms, layers, labels, config and tag history. Anonymous callers see public repositories only."
+        },
+        "paths": {
+            "/api/v1/images/{reference}": {
+                "get": {
+                    "summary": "Inspect an image reference",
+                    "description": "Resolves the reference (a tag is re-checked with one HEAD request when its cached digest is older than SHIPSHAPE_TAG_TTL) and returns every platform image, or the one asked for.",
+                    "parameters": [
+                        { "name": "reference", "in": "path", "required": true, "schema": string,
+                          "description": "As Docker writes it, slashes unescaped: alpine, library/alpine:3.20, ghcr.io/o/r@sha256:…" },
+                        { "name": "platform", "in": "query", "schema": string, "description": "os/arch[/variant], e.g. linux/arm64/v8" },
+                        { "name": "refresh", "in": "query", "schema": { "type": "boolean" }, "description": "re-resolve the tag now" }
+                    ],
+                    "responses": {
+                        "200": { "description": "the image", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ImageReport" } } } },
+                        "400": error_response("invalid_reference or invalid_platform"),
+                        "403": error_response("destination_not_allowed: the registry resolves to a private address; see SHIPSHAPE_ALLOW_HOSTS"),
+                        "404": error_response("not_found_or_private, repository_not_found, manifest_not_found or platform_not_found"),
+                        "422": error_response("unsupported_manifest (Docker schema 1, artifacts)"),
+                        "502": error_response("registry_unreachable, registry_error, registry_credentials_rejected"),
+                        "503": error_response("registry_rate_limited (with Retry-After when the registry gave one)"),
+                        "504": error_response("registry_timeout")
+                    }
+                }
+            },
+            "/api/v1/repositories/{repository}/tags": {
+                "get": {
+                    "summary": "List a repository's tags with what is known of each",
+                    "description": "Tags in the registry's order, paginated like the distribution API: n and last, and a Link header for the next page.",
+                    "parameters": [
+                        { "name": "repository", "in": "path", "required": true, "schema": string, "description": "e.g. docker.io/library/alpine" },
+                        { "name": "n", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 50 } },
+                        { "name": "last", "in": "query", "schema": string, "description": "the last tag of the previous page" }
+                    ],
+                    "responses": {
+                        "200": { "description": "a page of tags", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RepositoryTags" } } } },
+                        "400": error_response("invalid_reference"),
+                        "403": error_response("destination_not_allowed"),
+                        "404": error_response("not_found_or_private or repository_not_found"),
+                        "502": error_response("registry_unreachable or registry_error"),
+                        "503": error_response("registry_rate_limited")
+                    }
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3.1" } } }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error"],
+                    "properties": { "error": { "type": "object", "required": ["code", "message"],
+                        "properties": { "code": string, "message": string } } }
+                },
+                "Platform": {
+                    "type": "object", "required": ["os", "architecture"],
+                    "properties": { "os": string, "architecture": string, "variant": opt_string }
+                },
+                "Layer": {
+                    "type": "object", "required": ["digest", "size", "share", "media_type"],
+                    "properties": {
+                        "digest": string, "diff_id": opt_string,
+                        "size": { "type": "integer", "description": "compressed bytes" },
+                        "share": { "type": "number", "description": "of the image's compressed size, 0–1" },
+                        "media_type": string, "created_by": opt_string,
+                        "instruction": { "type": ["string", "null"], "description": "created_by as a Dockerfile instruction" },
+                        "created": opt_string, "comment": opt_string
+                    }
+                },
+                "HistoryEntry": {
+                    "type": "object", "required": ["empty_layer"],
+                    "properties": { "created": opt_string, "created_by": opt_string, "instruction": opt_string,
+                        "comment": opt_string, "empty_layer": { "type": "boolean" } }
+                },
+                "PlatformImage": {
+                    "type": "object",
+                    "required": ["platform", "digest", "media_type", "config_digest", "size", "user", "runs_as_root", "labels", "label_facts", "env", "layers", "history"],
+                    "properties": {
+                        "platform": { "$ref": "#/components/schemas/Platform" },
+                        "digest": string, "media_type": string, "config_digest": string, "created": opt_string,
+                        "size": { "type": "integer", "description": "sum of compressed layer sizes" },
+                        "user": string, "runs_as_root": { "type": "boolean" },
+                        "labels": { "type": "object", "additionalProperties": string },
+                        "label_facts": { "type": "object", "description": "OCI and label-schema labels read as facts (version, revision, commit_url, source, license, …)",
+                            "additionalProperties": opt_string },
+                        "env": { "type": "array", "items": { "type": "object", "required": ["name", "value", "masked"],
+                            "properties": { "name": string, "value": string, "masked": { "type": "boolean" } } } },
+                        "entrypoint": { "type": ["array", "null"], "items": string },
+                        "cmd": { "type": ["array", "null"], "items": string },
+                        "workdir": opt_string,
+                        "exposed_ports": { "type": "array", "items": string },
+                        "volumes": { "type": "array", "items": string },
+                        "healthcheck": { "type": ["object", "null"] },
+                        "stop_signal": opt_string,
+                        "layers": { "type": "array", "items": { "$ref": "#/components/schemas/Layer" } },
+                        "history": { "type": "array", "items": { "$ref": "#/components/schemas/HistoryEntry" } }
+                    }
+                },
+                "ImageReport": {
+                    "type": "object",
+                    "required": ["reference", "registry", "repository", "digest", "media_type", "private", "platforms", "tag_history"],
+                    "properties": {
+                        "reference": string, "registry": string, "repository": string, "tag": opt_string,
+                        "digest": string, "media_type": string, "private": { "type": "boolean" },
+                        "checked_at": opt_string,
+                        "platforms": { "type": "array", "items": { "$ref": "#/components/schemas/PlatformImage" } },
+                        "tag_history": { "type": "array", "items": { "type": "object", "required": ["digest", "first_seen", "last_seen"],
+                            "properties": { "digest": string, "first_seen": string, "last_seen": string } } }
+                    }
+                },
+                "RepositoryTags": {
+                    "type": "object", "required": ["repository", "registry", "name", "private", "total", "tags"],
+                    "properties": {
+                        "repository": string, "registry": string, "name": string, "private": { "type": "boolean" },
+                        "total": { "type": "integer" }, "next": opt_string,
+                        "tags": { "type": "array", "items": { "type": "object", "required": ["name", "platforms"],
+                            "properties": { "name": string, "digest": opt_string, "size": { "type": ["integer", "null"] },
+                                "layers": { "type": ["integer", "null"] }, "platforms": { "type": "array", "items": string },
+                                "created": opt_string, "last_changed": opt_string } } }
+                    }
+                }
+            }
+        }
+    })
+}

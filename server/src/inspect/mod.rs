@@ -1,0 +1,35 @@
+//! Inspection: resolve a reference through the store's cache or the registry, and turn manifests
+//! and configs into the image model (`app::dto::ImageReport`).
+
+mod history;
+mod labels;
+mod model;
+mod service;
+
+use app::reference::ReferenceError;
+
+use crate::registry::RegistryError;
+use crate::store::StoreError;
+
+pub use history::instruction;
+pub use model::{is_index, runs_as_root};
+pub use service::{Inspector, PlatformFilter, Viewer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{what} is malformed: {detail}")]
+    Malformed { what: String, detail: String },
+    #[error("{reference} has no image for {wanted}; it has: {available}")]
+    NoPlatform { reference: String, wanted: String, available: String },
+    #[error("{0:?} is not a platform; write os/arch or os/arch/variant, e.g. linux/arm64/v8")]
+    BadPlatform(String),
+    /// Private repositories look exactly like missing ones to viewers who may not see them.
+    #[error("{reference} was not found, or it is private: sign-in and credentials are needed to see it")]
+    Hidden { reference: String },
+}

@@ -1,0 +1,499 @@
+//! The inspection service: a reference in, an [`ImageReport`] out, fetching from the registry only
+//! what the store lacks. Content addressed by digest is fetched once; a tag is re-resolved with one
+//! HEAD request when its cached answer is older than the TTL (or on `refresh`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::dto::{ImageReport, Platform, PlatformImage, TagPeriod};
+use app::reference::ImageReference;
+use chrono::Utc;
+use futures_util::StreamExt;
+use futures_util::future::try_join_all;
+use futures_util::future::{BoxFuture, FutureExt};
+
+use super::InspectError;
+use super::model::{self, Descriptor, Manifest};
+use crate::registry::{CONFIG_LIMIT, Credentials, FetchedManifest, Registries, RegistryClient, RegistryError};
+use crate::store::{ConfigRecord, LayerRecord, ManifestRecord, Repository, SharedStore, Visibility};
+
+/// Who is asking: the operator at the CLI sees everything stored; web visitors only public images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    Operator,
+    Anonymous,
+}
+
+/// `os/arch[/variant]` as `--platform` and `?platform=` take it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformFilter {
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
+}
+
+impl PlatformFilter {
+    pub fn parse(text: &str) -> Result<Self, InspectError> {
+        let parts: Vec<&str> = text.trim().split('/').collect();
+        let valid = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        match parts.as_slice() {
+            [os, arch] if valid(os) && valid(arch) => {
+                Ok(Self { os: os.to_string(), architecture: arch.to_string(), variant: None })
+            }
+            [os, arch, variant] if valid(os) && valid(arch) && valid(variant) => {
+                Ok(Self { os: os.to_string(), architecture: arch.to_string(), variant: Some(variant.to_string()) })
+            }
+            _ => Err(InspectError::BadPlatform(text.to_string())),
+        }
+    }
+
+    fn matches(&self, platform: &Platform) -> bool {
+        self.os == platform.os
+            && self.architecture == platform.architecture
+            && self.variant.as_ref().is_none_or(|v| platform.variant.as_ref() == Some(v))
+    }
+}
+
+pub struct Inspector {
+    store: SharedStore,
+    registries: Arc<Registries>,
+    tag_ttl: Duration,
+}
+
+/// The registry side of one inspection: tries anonymously first, so that only repositories that
+/// really need credentials are marked private.
+struct Session<'a> {
+    inspector: &'a Inspector,
+    registry: String,
+    credentials: Option<Credentials>,
+    client: Option<Arc<RegistryClient>>,
+    private: bool,
+}
+
+impl Session<'_> {
+    async fn client(&mut self) -> Result<Arc<RegistryClient>, RegistryError> {
+        if let Some(client) = &self.client {
+            return Ok(client.clone());
+        }
+        let client = self.inspector.registries.client(&self.registry, None).await?;
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Runs the first request of the session; on "credentials required" switches to the
+    /// credentials (if any) and marks the repository private.
+    async fn first<T>(
+        &mut self,
+        request: impl Fn(Arc<RegistryClient>) -> BoxFuture<'static, Result<T, RegistryError>>,
+    ) -> Result<T, RegistryError> {
+        let client = self.client().await?;
+        match request(client).await {
+            Err(RegistryError::CredentialsRequired { .. }) if self.credentials.is_some() && !self.private => {
+                let client = self.inspector.registries.client(&self.registry, self.credentials.as_ref()).await?;
+                self.client = Some(client.clone());
+                self.private = true;
+                request(client).await
+            }
+            other => other,
+        }
+    }
+}
+
+impl Inspector {
+    pub fn new(store: SharedStore, registries: Arc<Registries>, tag_ttl: Duration) -> Self {
+        Self { store, registries, tag_ttl }
+    }
+
+    pub async fn inspect(
+        &self,
+        reference: &ImageReference,
+        platform: Option<&PlatformFilter>,
+        refresh: bool,
+        credentials: Option<Credentials>,
+        viewer: Viewer,
+    ) -> Result<ImageReport, InspectError> {
+        let mut reference = reference.clone();
+        if reference.tag.is_none() && reference.digest.is_none() {
+            reference.tag = Some("latest".to_string());
+        }
+        let reference = &reference;
+        let registry = reference.registry.clone();
+        let repository = reference.repository.clone();
+        let stored_repo = self.store.repository(&registry, &repository).await?;
+        if viewer == Viewer::Anonymous && stored_repo.as_ref().is_some_and(|r| r.visibility == Visibility::Private) {
+            return Err(InspectError::Hidden { reference: reference.to_string() });
+        }
+        let mut session = Session {
+            inspector: self,
+            registry: registry.clone(),
+            credentials: if viewer == Viewer::Operator { credentials } else { None },
+            client: None,
+            private: stored_repo.as_ref().is_some_and(|r| r.visibility == Visibility::Private),
+        };
+        if session.private {
+            // Known to need credentials: skip the anonymous attempt.
+            if let Some(creds) = session.credentials.clone() {
+                session.client = Some(self.registries.client(&registry, Some(&creds)).await?);
+            }
+        }
+
+        // 1. Which digest does the reference name now?
+        let mut fetched: Option<FetchedManifest> = None;
+        let now = Utc::now();
+        let digest = match (reference.digest.as_deref(), reference.tag.as_deref()) {
+            (Some(digest), _) => digest.to_string(),
+            (None, tag) => {
+                let tag = tag.unwrap_or("latest");
+                let cached = match &stored_repo {
+                    Some(repo) => self.store.tag(repo.id, tag).await?,
+                    None => None,
+                };
+                let fresh = cached
+                    .as_ref()
+                    .filter(|t| !refresh && (now - t.checked_at).to_std().is_ok_and(|age| age < self.tag_ttl));
+                match (fresh, cached.as_ref()) {
+                    (Some(tag), _) => tag.digest.clone(),
+                    (None, Some(_)) => {
+                        let (repository, tag) = (repository.clone(), tag.to_string());
+                        session
+                            .first(move |c| {
+                                let (repository, tag) = (repository.clone(), tag.clone());
+                                async move { c.manifest_digest(&repository, &tag).await }.boxed()
+                            })
+                            .await?
+                    }
+                    (None, None) => {
+                        let manifest = session.first(fetch_manifest(&repository, tag)).await?;
+                        let digest = manifest.digest.clone();
+                        fetched = Some(manifest);
+                        digest
+                    }
+                }
+            }
+        };
+
+        // 2. The manifest (from the store when seen before, under any name).
+        let repo = self
+            .store
+            .upsert_repository(
+                &registry,
+                &repository,
+                if session.private { Visibility::Private } else { Visibility::Public },
+            )
+            .await?;
+        let top = match self.store.manifest(&digest).await? {
+            Some(record) => record,
+            None => {
+                let manifest = match fetched.take() {
+                    Some(m) => m,
+                    None => session.first(fetch_manifest(&repository, &digest)).await?,
+                };
+                self.save_manifest(&repo, manifest).await?
+            }
+        };
+        // Make sure the repository is linked to the manifest even when another repository stored it.
+        self.store.put_manifest(repo.id, &top).await?;
+        if let (None, Some(tag)) = (reference.digest.as_deref(), reference.tag.as_deref().or(Some("latest"))) {
+            self.store.record_tag(repo.id, tag, &digest, now).await?;
+        }
+
+        // 3. Per platform: image manifest and config.
+        let parsed = model::parse_manifest(&top.media_type, &top.body, &top.digest)?;
+        let client =
+            if self.complete_in_store(&parsed, platform).await? { None } else { Some(session.client().await?) };
+        let platforms = match &parsed {
+            Manifest::Image(image) => {
+                let config = self.config(client.as_deref(), &repository, &image.config).await?;
+                let found = model::platform_image(&top.digest, &top.media_type, image, &config.body, None)?;
+                if let Some(filter) = platform
+                    && !filter.matches(&found.platform)
+                {
+                    return Err(InspectError::NoPlatform {
+                        reference: reference.to_string(),
+                        wanted: format_filter(filter),
+                        available: found.platform.to_string(),
+                    });
+                }
+                vec![found]
+            }
+            Manifest::Index(index) => {
+                let entries: Vec<&Descriptor> = index.images().collect();
+                let wanted: Vec<&Descriptor> = entries
+                    .iter()
+                    .copied()
+                    .filter(|d| {
+                        platform.is_none_or(|f| d.platform.as_ref().is_some_and(|p| f.matches(&Platform::from(p))))
+                    })
+                    .collect();
+                if wanted.is_empty() {
+                    let available = entries
+                        .iter()
+                        .filter_map(|d| d.platform.as_ref().map(|p| Platform::from(p).to_string()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(InspectError::NoPlatform {
+                        reference: reference.to_string(),
+                        wanted: platform.map(format_filter).unwrap_or_else(|| "any platform".into()),
+                        available: if available.is_empty() { "no platform images".into() } else { available },
+                    });
+                }
+                try_join_all(wanted.into_iter().map(|entry| self.platform(client.as_deref(), &repo, entry))).await?
+            }
+        };
+
+        let tag =
+            reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
+        let (checked_at, tag_history) = match &tag {
+            Some(tag) => (
+                self.store.tag(repo.id, tag).await?.map(|t| t.checked_at.to_rfc3339()),
+                self.store
+                    .tag_history(repo.id, tag)
+                    .await?
+                    .into_iter()
+                    .map(|h| TagPeriod {
+                        digest: h.digest,
+                        first_seen: h.first_seen.to_rfc3339(),
+                        last_seen: h.last_seen.to_rfc3339(),
+                    })
+                    .collect(),
+            ),
+            None => (None, Vec::new()),
+        };
+        Ok(ImageReport {
+            reference: reference.to_string(),
+            registry,
+            repository,
+            tag,
+            digest: top.digest,
+            media_type: top.media_type,
+            private: repo.visibility == Visibility::Private,
+            checked_at,
+            platforms,
+            tag_history,
+        })
+    }
+
+    async fn platform(
+        &self,
+        client: Option<&RegistryClient>,
+        repo: &Repository,
+        entry: &Descriptor,
+    ) -> Result<PlatformImage, InspectError> {
+        let record = match self.store.manifest(&entry.digest).await? {
+            Some(record) => record,
+            None => {
+                let client = client.ok_or_else(|| missing(&entry.digest))?;
+                let manifest = client.manifest(&repo.name, &entry.digest).await?;
+                self.save_manifest(repo, manifest).await?
+            }
+        };
+        let Manifest::Image(image) = model::parse_manifest(&record.media_type, &record.body, &record.digest)? else {
+            return Err(InspectError::Malformed {
+                what: format!("index entry {}", entry.digest),
+                detail: "an index nested in an index".into(),
+            });
+        };
+        let config = self.config(client, &repo.name, &image.config).await?;
+        model::platform_image(
+            &record.digest,
+            &record.media_type,
+            &image,
+            &config.body,
+            entry.platform.as_ref().map(Platform::from),
+        )
+    }
+
+    async fn config(
+        &self,
+        client: Option<&RegistryClient>,
+        repository: &str,
+        descriptor: &Descriptor,
+    ) -> Result<ConfigRecord, InspectError> {
+        if let Some(config) = self.store.config(&descriptor.digest).await? {
+            return Ok(config);
+        }
+        if descriptor.size > CONFIG_LIMIT {
+            return Err(RegistryError::TooLarge {
+                what: format!("image config {}", descriptor.digest),
+                size: descriptor.size,
+                limit: CONFIG_LIMIT,
+            }
+            .into());
+        }
+        let client = client.ok_or_else(|| missing(&descriptor.digest))?;
+        let body = client
+            .blob(repository, &descriptor.digest, CONFIG_LIMIT, &format!("image config {}", descriptor.digest))
+            .await?;
+        let record = ConfigRecord { digest: descriptor.digest.clone(), body: body.to_vec() };
+        self.store.put_config(&record).await?;
+        Ok(record)
+    }
+
+    /// Whether everything below `manifest` is already stored, so no registry client is needed.
+    async fn complete_in_store(
+        &self,
+        manifest: &Manifest,
+        platform: Option<&PlatformFilter>,
+    ) -> Result<bool, InspectError> {
+        let image_complete = async |image: &model::ImageManifest| -> Result<bool, InspectError> {
+            Ok(self.store.config(&image.config.digest).await?.is_some())
+        };
+        match manifest {
+            Manifest::Image(image) => image_complete(image).await,
+            Manifest::Index(index) => {
+                for entry in index.images() {
+                    if platform.is_some_and(|f| entry.platform.as_ref().is_none_or(|p| !f.matches(&Platform::from(p))))
+                    {
+                        continue;
+                    }
+                    let Some(record) = self.store.manifest(&entry.digest).await? else { return Ok(false) };
+                    match model::parse_manifest(&record.media_type, &record.body, &record.digest)? {
+                        Manifest::Image(image) if image_complete(&image).await? => {}
+                        _ => return Ok(false),
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    async fn save_manifest(
+        &self,
+        repo: &Repository,
+        manifest: FetchedManifest,
+    ) -> Result<ManifestRecord, InspectError> {
+        let (config_digest, layers) =
+            match model::parse_manifest(&manifest.media_type, &manifest.body, &manifest.digest)? {
+                Manifest::Image(image) => (
+                    Some(image.config.digest.clone()),
+                    image
+                        .layers
+                        .iter()
+                        .map(|l| LayerRecord {
+                            digest: l.digest.clone(),
+                            media_type: l.media_type.clone(),
+                            size: l.size as i64,
+                        })
+                        .collect(),
+                ),
+                Manifest::Index(_) => (None, Vec::new()),
+            };
+        let record = ManifestRecord {
+            digest: manifest.digest,
+            media_type: manifest.media_type,
+            body: manifest.body.to_vec(),
+            config_digest,
+            layers,
+        };
+        self.store.put_manifest(repo.id, &record).await?;
+        Ok(record)
+    }
+}
+
+fn fetch_manifest(
+    repository: &str,
+    reference: &str,
+) -> impl Fn(Arc<RegistryClient>) -> BoxFuture<'static, Result<FetchedManifest, RegistryError>> {
+    let (repository, reference) = (repository.to_string(), reference.to_string());
+    move |client| {
+        let (repository, reference) = (repository.clone(), reference.clone());
+        async move { client.manifest(&repository, &reference).await }.boxed()
+    }
+}
+
+fn missing(digest: &str) -> InspectError {
+    InspectError::Malformed {
+        what: format!("stored image {digest}"),
+        detail: "a part is missing from the store".into(),
+    }
+}
+
+fn format_filter(filter: &PlatformFilter) -> String {
+    Platform { os: filter.os.clone(), architecture: filter.architecture.clone(), variant: filter.variant.clone() }
+        .to_string()
+}
+
+impl Inspector {
+    /// A page of a repository's tags as the registry lists them (sorted as it sorts them), each
+    /// inspected through the cache so the table can show size, layers, platforms and dates.
+    pub async fn repository_tags(
+        &self,
+        repository: &ImageReference,
+        page_size: usize,
+        after: Option<&str>,
+        credentials: Option<Credentials>,
+        viewer: Viewer,
+    ) -> Result<app::dto::RepositoryTags, InspectError> {
+        let registry = repository.registry.clone();
+        let name = repository.repository.clone();
+        let stored = self.store.repository(&registry, &name).await?;
+        let private = stored.as_ref().is_some_and(|r| r.visibility == Visibility::Private);
+        if viewer == Viewer::Anonymous && private {
+            return Err(InspectError::Hidden { reference: repository.repository_path() });
+        }
+        let credentials = if viewer == Viewer::Operator { credentials } else { None };
+        let mut session = Session { inspector: self, registry: registry.clone(), credentials, client: None, private };
+        let all = {
+            let name = name.clone();
+            session
+                .first(move |c| {
+                    let name = name.clone();
+                    async move { c.tags(&name, 10_000).await }.boxed()
+                })
+                .await?
+        };
+        let start = after.map_or(0, |last| all.iter().position(|t| t.as_str() == last).map_or(0, |i| i + 1));
+        let page: Vec<String> = all.iter().skip(start).take(page_size).cloned().collect();
+        let next = (start + page.len() < all.len()).then(|| page.last().cloned()).flatten();
+
+        let summaries = futures_util::stream::iter(page.into_iter().map(|tag| {
+            let mut reference = repository.clone();
+            reference.tag = Some(tag.clone());
+            reference.digest = None;
+            let credentials = session.credentials.clone();
+            async move {
+                match self.inspect(&reference, None, false, credentials, viewer).await {
+                    Ok(report) => summary(tag, &report),
+                    Err(e) => {
+                        tracing::debug!(tag = %tag, error = %e, "tag not inspected");
+                        app::dto::TagSummary {
+                            name: tag,
+                            digest: None,
+                            size: None,
+                            layers: None,
+                            platforms: Vec::new(),
+                            created: None,
+                            last_changed: None,
+                        }
+                    }
+                }
+            }
+        }))
+        .buffered(4)
+        .collect::<Vec<_>>()
+        .await;
+        Ok(app::dto::RepositoryTags {
+            repository: repository.repository_path(),
+            registry,
+            name,
+            private: session.private || private,
+            total: all.len(),
+            tags: summaries,
+            next,
+        })
+    }
+}
+
+fn summary(tag: String, report: &ImageReport) -> app::dto::TagSummary {
+    // The table shows the first platform's figures (linux/amd64 comes first in most indexes).
+    let first = report.platforms.first();
+    app::dto::TagSummary {
+        name: tag,
+        digest: Some(report.digest.clone()),
+        size: first.map(|p| p.size),
+        layers: first.map(|p| p.layers.len()),
+        platforms: report.platforms.iter().map(|p| p.platform.to_string()).collect(),
+        created: report.platforms.iter().filter_map(|p| p.created.clone()).max(),
+        last_changed: report.tag_history.first().map(|h| h.first_seen.clone()),
+    }
+}
