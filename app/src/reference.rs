@@ -44,6 +44,8 @@ pub enum ReferenceError {
     BadDigest(String),
     #[error("a 64-character hex string is an image ID, not a repository name: use repo@sha256:{0}")]
     ImageId(String),
+    #[error("{0} names a tag or digest; name the repository alone, e.g. docker.io/library/alpine")]
+    NotARepository(String),
 }
 
 impl ImageReference {
@@ -92,6 +94,24 @@ impl ImageReference {
             _ => tag,
         };
         Ok(Self { registry, repository, tag, digest })
+    }
+
+    /// Parses a repository name (`alpine`, `ghcr.io/o/r`): tags and digests are refused, since a
+    /// repository page or tag list is about all of them.
+    pub fn parse_repository(input: &str) -> Result<Self, ReferenceError> {
+        let trimmed = input.trim();
+        let last = trimmed.rsplit('/').next().unwrap_or(trimmed);
+        if trimmed.contains('@') || last.contains(':') {
+            return Err(ReferenceError::NotARepository(trimmed.to_string()));
+        }
+        let mut reference = Self::parse(trimmed)?;
+        reference.tag = None;
+        Ok(reference)
+    }
+
+    /// Whether the reference names a repository only (see [`Self::parse_repository`]).
+    pub fn is_repository(&self) -> bool {
+        self.tag.is_none() && self.digest.is_none()
     }
 
     /// The shortest form Docker itself would print: `alpine:3.20`, `ghcr.io/o/r@sha256:…`.

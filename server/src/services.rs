@@ -89,7 +89,8 @@ impl Backend for Services {
         page_size: usize,
         after: Option<String>,
     ) -> Result<RepositoryTags, AppError> {
-        let reference = ImageReference::parse(&repository).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+        let reference =
+            ImageReference::parse_repository(&repository).map_err(|e| AppError::InvalidInput(e.to_string()))?;
         self.inspector
             .repository_tags(&reference, page_size, after.as_deref(), None, Viewer::Anonymous)
             .await

@@ -90,3 +90,96 @@ async fn missing_site_assets_say_how_to_build_them() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("make build"));
 }
+
+mod inspect_command {
+    use super::shipshape;
+    use base64::Engine;
+    use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
+
+    fn image() -> shipshape_testkit::BuiltImage {
+        let layer = Layer::builder().file("srv/app", "binary").build().unwrap();
+        ImageBuilder::new()
+            .layer(layer, "COPY app /srv/ # buildkit")
+            .empty_layer("USER 10001")
+            .label("org.opencontainers.image.version", "3.1.4")
+            .user("10001")
+            .build(ManifestFormat::Oci)
+    }
+
+    #[tokio::test]
+    async fn json_table_and_errors() {
+        let registry = TestRegistry::anonymous().await.unwrap();
+        let built = image();
+        built.push(&registry, "cli/app", Some("3.1.4")).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let reference = format!("{}/cli/app:3.1.4", registry.host());
+
+        let output = shipshape(dir.path())
+            .args(["inspect", &reference, "--json"])
+            .env("SHIPSHAPE_ALLOW_HOSTS", registry.host())
+            .output()
+            .await
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["reference"], reference);
+        assert_eq!(json["digest"], built.manifest_digest);
+        let platform = &json["platforms"][0];
+        assert_eq!(platform["platform"]["os"], "linux");
+        assert_eq!(platform["user"], "10001");
+        assert_eq!(platform["labels"]["org.opencontainers.image.version"], "3.1.4");
+        assert_eq!(platform["layers"][0]["digest"], built.layers[0].digest.as_str());
+        assert_eq!(platform["layers"][0]["created_by"], "COPY app /srv/ # buildkit");
+        assert!(dir.path().join("data/shipshape.db").is_file(), "stored in the configured database");
+
+        // The table, from the store this time (the registry is gone).
+        drop(registry);
+        let output = shipshape(dir.path()).args(["inspect", &reference]).output().await.unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let table = String::from_utf8(output.stdout).unwrap();
+        assert!(table.contains("COPY app /srv/") && table.contains("10001"), "{table}");
+
+        let output = shipshape(dir.path()).args(["inspect", &reference, "--refresh"]).output().await.unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with("error: ") && stderr.contains("SHIPSHAPE_ALLOW_HOSTS"), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+
+    #[tokio::test]
+    async fn credentials_from_docker_config_or_flag() {
+        let registry = TestRegistry::basic("carol", "pw").await.unwrap();
+        image().push(&registry, "team/private", Some("v1")).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let reference = format!("{}/team/private:v1", registry.host());
+        let run = |args: Vec<String>, docker_config: Option<std::path::PathBuf>| {
+            let mut command = shipshape(dir.path());
+            command.args(args).env("SHIPSHAPE_ALLOW_HOSTS", registry.host());
+            if let Some(path) = docker_config {
+                command.env("DOCKER_CONFIG", path);
+            }
+            command.output()
+        };
+
+        let output = run(vec!["inspect".into(), reference.clone()], None).await.unwrap();
+        assert!(!output.status.success());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("needs credentials"));
+
+        let wrong =
+            run(vec!["inspect".into(), reference.clone(), "--creds".into(), "carol:bad".into()], None).await.unwrap();
+        assert!(String::from_utf8_lossy(&wrong.stderr).contains("rejected the username or password"));
+
+        let config_dir = dir.path().join("docker");
+        std::fs::create_dir_all(&config_dir).unwrap();
+        let auth = base64::engine::general_purpose::STANDARD.encode("carol:pw");
+        std::fs::write(
+            config_dir.join("config.json"),
+            format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, registry.host()),
+        )
+        .unwrap();
+        let output = run(vec!["inspect".into(), reference, "--json".into()], Some(config_dir)).await.unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["private"], true);
+    }
+}

@@ -3,19 +3,21 @@
 
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{self, SharedStore};
-use shipshape_testkit::TestDatabase;
+use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
 
 struct Running {
     base: String,
     _site: tempfile::TempDir,
 }
 
-async fn serve(store: SharedStore) -> Running {
+async fn serve(store: SharedStore, allow_hosts: &str) -> Running {
     shipshape_testkit::install_crypto_provider();
     let site = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = shipshape::config::Config::from_vars(Vec::new()).unwrap();
+    let config =
+        shipshape::config::Config::from_vars(vec![("SHIPSHAPE_ALLOW_HOSTS".to_string(), allow_hosts.to_string())])
+            .unwrap();
     let services = std::sync::Arc::new(shipshape::services::Services::new(store, &config));
     let app = shipshape::serve::router(services, site.path().to_path_buf(), addr);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -28,7 +30,8 @@ async fn get(url: &str) -> (u16, String) {
 }
 
 async fn serves_the_app(store: SharedStore, database: &str) {
-    let server = serve(store).await;
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let server = serve(store, &registry.host()).await;
 
     let (status, body) = get(&format!("{}/healthz", server.base)).await;
     assert_eq!(status, 200, "{body}");
@@ -58,6 +61,62 @@ async fn serves_the_app(store: SharedStore, database: &str) {
     let (status, html) = get(&format!("{}/no/such/page", server.base)).await;
     assert_eq!(status, 404);
     assert!(html.contains("Page not found"));
+
+    serves_the_api(&server, &registry).await;
+}
+
+async fn serves_the_api(server: &Running, registry: &TestRegistry) {
+    let layer = Layer::builder().file("etc/motd", "hi").build().unwrap();
+    let image =
+        ImageBuilder::new().layer(layer, "COPY motd /etc/ # buildkit").user("app").build(ManifestFormat::Docker);
+    for tag in ["1.0", "1.1", "2.0"] {
+        image.push(registry, "api/app", Some(tag)).await.unwrap();
+    }
+    let host = registry.host();
+
+    let (status, body) = get(&format!("{}/api/v1/images/{host}/api/app:1.0", server.base)).await;
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["digest"], image.manifest_digest);
+    assert_eq!(report["platforms"][0]["user"], "app");
+    assert_eq!(report["platforms"][0]["layers"][0]["instruction"], "COPY motd /etc/");
+
+    let response = reqwest::get(format!("{}/api/v1/repositories/{host}/api/app/tags?n=2", server.base)).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{:?}", response.text().await);
+    let link = response.headers()["link"].to_str().unwrap().to_string();
+    assert_eq!(link, format!("</api/v1/repositories/{host}/api/app/tags?n=2&last=1.1>; rel=\"next\""));
+    let tags: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(tags["total"], 3);
+    assert_eq!(tags["tags"][1]["name"], "1.1");
+    assert_eq!(tags["tags"][1]["digest"], image.manifest_digest);
+
+    for (path, status, code) in [
+        (format!("{host}/api/app:9.9"), 404, "manifest_not_found"),
+        (format!("{host}/api/nothing:1"), 404, "repository_not_found"),
+        ("127.0.0.2:5000/x/y:1".to_string(), 403, "destination_not_allowed"),
+        ("Bad Ref".to_string(), 400, "invalid_reference"),
+        (format!("{host}/api/app:1.0?platform=linux"), 400, "invalid_platform"),
+    ] {
+        let (got, body) = get(&format!("{}/api/v1/images/{path}", server.base)).await;
+        assert_eq!(got, status, "{path}: {body}");
+        let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["code"], code, "{path}");
+        assert!(!error["error"]["message"].as_str().unwrap().is_empty());
+    }
+
+    let (status, body) = get(&format!("{}/api/v1/openapi.json", server.base)).await;
+    assert_eq!(status, 200);
+    let spec: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    // Every field the schema calls required is in the real response.
+    let schemas = &spec["components"]["schemas"];
+    for (schema, value) in
+        [("ImageReport", &report), ("PlatformImage", &report["platforms"][0]), ("RepositoryTags", &tags)]
+    {
+        for field in schemas[schema]["required"].as_array().unwrap() {
+            assert!(value.get(field.as_str().unwrap()).is_some(), "{schema}.{field} missing from the response");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -88,16 +88,8 @@ async fn repository_tags(
             None,
         );
     };
-    let reference = match ImageReference::parse(repository) {
-        Ok(r) if r.tag.is_none() && r.digest.is_none() => r,
-        Ok(_) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "invalid_reference",
-                "name a repository without tag or digest".into(),
-                None,
-            );
-        }
+    let reference = match ImageReference::parse_repository(repository) {
+        Ok(r) => r,
         Err(e) => return api_error(InspectError::Reference(e)),
     };
     let page_size = query.n.unwrap_or(50).clamp(1, 100);

@@ -14,6 +14,10 @@ pub enum Host {
 /// Parses a host the way reqwest (the WHATWG URL rules) will, so `2130706433`, `0177.0.0.1`,
 /// `0x7f.1` and `[::ffff:127.0.0.1]` are recognised as the addresses they are.
 pub fn parse_host(host: &str) -> Option<Host> {
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    if host.contains(['/', '@', '?', '#', '\\']) || (host.contains(':') && !bracketed) {
+        return None;
+    }
     let url = url::Url::parse(&format!("http://{host}/")).ok()?;
     if url.port().is_some() || url.path() != "/" || !url.username().is_empty() {
         return None;
