@@ -6,7 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::layout::{Footer, Header};
-use crate::pages::{home::HomePage, not_found::NotFound};
+use crate::pages::{home::HomePage, image::ImagePage, not_found::NotFound};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                 <main class="mx-auto w-full max-w-5xl flex-1 px-4 py-10">
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder />
+                        <Route path=path!("/images/*ref") view=ImagePage ssr=SsrMode::InOrder />
                     </Routes>
                 </main>
                 <Footer />

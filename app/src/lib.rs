@@ -2,13 +2,18 @@
 //!
 //! Compiled twice: with `ssr` into the server binary, with `hydrate` to wasm for the browser.
 
+// Leptos view types nest deeply; the tag page needs more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod components;
 pub mod dto;
 pub mod error;
+pub mod format;
 pub mod pages;
 pub mod reference;
 pub mod server_fns;
+pub mod tag_order;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

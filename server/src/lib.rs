@@ -1,5 +1,8 @@
 //! Shipshape's server side: configuration, storage, and the HTTP server that hosts the Leptos app.
 
+// Leptos view types nest deeply; the tag page needs more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod allow_list;
 pub mod cli;
 pub mod config;

@@ -1,5 +1,8 @@
 //! The `shipshape` binary: one program for the web app and the command line.
 
+// Leptos view types nest deeply; the tag page needs more than the default 128.
+#![recursion_limit = "256"]
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 

@@ -45,7 +45,24 @@ pub fn router(services: Arc<Services>, site_root: PathBuf, listen: std::net::Soc
         .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
         .with_state(options);
 
-    crate::http::router(services).merge(leptos).layer(CompressionLayer::new())
+    crate::http::router(services)
+        .merge(leptos)
+        .layer(axum::middleware::from_fn(open_submitted_reference))
+        .layer(CompressionLayer::new())
+}
+
+/// The home page's form is a plain GET without JavaScript: a valid `/?ref=…` opens the image's
+/// page; an invalid one renders the home page with the reason.
+async fn open_submitted_reference(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.method() == axum::http::Method::GET && request.uri().path() == "/" {
+        let query = request.uri().query().unwrap_or("");
+        let submitted = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "ref").map(|(_, v)| v.into_owned());
+        if let Some(reference) = submitted.and_then(|r| app::reference::ImageReference::parse(&r).ok()) {
+            return axum::response::Redirect::to(&format!("/images/{reference}")).into_response();
+        }
+    }
+    next.run(request).await
 }
 
 pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {

@@ -47,9 +47,12 @@ async fn serves_the_app(store: SharedStore, database: &str) {
     );
     assert!(html.contains(&format!("· {database} ·")), "footer shows the backend: {html}");
 
-    // Without JavaScript the form is a GET: the server renders the verdict.
-    let (_, html) = get(&format!("{}/?ref=alpine", server.base)).await;
-    assert!(html.contains("docker.io/library/alpine:latest"), "{html}");
+    // Without JavaScript the form is a GET: a valid reference opens its page, an invalid one
+    // renders the reason.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = no_redirects.get(format!("{}/?ref=alpine", server.base)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/images/docker.io/library/alpine:latest");
     let (_, html) = get(&format!("{}/?ref=Alpine%3ALatest", server.base)).await;
     assert!(html.contains("must be lowercase"), "{html}");
 
@@ -103,6 +106,14 @@ async fn serves_the_api(server: &Running, registry: &TestRegistry) {
         assert_eq!(error["error"]["code"], code, "{path}");
         assert!(!error["error"]["message"].as_str().unwrap().is_empty());
     }
+
+    // The pages render on the server: layers, user and tags are in the HTML.
+    let (status, html) = get(&format!("{}/images/{host}/api/app:1.0", server.base)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("COPY motd /etc/") && html.contains(r#"data-testid="user-badge""#), "{html}");
+    let (status, html) = get(&format!("{}/images/{host}/api/app", server.base)).await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches(r#"data-testid="tag-row""#).count(), 3, "{html}");
 
     let (status, body) = get(&format!("{}/api/v1/openapi.json", server.base)).await;
     assert_eq!(status, 200);

@@ -1,2 +1,3 @@
+pub mod error_panel;
 pub mod layout;
 pub mod reference_box;

@@ -22,7 +22,13 @@ pub fn ReferenceBox() -> impl IntoView {
     let navigate = use_navigate();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        navigate(&format!("/?ref={}", query_escape(&text.get_untracked())), NavigateOptions::default());
+        // A valid reference opens its page; an invalid one stays here with the reason.
+        let text = text.get_untracked();
+        let target = match ImageReference::parse(&text) {
+            Ok(reference) => crate::pages::image::image_href(&reference.to_string()),
+            Err(_) => format!("/?ref={}", query_escape(&text)),
+        };
+        navigate(&target, NavigateOptions::default());
     };
 
     view! {
@@ -81,7 +87,7 @@ mod tests {
 }
 
 /// Escapes a query value, keeping the characters references are made of (`/ : @`) readable.
-fn query_escape(value: &str) -> String {
+pub fn query_escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.trim().bytes() {
         match byte {

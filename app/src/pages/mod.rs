@@ -1,2 +1,5 @@
 pub mod home;
+pub mod image;
 pub mod not_found;
+pub mod repository;
+pub mod tag;

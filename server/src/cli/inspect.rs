@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use app::dto::{ImageReport, PlatformImage};
+use app::format::{human_size, short_digest};
 use app::reference::ImageReference;
 
 use crate::inspect::{InspectError, PlatformFilter, Viewer};
@@ -136,35 +137,5 @@ fn platform_table(out: &mut String, image: &PlatformImage) {
             short_digest(&layer.digest),
             command.replace('\n', " ")
         );
-    }
-}
-
-pub fn short_digest(digest: &str) -> &str {
-    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
-    &hex[..hex.len().min(12)]
-}
-
-/// Decimal units, as Docker Hub and `docker images` show sizes.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_like_docker() {
-        assert_eq!(human_size(999), "999 B");
-        assert_eq!(human_size(3_623_807), "3.6 MB");
-        assert_eq!(human_size(1_500_000_000), "1.5 GB");
-        assert_eq!(short_digest("sha256:0123456789abcdef"), "0123456789ab");
     }
 }

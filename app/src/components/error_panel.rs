@@ -1,0 +1,41 @@
+//! What went wrong, in words that say what to do next.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    let (title, advice) = match &error {
+        AppError::NotFound(_) => (
+            "Not found, or private",
+            "Check the repository name and tag (the tag list on the repository page shows what exists). \
+             A private repository needs credentials: run `shipshape inspect REF --creds USER:PASS` on the server \
+             for the command line; the web app shows public images only until accounts exist.",
+        ),
+        AppError::Registry(_) => (
+            "The registry did not answer as hoped",
+            "Try again in a moment. If the message mentions SHIPSHAPE_ALLOW_HOSTS, the registry is on a private \
+             network and the server's operator must allow it.",
+        ),
+        AppError::InvalidInput(_) => ("Not a valid image reference", "Write it as for docker pull: alpine, library/alpine:3.20, ghcr.io/owner/repo@sha256:…"),
+        AppError::Internal | AppError::Transport(_) => ("Something failed on our side", "Reload the page; if it persists, the server log has the details."),
+    };
+    view! {
+        <div role="alert" data-testid="error-panel" class="space-y-2 rounded-lg border border-red-200 bg-red-50 px-5 py-4 text-red-900">
+            <h2 class="text-lg font-semibold">{title}</h2>
+            <p class="font-mono text-sm break-words">{error.to_string()}</p>
+            <p class="text-sm text-red-800">{advice}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn Loading(what: &'static str) -> impl IntoView {
+    view! {
+        <div role="status" class="flex items-center gap-3 rounded-lg border border-slate-200 bg-white px-5 py-4 text-slate-600">
+            <span class="h-4 w-4 animate-spin rounded-full border-2 border-sky-600 border-t-transparent"></span>
+            {what}
+        </div>
+    }
+}

@@ -1,0 +1,310 @@
+//! The tag page: overview, platform switcher, layers with size bars and commands, labels, config,
+//! user badge and the tag's history.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::error_panel::{ErrorPanel, Loading};
+use crate::dto::{ImageReport, LayerInfo, PlatformImage};
+use crate::format::{human_size, short_digest, timestamp};
+use crate::pages::image::image_href;
+use crate::reference::ImageReference;
+use crate::server_fns::inspect_image;
+
+#[component]
+pub fn TagView(reference: ImageReference) -> impl IntoView {
+    let canonical = reference.to_string();
+    let title = reference.familiar();
+    let report = Resource::new(move || canonical.clone(), |reference| inspect_image(reference, None));
+    view! {
+        <Title text=title />
+        <Suspense fallback=|| view! { <Loading what="Fetching the manifest and config from the registry…" /> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Ok(report) => view! { <Report report /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Which platform to show: `?platform=` when it names one, else linux/amd64, else the first.
+fn chosen_platform(report: &ImageReport, wanted: Option<&str>) -> usize {
+    let position = |name: &str| report.platforms.iter().position(|p| p.platform.to_string() == name);
+    wanted.and_then(position).or_else(|| position("linux/amd64")).unwrap_or(0)
+}
+
+#[component]
+fn Report(report: ImageReport) -> impl IntoView {
+    let query = use_query_map();
+    let report = StoredValue::new(report);
+    let chosen = Memo::new(move |_| report.with_value(|r| chosen_platform(r, query.read().get("platform").as_deref())));
+    let r = report.get_value();
+    let repository_href = image_href(&format!("{}/{}", r.registry, r.repository));
+    let is_index = r.media_type.contains("index") || r.media_type.contains("list");
+    view! {
+        <section class="space-y-6" data-testid="tag-page">
+            <nav class="text-sm text-slate-500">
+                <a class="text-sky-700 hover:underline" href=repository_href.clone()>{format!("{}/{}", r.registry, r.repository)}</a>
+                " / "
+                <span>{r.tag.clone().unwrap_or_else(|| short_digest(&r.digest).to_string())}</span>
+            </nav>
+            <header class="space-y-2">
+                <h1 class="break-all font-mono text-2xl font-semibold" data-testid="reference">{r.reference.clone()}</h1>
+                <div class="flex flex-wrap items-center gap-2 text-sm text-slate-600">
+                    <span class="rounded bg-slate-200 px-2 py-0.5 font-mono" title=r.digest.clone()>{r.digest.clone()}</span>
+                    <span>{if is_index { format!("index of {} platform images", r.platforms.len()) } else { "single-platform image".to_string() }}</span>
+                    {r.private.then(|| view! { <span class="rounded bg-amber-100 px-2 py-0.5 text-amber-900">"private"</span> })}
+                    {r.checked_at.clone().map(|c| view! { <span>"checked " {timestamp(&c)}</span> })}
+                </div>
+            </header>
+            {(r.platforms.len() > 1).then(|| view! { <PlatformSwitcher report chosen /> })}
+            {move || {
+                let image = report.with_value(|r| r.platforms.get(chosen.get()).cloned());
+                image.map(|image| view! { <PlatformDetails image /> })
+            }}
+            <TagHistory report />
+        </section>
+    }
+}
+
+#[component]
+fn PlatformSwitcher(report: StoredValue<ImageReport>, chosen: Memo<usize>) -> impl IntoView {
+    let platforms = report.with_value(|r| r.platforms.iter().map(|p| p.platform.to_string()).collect::<Vec<_>>());
+    view! {
+        <nav aria-label="Platforms" class="flex flex-wrap gap-2" data-testid="platforms">
+            {platforms
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let href = format!("?platform={name}");
+                    view! {
+                        <a
+                            href=href
+                            aria-current=move || (chosen.get() == i).then_some("page")
+                            class="rounded-full border border-slate-300 px-3 py-1 font-mono text-sm hover:border-sky-500 aria-[current=page]:border-sky-700 aria-[current=page]:bg-sky-700 aria-[current=page]:text-white"
+                        >
+                            {name}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+fn PlatformDetails(image: PlatformImage) -> impl IntoView {
+    let facts = image.label_facts.clone();
+    let platform_name = image.platform.to_string();
+    let fact = |name: &'static str, value: Option<String>, href: Option<String>| {
+        value.map(|value| {
+            let shown = match href.filter(|h| is_web_link(h)) {
+                Some(href) => view! { <a class="text-sky-700 hover:underline" href=href rel="nofollow noopener">{value}</a> }.into_any(),
+                None => view! { <span>{value}</span> }.into_any(),
+            };
+            view! {
+                <div>
+                    <dt class="text-xs uppercase tracking-wide text-slate-500">{name}</dt>
+                    <dd class="break-words font-medium">{shown}</dd>
+                </div>
+            }
+        })
+    };
+    view! {
+        <article class="space-y-6" data-testid="platform" data-platform=platform_name>
+            <div class="grid gap-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:grid-cols-2 lg:grid-cols-4" data-testid="overview">
+                {fact("Platform", Some(image.platform.to_string()), None)}
+                {fact("Compressed size", Some(format!("{} in {} layers", human_size(image.size), image.layers.len())), None)}
+                {fact("Created", image.created.as_deref().map(timestamp), None)}
+                <div>
+                    <dt class="text-xs uppercase tracking-wide text-slate-500">"Runs as"</dt>
+                    <dd><UserBadge user=image.user.clone() root=image.runs_as_root /></dd>
+                </div>
+                {fact("Version", facts.version.clone(), None)}
+                {fact("Commit", facts.revision.clone().map(|r| short_digest(&r).to_string()), facts.commit_url.clone())}
+                {fact("Source", facts.source.clone(), facts.source.clone())}
+                {fact("License", facts.license.clone(), None)}
+                {fact("Title", facts.title.clone(), facts.url.clone())}
+                {fact("Authors", facts.authors.clone(), None)}
+            </div>
+            {facts.description.clone().map(|d| view! { <p class="text-slate-700">{d}</p> })}
+            <Layers layers=image.layers.clone() />
+            <Labels labels=image.labels.clone() />
+            <Config image />
+        </article>
+    }
+}
+
+fn is_web_link(value: &str) -> bool {
+    value.starts_with("https://") || value.starts_with("http://")
+}
+
+#[component]
+fn UserBadge(user: String, root: bool) -> impl IntoView {
+    let (text, class, title) = if root {
+        let text = if user.is_empty() { "root (no USER)".to_string() } else { format!("root ({user})") };
+        (text, "bg-red-100 text-red-800 ring-red-300", "The container runs as root: add a USER instruction with a non-root user.")
+    } else {
+        (user, "bg-emerald-100 text-emerald-800 ring-emerald-300", "Runs as a non-root user.")
+    };
+    view! {
+        <span data-testid="user-badge" data-root=root.to_string() title=title class=format!("inline-block rounded-full px-2.5 py-0.5 font-mono text-sm ring-1 {class}")>
+            {text}
+        </span>
+    }
+}
+
+#[component]
+fn Layers(layers: Vec<LayerInfo>) -> impl IntoView {
+    view! {
+        <section class="space-y-2">
+            <h2 class="text-lg font-semibold">"Layers"</h2>
+            <ol class="divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white" data-testid="layers">
+                {layers
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, layer)| {
+                        let width = format!("width: {:.2}%", (layer.share * 100.0).max(0.5));
+                        let command = layer.instruction.clone().or(layer.created_by.clone()).unwrap_or_else(|| "(no history)".into());
+                        view! {
+                            <li class="grid grid-cols-[2.5rem_8rem_1fr] items-start gap-3 px-4 py-2" data-testid="layer">
+                                <span class="pt-0.5 text-right font-mono text-xs text-slate-400">{i + 1}</span>
+                                <div class="space-y-1">
+                                    <div class="font-mono text-sm">{human_size(layer.size)}</div>
+                                    <div class="h-1.5 w-full rounded bg-slate-100" title=format!("{:.1}% of the image", layer.share * 100.0)>
+                                        <div class="h-1.5 rounded bg-sky-600" style=width></div>
+                                    </div>
+                                </div>
+                                <div class="min-w-0 space-y-0.5">
+                                    <code class="block whitespace-pre-wrap break-words text-sm" data-testid="layer-command">{command}</code>
+                                    <span class="font-mono text-xs text-slate-400" title=layer.digest.clone()>{short_digest(&layer.digest).to_string()}</span>
+                                </div>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn Labels(labels: std::collections::BTreeMap<String, String>) -> impl IntoView {
+    let empty = labels.is_empty();
+    view! {
+        <section class="space-y-2">
+            <h2 class="text-lg font-semibold">"Labels"</h2>
+            {if empty {
+                view! { <p class="text-sm text-slate-500">"No labels. OCI labels (org.opencontainers.image.*) let tools show version, source and license."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="w-full table-fixed rounded-lg border border-slate-200 bg-white text-sm" data-testid="labels">
+                        <tbody class="divide-y divide-slate-200">
+                            {labels
+                                .into_iter()
+                                .map(|(key, value)| {
+                                    let shown = if is_web_link(&value) {
+                                        let href = value.clone();
+                                        view! { <a class="text-sky-700 hover:underline" href=href rel="nofollow noopener">{value}</a> }.into_any()
+                                    } else {
+                                        view! { <span>{value}</span> }.into_any()
+                                    };
+                                    view! {
+                                        <tr>
+                                            <th scope="row" class="w-2/5 break-words px-3 py-1.5 text-left font-mono font-normal text-slate-600">{key}</th>
+                                            <td class="break-words px-3 py-1.5 font-mono">{shown}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Config(image: PlatformImage) -> impl IntoView {
+    let row = |name: &'static str, value: Option<String>| {
+        value.map(|value| view! {
+            <tr>
+                <th scope="row" class="w-40 px-3 py-1.5 text-left font-normal text-slate-600">{name}</th>
+                <td class="break-words px-3 py-1.5 font-mono">{value}</td>
+            </tr>
+        })
+    };
+    let list = |items: &Option<Vec<String>>| items.as_ref().map(|v| format!("{v:?}"));
+    let joined = |items: &Vec<String>| (!items.is_empty()).then(|| items.join(", "));
+    let health = image.healthcheck.as_ref().map(|h| {
+        let mut text = h.test.join(" ");
+        if let Some(s) = h.interval_seconds {
+            text.push_str(&format!(" (every {s} s)"));
+        }
+        text
+    });
+    view! {
+        <section class="space-y-2">
+            <h2 class="text-lg font-semibold">"Config"</h2>
+            <table class="w-full table-fixed rounded-lg border border-slate-200 bg-white text-sm" data-testid="config">
+                <tbody class="divide-y divide-slate-200">
+                    {row("User", Some(if image.user.is_empty() { "(unset: root)".to_string() } else { image.user.clone() }))}
+                    {row("Entrypoint", list(&image.entrypoint))}
+                    {row("Cmd", list(&image.cmd))}
+                    {row("Working dir", image.workdir.clone())}
+                    {row("Exposed ports", joined(&image.exposed_ports))}
+                    {row("Volumes", joined(&image.volumes))}
+                    {row("Healthcheck", health)}
+                    {row("Stop signal", image.stop_signal.clone())}
+                    {row("Config digest", Some(image.config_digest.clone()))}
+                    {row("Manifest digest", Some(image.digest.clone()))}
+                    {image
+                        .env
+                        .iter()
+                        .map(|e| {
+                            let value = if e.masked { format!("{}=•••••• (masked)", e.name) } else { format!("{}={}", e.name, e.value) };
+                            row("Env", Some(value))
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn TagHistory(report: StoredValue<ImageReport>) -> impl IntoView {
+    let history = report.with_value(|r| r.tag_history.clone());
+    (!history.is_empty()).then(|| {
+        view! {
+            <section class="space-y-2">
+                <h2 class="text-lg font-semibold">"Tag history"</h2>
+                <table class="w-full rounded-lg border border-slate-200 bg-white text-sm" data-testid="tag-history">
+                    <thead class="text-left text-slate-500">
+                        <tr><th class="px-3 py-1.5 font-normal">"Digest"</th><th class="px-3 py-1.5 font-normal">"First seen"</th><th class="px-3 py-1.5 font-normal">"Last seen"</th></tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-200">
+                        {history
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, h)| view! {
+                                <tr>
+                                    <td class="px-3 py-1.5 font-mono" title=h.digest.clone()>
+                                        {short_digest(&h.digest).to_string()}
+                                        {(i == 0).then(|| view! { <span class="ml-2 rounded bg-sky-100 px-1.5 text-xs text-sky-800">"current"</span> })}
+                                    </td>
+                                    <td class="px-3 py-1.5">{timestamp(&h.first_seen)}</td>
+                                    <td class="px-3 py-1.5">{timestamp(&h.last_seen)}</td>
+                                </tr>
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        }
+    })
+}
