@@ -28,12 +28,13 @@ BINARY := target/release/shipshape
 # Per checkout (target/ may be shared with other clones, as CI does).
 SITE_STAMP := .make/site.stamp
 
-.PHONY: help run build test test-rust test-e2e deps test-deps postgres clean
+.PHONY: help run build test test-rust test-e2e bench deps test-deps postgres clean
 
 help:
 	@echo "make run    build (release) and serve on http://127.0.0.1:3000 with ./data/shipshape.db"
 	@echo "make build  build target/release/shipshape and its site (target/site) without serving"
 	@echo "make test   install test prerequisites, start PostgreSQL, run Rust and Playwright tests"
+	@echo "make bench  measure against peers (cold inspect vs skopeo); results go in BENCHMARKS.md"
 
 run: build
 	./$(BINARY) serve
@@ -54,8 +55,14 @@ test: deps test-deps build
 test-rust: postgres
 	TEST_POSTGRES_URL=$(PG_URL) TEST_REQUIRE_POSTGRES=1 cargo test --workspace --no-fail-fast
 
+# The specs browse a real registry (server/testkit's e2e-registry), started by Playwright.
 test-e2e:
+	cargo build -p shipshape-testkit --bin e2e-registry
 	cd end2end && npx playwright test
+
+bench: build test-deps
+	cargo build -p shipshape-testkit --bin e2e-registry
+	python3 benches/inspect_vs_skopeo.py 30
 
 # ---- installation (each step does nothing when already done) ----
 

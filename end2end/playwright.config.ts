@@ -7,6 +7,9 @@ import { join } from "node:path";
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), "shipshape-e2e-"));
+// A real docker-registry with the specs' images (server/testkit/src/bin/e2e-registry.rs).
+const registryPort = Number(process.env.E2E_REGISTRY_PORT ?? 5123);
+process.env.E2E_REGISTRY = `127.0.0.1:${registryPort}`;
 const chromium = {
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
@@ -31,7 +34,17 @@ export default defineConfig({
     { name: "hydrated", use: { javaScriptEnabled: true } },
     { name: "no-js", use: { javaScriptEnabled: false } },
   ],
-  webServer: {
+  webServer: [
+    {
+      command: process.env.E2E_REGISTRY_BIN ?? "../target/debug/e2e-registry",
+      url: `http://127.0.0.1:${registryPort + 1}/ready`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { E2E_REGISTRY_PORT: String(registryPort) },
+    },
+    {
     command: `${process.env.SHIPSHAPE_BIN ?? "../target/release/shipshape"} serve`,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
@@ -41,6 +54,8 @@ export default defineConfig({
     env: {
       SHIPSHAPE_LISTEN: `127.0.0.1:${port}`,
       SHIPSHAPE_DATABASE_URL: `sqlite://${join(dataDir, "shipshape.db")}`,
+      SHIPSHAPE_ALLOW_HOSTS: `127.0.0.1:${registryPort}`,
     },
-  },
+    },
+  ],
 });

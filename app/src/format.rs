@@ -25,7 +25,9 @@ pub fn timestamp(rfc3339: &str) -> String {
     if !shaped {
         return rfc3339.to_string();
     }
-    let zone = if rfc3339.ends_with('Z') || rfc3339.ends_with("+00:00") { " UTC".to_string() } else {
+    let zone = if rfc3339.ends_with('Z') || rfc3339.ends_with("+00:00") {
+        " UTC".to_string()
+    } else {
         rfc3339.get(rfc3339.len().saturating_sub(6)..).map(|z| format!(" {z}")).unwrap_or_default()
     };
     format!("{} {}{zone}", &rfc3339[..10], &rfc3339[11..16])

@@ -28,7 +28,8 @@ pub fn by_version_desc(a: &str, b: &str) -> Ordering {
         (Some(va), Some(vb)) => {
             let by_numbers = vb.numbers.cmp(&va.numbers);
             // A pre-release (`-rc1`) sorts below the release it precedes.
-            let pre = |v: &Version<'_>| v.rest.starts_with('-') && v.rest[1..].starts_with(|c: char| c.is_ascii_alphabetic());
+            let pre =
+                |v: &Version<'_>| v.rest.starts_with('-') && v.rest[1..].starts_with(|c: char| c.is_ascii_alphabetic());
             by_numbers
                 .then_with(|| va.rest.is_empty().cmp(&vb.rest.is_empty()).reverse())
                 .then_with(|| pre(&va).cmp(&pre(&vb)))

@@ -31,3 +31,6 @@ export async function open(page: Page, path: string, projectName: string) {
     await page.locator("body[data-hydrated=true]").waitFor();
   }
 }
+
+/** `127.0.0.1:PORT` of the specs' registry (see playwright.config.ts). */
+export const registry = () => process.env.E2E_REGISTRY ?? "127.0.0.1:5123";

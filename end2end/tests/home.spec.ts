@@ -1,4 +1,4 @@
-import { test, expect, open, jsEnabled } from "./fixtures";
+import { test, expect, open, jsEnabled, registry } from "./fixtures";
 import { HomePage } from "./pages/home";
 
 test("home page renders with the reference box and the server status", async ({ page }, info) => {
@@ -10,18 +10,18 @@ test("home page renders with the reference box and the server status", async ({ 
   await expect(page.getByTestId("server-status")).toContainText("SQLite");
 });
 
-test("normalises alpine to the fully qualified reference", async ({ page }, info) => {
+test("normalises alpine as you type, and opens a reference's page on submit", async ({ page }, info) => {
   await open(page, "/", info.project.name);
   const home = new HomePage(page);
-  await home.input.fill("alpine");
   if (jsEnabled(info.project.name)) {
     // Validated as you type, before submitting.
+    await home.input.fill("alpine");
     await expect(home.normalized).toHaveText("docker.io/library/alpine:latest");
   }
+  await home.input.fill(`${registry()}/e2e/app:1.1`);
   await home.submit();
-  await expect(page).toHaveURL(/\?ref=alpine$/);
-  await expect(home.normalized).toHaveText("docker.io/library/alpine:latest");
-  await expect(home.input).toHaveValue("alpine");
+  await expect(page).toHaveURL(new RegExp(`/images/${registry()}/e2e/app:1\\.1$`));
+  await expect(page.getByTestId("reference")).toHaveText(`${registry()}/e2e/app:1.1`);
 });
 
 test("rejects Alpine:Latest with a reason", async ({ page }, info) => {
@@ -36,9 +36,10 @@ test("rejects Alpine:Latest with a reason", async ({ page }, info) => {
   await expect(home.normalized).toHaveCount(0);
 });
 
-test("a shared link with ?ref= shows the verdict straight away", async ({ page }, info) => {
-  await open(page, "/?ref=ghcr.io/owner/repo:v1", info.project.name);
-  await expect(new HomePage(page).normalized).toHaveText("ghcr.io/owner/repo:v1");
+test("a shared link with ?ref= opens the image's page", async ({ page }, info) => {
+  await open(page, `/?ref=${registry()}/e2e/app`, info.project.name);
+  await expect(page).toHaveURL(new RegExp(`/images/${registry()}/e2e/app:latest$`));
+  await expect(page.getByTestId("reference")).toHaveText(`${registry()}/e2e/app:latest`);
 });
 
 test("the page loads its wasm bundle, served as application/wasm", async ({ page, request }, info) => {

@@ -53,11 +53,15 @@ pub fn router(services: Arc<Services>, site_root: PathBuf, listen: std::net::Soc
 
 /// The home page's form is a plain GET without JavaScript: a valid `/?ref=…` opens the image's
 /// page; an invalid one renders the home page with the reason.
-async fn open_submitted_reference(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn open_submitted_reference(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     if request.method() == axum::http::Method::GET && request.uri().path() == "/" {
         let query = request.uri().query().unwrap_or("");
-        let submitted = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "ref").map(|(_, v)| v.into_owned());
+        let submitted =
+            url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "ref").map(|(_, v)| v.into_owned());
         if let Some(reference) = submitted.and_then(|r| app::reference::ImageReference::parse(&r).ok()) {
             return axum::response::Redirect::to(&format!("/images/{reference}")).into_response();
         }

@@ -252,7 +252,7 @@ async fn token_auth_registry_public_and_private_repositories() {
     let err = inspect(&fixture, &reference(&registry, "public/tool")).await.unwrap_err();
     assert!(matches!(&err, InspectError::Registry(RegistryError::Net(_))), "{err}");
     let fixture = services(&[("SHIPSHAPE_ALLOW_HOSTS", "127.0.0.1")]).await;
-    app_image(ManifestFormat::Oci, "amd64", None).push(&registry, "private/tool", Some("latest")).await.unwrap();
+    app_image(ManifestFormat::Oci, "arm64", None).push(&registry, "private/tool", Some("latest")).await.unwrap();
 
     // Anonymous tokens read public/*, like Docker Hub's official images.
     let public = inspect(&fixture, &reference(&registry, "public/tool")).await.unwrap();
@@ -269,6 +269,12 @@ async fn token_auth_registry_public_and_private_repositories() {
     let report =
         fixture.services.inspector.inspect(&secret, None, false, right.clone(), Viewer::Operator).await.unwrap();
     assert!(report.private);
+
+    // Its content is stored now, but a visitor naming its digest under a public repository gets
+    // only what the registry confirms is there.
+    let probe = reference(&registry, &format!("public/tool@{}", report.digest));
+    let err = fixture.services.inspector.inspect(&probe, None, false, None, Viewer::Anonymous).await.unwrap_err();
+    assert!(matches!(err, InspectError::Registry(RegistryError::ManifestNotFound { .. })), "{err}");
 
     let tags = fixture
         .services

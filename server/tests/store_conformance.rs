@@ -51,6 +51,9 @@ async fn conformance(store: SharedStore) {
     assert_eq!(store.manifest(A).await.unwrap().unwrap(), first);
     assert_eq!(store.manifest(B).await.unwrap().unwrap().layers[0].digest, L1);
     assert!(store.manifest(CONFIG).await.unwrap().is_none());
+    assert!(store.repository_has_manifest(repo.id, A).await.unwrap());
+    assert!(!store.repository_has_manifest(repo.id, B).await.unwrap(), "seen only in the private repository");
+    assert!(store.repository_has_manifest(private.id, B).await.unwrap());
 
     let config = ConfigRecord { digest: CONFIG.into(), body: br#"{"os":"linux"}"#.to_vec() };
     store.put_config(&config).await.unwrap();

@@ -18,8 +18,13 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             "Try again in a moment. If the message mentions SHIPSHAPE_ALLOW_HOSTS, the registry is on a private \
              network and the server's operator must allow it.",
         ),
-        AppError::InvalidInput(_) => ("Not a valid image reference", "Write it as for docker pull: alpine, library/alpine:3.20, ghcr.io/owner/repo@sha256:…"),
-        AppError::Internal | AppError::Transport(_) => ("Something failed on our side", "Reload the page; if it persists, the server log has the details."),
+        AppError::InvalidInput(_) => (
+            "Not a valid image reference",
+            "Write it as for docker pull: alpine, library/alpine:3.20, ghcr.io/owner/repo@sha256:…",
+        ),
+        AppError::Internal | AppError::Transport(_) => {
+            ("Something failed on our side", "Reload the page; if it persists, the server log has the details.")
+        }
     };
     view! {
         <div role="alert" data-testid="error-panel" class="space-y-2 rounded-lg border border-red-200 bg-red-50 px-5 py-4 text-red-900">

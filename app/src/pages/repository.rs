@@ -108,7 +108,8 @@ fn TagTable(tags: RepositoryTags) -> impl IntoView {
             </a>
         }
     };
-    let next = tags.next.clone().map(|after| format!("?after={}", crate::components::reference_box::query_escape(&after)));
+    let next =
+        tags.next.clone().map(|after| format!("?after={}", crate::components::reference_box::query_escape(&after)));
     view! {
         <div class="flex flex-wrap items-center justify-between gap-3">
             <form method="get" class="flex gap-2" role="search">

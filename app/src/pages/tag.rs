@@ -102,7 +102,10 @@ fn PlatformDetails(image: PlatformImage) -> impl IntoView {
     let fact = |name: &'static str, value: Option<String>, href: Option<String>| {
         value.map(|value| {
             let shown = match href.filter(|h| is_web_link(h)) {
-                Some(href) => view! { <a class="text-sky-700 hover:underline" href=href rel="nofollow noopener">{value}</a> }.into_any(),
+                Some(href) => {
+                    view! { <a class="text-sky-700 hover:underline" href=href rel="nofollow noopener">{value}</a> }
+                        .into_any()
+                }
                 None => view! { <span>{value}</span> }.into_any(),
             };
             view! {
@@ -146,7 +149,11 @@ fn is_web_link(value: &str) -> bool {
 fn UserBadge(user: String, root: bool) -> impl IntoView {
     let (text, class, title) = if root {
         let text = if user.is_empty() { "root (no USER)".to_string() } else { format!("root ({user})") };
-        (text, "bg-red-100 text-red-800 ring-red-300", "The container runs as root: add a USER instruction with a non-root user.")
+        (
+            text,
+            "bg-red-100 text-red-800 ring-red-300",
+            "The container runs as root: add a USER instruction with a non-root user.",
+        )
     } else {
         (user, "bg-emerald-100 text-emerald-800 ring-emerald-300", "Runs as a non-root user.")
     };
@@ -231,11 +238,13 @@ fn Labels(labels: std::collections::BTreeMap<String, String>) -> impl IntoView {
 #[component]
 fn Config(image: PlatformImage) -> impl IntoView {
     let row = |name: &'static str, value: Option<String>| {
-        value.map(|value| view! {
-            <tr>
-                <th scope="row" class="w-40 px-3 py-1.5 text-left font-normal text-slate-600">{name}</th>
-                <td class="break-words px-3 py-1.5 font-mono">{value}</td>
-            </tr>
+        value.map(|value| {
+            view! {
+                <tr>
+                    <th scope="row" class="w-40 px-3 py-1.5 text-left font-normal text-slate-600">{name}</th>
+                    <td class="break-words px-3 py-1.5 font-mono">{value}</td>
+                </tr>
+            }
         })
     };
     let list = |items: &Option<Vec<String>>| items.as_ref().map(|v| format!("{v:?}"));

@@ -181,7 +181,17 @@ impl Inspector {
                 if session.private { Visibility::Private } else { Visibility::Public },
             )
             .await?;
-        let top = match self.store.manifest(&digest).await? {
+        // A digest stored from another repository is only reused for the operator: for visitors
+        // it could come from a private repository, so the registry must confirm it is here too.
+        let stored = match self.store.manifest(&digest).await? {
+            Some(record)
+                if viewer == Viewer::Operator || self.store.repository_has_manifest(repo.id, &digest).await? =>
+            {
+                Some(record)
+            }
+            _ => None,
+        };
+        let top = match stored {
             Some(record) => record,
             None => {
                 let manifest = match fetched.take() {

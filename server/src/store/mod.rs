@@ -122,6 +122,8 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a manifest and its layer list once; storing the same digest again is a no-op.
     async fn put_manifest(&self, repository: RepositoryId, manifest: &ManifestRecord) -> StoreResult<()>;
     async fn manifest(&self, digest: &str) -> StoreResult<Option<ManifestRecord>>;
+    /// Whether the manifest was seen in this repository (not only in another, maybe private, one).
+    async fn repository_has_manifest(&self, repository: RepositoryId, digest: &str) -> StoreResult<bool>;
     async fn put_config(&self, config: &ConfigRecord) -> StoreResult<()>;
     async fn config(&self, digest: &str) -> StoreResult<Option<ConfigRecord>>;
 

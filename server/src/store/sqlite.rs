@@ -126,6 +126,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn repository_has_manifest(&self, repository: RepositoryId, digest: &str) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT 1 FROM repository_manifests WHERE repository_id = ?1 AND manifest_digest = ?2")
+            .bind(repository.0)
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     async fn manifest(&self, digest: &str) -> StoreResult<Option<ManifestRecord>> {
         let Some(row) = sqlx::query("SELECT media_type, body, config_digest FROM manifests WHERE digest = ?1")
             .bind(digest)

@@ -54,6 +54,11 @@ impl TestRegistry {
     }
 
     pub async fn start(mode: RegistryAuthMode) -> Result<Self, HarnessError> {
+        Self::start_on(mode, 0).await
+    }
+
+    /// On a fixed loopback port (0: any free one), for callers that must know it in advance.
+    pub async fn start_on(mode: RegistryAuthMode, port: u16) -> Result<Self, HarnessError> {
         crate::install_crypto_provider();
         let dir = tempfile::tempdir()?;
         // The registry runs as `nobody`: it must read the config and write the storage.
@@ -65,7 +70,7 @@ impl TestRegistry {
         let mut config = format!(
             "version: 0.1\nlog: {{level: info, accesslog: {{disabled: true}}}}\n\
              storage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\n\
-             http: {{addr: 127.0.0.1:0, secret: shipshape-test-secret}}\n",
+             http: {{addr: 127.0.0.1:{port}, secret: shipshape-test-secret}}\n",
             data.display()
         );
         let issuer = match &mode {
