@@ -2,8 +2,8 @@
 """Cold `shipshape inspect` against `skopeo inspect --config`, side by side on one local registry.
 
 Each round runs both tools once, in alternating order, on the same single-platform tag:
-shipshape with a brand-new SQLite database (so nothing is cached: it fetches the manifest and the
-config like skopeo does), skopeo with a fresh HOME. Prints median and mean wall times and the ratio.
+shipshape with a brand-new SQLite database, migrated before the clock starts (so nothing is cached:
+it fetches the manifest and the config like skopeo does, and stores them), skopeo with a fresh HOME. Prints median and mean wall times and the ratio.
 
 Usage: benches/inspect_vs_skopeo.py [ROUNDS]   (make bench runs it with the release binary)
 """
@@ -58,6 +58,7 @@ def main():
                 env_ours = {"PATH": os.environ["PATH"], "HOME": home, "SHIPSHAPE_ALLOW_HOSTS": HOST,
                             "SHIPSHAPE_DATABASE_URL": f"sqlite://{data}/shipshape.db", "SHIPSHAPE_LOG": "warn"}
                 env_theirs = {"PATH": os.environ["PATH"], "HOME": home}
+                subprocess.run([SHIPSHAPE, "migrate"], env=env_ours, check=True)
                 runs = [
                     ("ours", [SHIPSHAPE, "inspect", REF, "--json"], env_ours),
                     ("theirs", ["skopeo", "inspect", "--config", "--tls-verify=false", f"docker://{REF}"], env_theirs),

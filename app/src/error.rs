@@ -11,6 +11,9 @@ pub enum AppError {
     /// Missing, or private and not for this viewer: the message says what to do.
     #[error("{0}")]
     NotFound(String),
+    /// The outbound policy refused the registry's address (SHIPSHAPE_ALLOW_HOSTS).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The registry failed or refused (unreachable, rate limited, outbound policy): its message.
     #[error("{0}")]
     Registry(String),

@@ -78,5 +78,6 @@ test("errors say what happened and what to do", async ({ page }, info) => {
   await expect(page.getByTestId("error-panel")).toContainText("does not exist");
 
   await open(page, "/images/10.1.2.3:5000/team/app:1", info.project.name);
-  await expect(page.getByTestId("error-panel")).toContainText("SHIPSHAPE_ALLOW_HOSTS");
+  await expect(page.getByTestId("error-panel")).toContainText("This registry is not allowed");
+  await expect(page.getByTestId("error-panel")).toContainText("SHIPSHAPE_ALLOW_HOSTS=10.1.2.3:5000");
 });

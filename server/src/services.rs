@@ -50,6 +50,7 @@ pub fn app_error(err: InspectError) -> AppError {
             | RegistryError::RepositoryNotFound { .. }
             | RegistryError::ManifestNotFound { .. },
         ) => AppError::NotFound(err.to_string()),
+        InspectError::Registry(e @ RegistryError::Net(_)) => AppError::NotAllowed(e.to_string()),
         InspectError::Registry(e) => AppError::Registry(e.to_string()),
         InspectError::Malformed { .. } => AppError::Registry(err.to_string()),
         InspectError::Store(e) => {

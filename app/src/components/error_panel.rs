@@ -13,10 +13,15 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
              A private repository needs credentials: run `shipshape inspect REF --creds USER:PASS` on the server \
              for the command line; the web app shows public images only until accounts exist.",
         ),
+        AppError::NotAllowed(_) => (
+            "This registry is not allowed",
+            "Its address is on a private, loopback or link-local network, which this server does not reach on a \
+             visitor's behalf. If the registry is meant to be reachable, the server's operator can add it to \
+             SHIPSHAPE_ALLOW_HOSTS.",
+        ),
         AppError::Registry(_) => (
             "The registry did not answer as hoped",
-            "Try again in a moment. If the message mentions SHIPSHAPE_ALLOW_HOSTS, the registry is on a private \
-             network and the server's operator must allow it.",
+            "Try again in a moment; if it keeps failing, check the registry's address and status.",
         ),
         AppError::InvalidInput(_) => (
             "Not a valid image reference",

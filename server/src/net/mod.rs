@@ -79,15 +79,6 @@ impl Policy {
         Ok(addrs)
     }
 
-    /// Whether `host` is a loopback destination that the policy lets through: registries there are
-    /// spoken to over plain HTTP, as Docker does.
-    pub async fn is_allowed_loopback(&self, host: &str, port: u16) -> bool {
-        match self.resolve(host, port).await {
-            Ok(addrs) => addrs.iter().all(|a| restricted_kind(a.ip()) == Some("loopback")),
-            Err(_) => false,
-        }
-    }
-
     /// Connects to the first reachable address of a checked host.
     pub async fn connect(&self, host: &str, port: u16) -> Result<TcpStream, NetError> {
         let addrs = self.resolve(host, port).await?;
@@ -132,6 +123,5 @@ mod tests {
         let by_network = Policy::new(AllowList::parse("127.0.0.0/8").unwrap());
         assert!(by_network.resolve("2130706433", 1).await.is_ok());
         assert!(by_network.resolve("169.254.169.254", 80).await.is_err());
-        assert!(by_network.is_allowed_loopback("127.0.0.1", 80).await);
     }
 }

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
@@ -19,13 +18,15 @@ use oci_client::{Reference, RegistryOperation};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::{
     Credentials, DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED, MANIFEST_LIMIT, OCI_INDEX,
     OCI_MANIFEST, RegistryError, RegistrySettings, api_host,
 };
 use crate::net::{EgressProxy, NetError, Policy};
+
+const USER_AGENT: &str = concat!("shipshape/", env!("CARGO_PKG_VERSION"));
 
 const ACCEPTED_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, \
     application/vnd.docker.distribution.manifest.list.v2+json, \
@@ -52,9 +53,9 @@ struct Authorization {
 pub struct RegistryClient {
     registry: String,
     host: String,
-    scheme: &'static str,
+    plain_http: bool,
     credentials: Option<Credentials>,
-    oci: oci_client::Client,
+    oci: OnceCell<oci_client::Client>,
     http: reqwest::Client,
     proxy: EgressProxy,
     timeout: Duration,
@@ -62,47 +63,30 @@ pub struct RegistryClient {
 }
 
 impl RegistryClient {
+    /// `plain_http`: speak HTTP, not HTTPS (allow-listed loopback or configured insecure registries).
     pub(super) async fn connect(
         registry: &str,
         credentials: Option<Credentials>,
         policy: Arc<Policy>,
         settings: &RegistrySettings,
+        plain_http: bool,
     ) -> Result<Self, RegistryError> {
-        let host = api_host(registry).to_string();
-        let (name, port) = split_host_port(&host);
-        let plain_http = settings.insecure.iter().any(|h| h == registry || h == &host)
-            || policy.is_allowed_loopback(name, port.unwrap_or(443)).await;
-        let proxy = EgressProxy::start(policy).await.map_err(|e| RegistryError::Unreachable {
-            registry: registry.into(),
-            detail: format!("egress proxy: {e}"),
-        })?;
-        let oci = oci_client::Client::try_from(ClientConfig {
-            protocol: if plain_http { ClientProtocol::Http } else { ClientProtocol::Https },
-            connect_timeout: Some(crate::net::CONNECT_TIMEOUT),
-            read_timeout: Some(settings.timeout),
-            https_proxy: Some(proxy.url().to_string()),
-            http_proxy: Some(proxy.url().to_string()),
-            user_agent: concat!("shipshape/", env!("CARGO_PKG_VERSION")),
-            ..Default::default()
-        })
-        .map_err(|e| RegistryError::Unreachable { registry: registry.into(), detail: e.to_string() })?;
+        let setup_failed = |detail: String| RegistryError::Unreachable { registry: registry.into(), detail };
+        let proxy = EgressProxy::start(policy).await.map_err(|e| setup_failed(format!("egress proxy: {e}")))?;
         let http = reqwest::Client::builder()
-            .proxy(
-                reqwest::Proxy::all(proxy.url())
-                    .map_err(|e| RegistryError::Unreachable { registry: registry.into(), detail: e.to_string() })?,
-            )
+            .proxy(reqwest::Proxy::all(proxy.url()).map_err(|e| setup_failed(e.to_string()))?)
             .connect_timeout(crate::net::CONNECT_TIMEOUT)
             .read_timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("shipshape/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build()
-            .map_err(|e| RegistryError::Unreachable { registry: registry.into(), detail: e.to_string() })?;
+            .map_err(|e| setup_failed(e.to_string()))?;
         Ok(Self {
             registry: registry.to_string(),
-            host,
-            scheme: if plain_http { "http" } else { "https" },
+            host: api_host(registry).to_string(),
+            plain_http,
             credentials,
-            oci,
+            oci: OnceCell::new(),
             http,
             proxy,
             timeout: settings.timeout,
@@ -110,12 +94,27 @@ impl RegistryClient {
         })
     }
 
-    pub fn registry(&self) -> &str {
-        &self.registry
+    /// oci-client, built on first use: loading TLS roots costs milliseconds, and registries that
+    /// need no token flow never need it for manifests and configs.
+    async fn oci(&self) -> Result<&oci_client::Client, RegistryError> {
+        self.oci
+            .get_or_try_init(|| async {
+                oci_client::Client::try_from(ClientConfig {
+                    protocol: if self.plain_http { ClientProtocol::Http } else { ClientProtocol::Https },
+                    connect_timeout: Some(crate::net::CONNECT_TIMEOUT),
+                    read_timeout: Some(self.timeout),
+                    https_proxy: Some(self.proxy.url().to_string()),
+                    http_proxy: Some(self.proxy.url().to_string()),
+                    user_agent: USER_AGENT,
+                    ..Default::default()
+                })
+                .map_err(|e| RegistryError::Unreachable { registry: self.registry.clone(), detail: e.to_string() })
+            })
+            .await
     }
 
-    pub fn has_credentials(&self) -> bool {
-        self.credentials.is_some()
+    fn url(&self, path: &str) -> String {
+        format!("{}://{}/v2/{path}", if self.plain_http { "http" } else { "https" }, self.host)
     }
 
     /// GET a manifest by tag or digest, capped at [`MANIFEST_LIMIT`] and verified against its digest.
@@ -164,7 +163,7 @@ impl RegistryClient {
         repository: &str,
         reference: &str,
     ) -> Result<reqwest::Response, RegistryError> {
-        let url = format!("{}://{}/v2/{repository}/manifests/{reference}", self.scheme, self.host);
+        let url = self.url(&format!("{repository}/manifests/{reference}"));
         let response =
             self.send(repository, |http| http.request(method.clone(), &url).header(ACCEPT, ACCEPTED_MANIFESTS)).await?;
         if response.status() == StatusCode::NOT_FOUND && method == Method::HEAD {
@@ -174,49 +173,19 @@ impl RegistryClient {
         self.check_status(response, repository, reference).await
     }
 
-    /// A blob (an image config), size-capped and verified against its digest.
+    /// A small blob (an image config), size-capped and verified against its digest. Redirects to
+    /// blob storage are followed through the egress proxy; reqwest drops `Authorization` when the
+    /// host changes.
     pub async fn blob(&self, repository: &str, digest: &str, limit: u64, what: &str) -> Result<Bytes, RegistryError> {
-        let reference = self.oci_reference(repository);
-        for attempt in 0..2 {
-            self.proxy.clear_failure();
-            let stream = match tokio::time::timeout(self.timeout, self.oci.pull_blob_stream(&reference, digest)).await {
-                Err(_) => return Err(self.timeout_error()),
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    let err = self.oci_error(e, repository, digest);
-                    if attempt == 0 && self.is_auth_error(&err) {
-                        self.authenticate(repository).await?;
-                        continue;
-                    }
-                    return Err(err);
-                }
-            };
-            if let Some(size) = stream.content_length
-                && size > limit
-            {
-                return Err(RegistryError::TooLarge { what: what.to_string(), size, limit });
-            }
-            let mut body = BytesMut::new();
-            let mut chunks = stream.stream;
-            loop {
-                let next = tokio::time::timeout(self.timeout, chunks.next()).await.map_err(|_| self.timeout_error())?;
-                let Some(chunk) = next else { break };
-                let chunk = chunk.map_err(|e| RegistryError::Unreachable {
-                    registry: self.registry.clone(),
-                    detail: format!("reading {what}: {e}"),
-                })?;
-                if body.len() as u64 + chunk.len() as u64 > limit {
-                    return Err(RegistryError::TooLarge { what: what.to_string(), size: body.len() as u64, limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let actual = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
-            if actual != digest {
-                return Err(RegistryError::DigestMismatch { what: what.to_string(), expected: digest.into(), actual });
-            }
-            return Ok(body.freeze());
+        let url = self.url(&format!("{repository}/blobs/{digest}"));
+        let response = self.send(repository, |http| http.get(&url)).await?;
+        let response = self.check_status(response, repository, digest).await?;
+        let body = self.read_capped(response, limit, what).await?;
+        let actual = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
+        if actual != digest {
+            return Err(RegistryError::DigestMismatch { what: what.to_string(), expected: digest.into(), actual });
         }
-        unreachable!("the loop returns on its second attempt")
+        Ok(body)
     }
 
     /// Every tag of a repository, following pagination (`n` + `last`), up to `max` tags.
@@ -229,11 +198,13 @@ impl RegistryClient {
         let mut last: Option<String> = None;
         loop {
             self.proxy.clear_failure();
-            let page =
-                tokio::time::timeout(self.timeout, self.oci.list_tags(&reference, &auth, Some(PAGE), last.as_deref()))
-                    .await
-                    .map_err(|_| self.timeout_error())?
-                    .map_err(|e| self.oci_error(e, repository, "tags"))?;
+            let page = tokio::time::timeout(
+                self.timeout,
+                self.oci().await?.list_tags(&reference, &auth, Some(PAGE), last.as_deref()),
+            )
+            .await
+            .map_err(|_| self.timeout_error())?
+            .map_err(|e| self.oci_error(e, repository, "tags"))?;
             let count = page.tags.len();
             last = page.tags.last().cloned();
             // A registry that ignores `last` would loop forever: stop when nothing new arrives.
@@ -289,10 +260,12 @@ impl RegistryClient {
     async fn authenticate(&self, repository: &str) -> Result<Option<Authorization>, RegistryError> {
         self.proxy.clear_failure();
         let reference = self.oci_reference(repository);
-        let granted =
-            tokio::time::timeout(self.timeout, self.oci.auth(&reference, &self.oci_auth(), RegistryOperation::Pull))
-                .await
-                .map_err(|_| self.timeout_error())?;
+        let granted = tokio::time::timeout(
+            self.timeout,
+            self.oci().await?.auth(&reference, &self.oci_auth(), RegistryOperation::Pull),
+        )
+        .await
+        .map_err(|_| self.timeout_error())?;
         let authorization = match granted {
             Ok(Some(token)) => Some(Authorization {
                 header: header_value(&format!("Bearer {token}"), &self.registry)?,
@@ -371,7 +344,7 @@ impl RegistryClient {
     /// Registries answer MANIFEST_UNKNOWN for a tag of a repository that does not exist at all;
     /// the tag list (404 NAME_UNKNOWN) tells the two apart.
     async fn repository_missing(&self, repository: &str) -> bool {
-        let url = format!("{}://{}/v2/{repository}/tags/list?n=1", self.scheme, self.host);
+        let url = self.url(&format!("{repository}/tags/list?n=1"));
         match self.send(repository, |http| http.get(&url)).await {
             Ok(response) if response.status() == StatusCode::NOT_FOUND => {
                 error_codes(&read_prefix(response).await).iter().any(|c| c == "NAME_UNKNOWN")
@@ -394,15 +367,6 @@ impl RegistryClient {
                 RegistryError::WrongCredentials { registry: self.registry.clone(), username: creds.username.clone() }
             }
         }
-    }
-
-    fn is_auth_error(&self, err: &RegistryError) -> bool {
-        matches!(
-            err,
-            RegistryError::CredentialsRequired { .. }
-                | RegistryError::WrongCredentials { .. }
-                | RegistryError::AccessDenied { .. }
-        )
     }
 
     fn oci_error(&self, err: OciDistributionError, repository: &str, reference: &str) -> RegistryError {

@@ -37,10 +37,6 @@ impl Registries {
         Self { policy: Arc::new(policy), settings, clients: Mutex::new(HashMap::new()) }
     }
 
-    pub fn policy(&self) -> &Policy {
-        &self.policy
-    }
-
     /// The client for `registry` with these credentials (`None`: anonymous), created on first use.
     /// Creation checks the registry's host against the outbound policy, so a refused host fails
     /// here with the allow-list advice before any request is made.
@@ -56,13 +52,19 @@ impl Registries {
         }
         let host = super::api_host(registry);
         let (name, port) = super::client::split_host_port(host);
-        if let Err(refused @ crate::net::NetError::Refused { .. }) =
-            self.policy.resolve(name, port.unwrap_or(443)).await
-        {
+        // Resolved once here: a refusal fails before any request, and loopback registries (allowed,
+        // or we would not get past this) are spoken to over plain HTTP, as Docker does.
+        let addrs = self.policy.resolve(name, port.unwrap_or(443)).await;
+        if let Err(refused @ crate::net::NetError::Refused { .. }) = addrs {
             return Err(refused.into());
         }
+        let loopback = addrs
+            .as_ref()
+            .is_ok_and(|a| a.iter().all(|addr| crate::net::restricted_kind(addr.ip()) == Some("loopback")));
+        let plain_http = loopback || self.settings.insecure.iter().any(|h| h == registry || h == host);
         let client = Arc::new(
-            RegistryClient::connect(registry, credentials.cloned(), self.policy.clone(), &self.settings).await?,
+            RegistryClient::connect(registry, credentials.cloned(), self.policy.clone(), &self.settings, plain_http)
+                .await?,
         );
         clients.insert(key, client.clone());
         Ok(client)
