@@ -198,58 +198,66 @@ impl Inspector {
                     Some(m) => m,
                     None => session.first(fetch_manifest(&repository, &digest)).await?,
                 };
-                self.save_manifest(&repo, manifest).await?
+                manifest_record(manifest)?
             }
         };
-        // Make sure the repository is linked to the manifest even when another repository stored it.
-        self.store.put_manifest(repo.id, &top).await?;
-        if let (None, Some(tag)) = (reference.digest.as_deref(), reference.tag.as_deref().or(Some("latest"))) {
-            self.store.record_tag(repo.id, tag, &digest, now).await?;
-        }
+        // Stored (and linked to this repository) while the configs are fetched: the writes
+        // overlap the registry's round trips.
+        let record_top = async {
+            // put_manifest also links a manifest first stored under another repository.
+            self.store.put_manifest(repo.id, &top).await?;
+            if let (None, Some(tag)) = (reference.digest.as_deref(), reference.tag.as_deref()) {
+                self.store.record_tag(repo.id, tag, &digest, now).await?;
+            }
+            Ok::<_, InspectError>(())
+        };
 
         // 3. Per platform: image manifest and config.
         let parsed = model::parse_manifest(&top.media_type, &top.body, &top.digest)?;
         let client =
             if self.complete_in_store(&parsed, platform).await? { None } else { Some(session.client().await?) };
-        let platforms = match &parsed {
-            Manifest::Image(image) => {
-                let config = self.config(client.as_deref(), &repository, &image.config).await?;
-                let found = model::platform_image(&top.digest, &top.media_type, image, &config.body, None)?;
-                if let Some(filter) = platform
-                    && !filter.matches(&found.platform)
-                {
-                    return Err(InspectError::NoPlatform {
-                        reference: reference.to_string(),
-                        wanted: format_filter(filter),
-                        available: found.platform.to_string(),
-                    });
+        let platforms = async {
+            Ok::<_, InspectError>(match &parsed {
+                Manifest::Image(image) => {
+                    let config = self.config(client.as_deref(), &repository, &image.config).await?;
+                    let found = model::platform_image(&top.digest, &top.media_type, image, &config.body, None)?;
+                    if let Some(filter) = platform
+                        && !filter.matches(&found.platform)
+                    {
+                        return Err(InspectError::NoPlatform {
+                            reference: reference.to_string(),
+                            wanted: format_filter(filter),
+                            available: found.platform.to_string(),
+                        });
+                    }
+                    vec![found]
                 }
-                vec![found]
-            }
-            Manifest::Index(index) => {
-                let entries: Vec<&Descriptor> = index.images().collect();
-                let wanted: Vec<&Descriptor> = entries
-                    .iter()
-                    .copied()
-                    .filter(|d| {
-                        platform.is_none_or(|f| d.platform.as_ref().is_some_and(|p| f.matches(&Platform::from(p))))
-                    })
-                    .collect();
-                if wanted.is_empty() {
-                    let available = entries
+                Manifest::Index(index) => {
+                    let entries: Vec<&Descriptor> = index.images().collect();
+                    let wanted: Vec<&Descriptor> = entries
                         .iter()
-                        .filter_map(|d| d.platform.as_ref().map(|p| Platform::from(p).to_string()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Err(InspectError::NoPlatform {
-                        reference: reference.to_string(),
-                        wanted: platform.map(format_filter).unwrap_or_else(|| "any platform".into()),
-                        available: if available.is_empty() { "no platform images".into() } else { available },
-                    });
+                        .copied()
+                        .filter(|d| {
+                            platform.is_none_or(|f| d.platform.as_ref().is_some_and(|p| f.matches(&Platform::from(p))))
+                        })
+                        .collect();
+                    if wanted.is_empty() {
+                        let available = entries
+                            .iter()
+                            .filter_map(|d| d.platform.as_ref().map(|p| Platform::from(p).to_string()))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        return Err(InspectError::NoPlatform {
+                            reference: reference.to_string(),
+                            wanted: platform.map(format_filter).unwrap_or_else(|| "any platform".into()),
+                            available: if available.is_empty() { "no platform images".into() } else { available },
+                        });
+                    }
+                    try_join_all(wanted.into_iter().map(|entry| self.platform(client.as_deref(), &repo, entry))).await?
                 }
-                try_join_all(wanted.into_iter().map(|entry| self.platform(client.as_deref(), &repo, entry))).await?
-            }
+            })
         };
+        let ((), platforms) = tokio::try_join!(record_top, platforms)?;
 
         let tag =
             reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
@@ -372,32 +380,36 @@ impl Inspector {
         repo: &Repository,
         manifest: FetchedManifest,
     ) -> Result<ManifestRecord, InspectError> {
-        let (config_digest, layers) =
-            match model::parse_manifest(&manifest.media_type, &manifest.body, &manifest.digest)? {
-                Manifest::Image(image) => (
-                    Some(image.config.digest.clone()),
-                    image
-                        .layers
-                        .iter()
-                        .map(|l| LayerRecord {
-                            digest: l.digest.clone(),
-                            media_type: l.media_type.clone(),
-                            size: l.size as i64,
-                        })
-                        .collect(),
-                ),
-                Manifest::Index(_) => (None, Vec::new()),
-            };
-        let record = ManifestRecord {
-            digest: manifest.digest,
-            media_type: manifest.media_type,
-            body: manifest.body.to_vec(),
-            config_digest,
-            layers,
-        };
+        let record = manifest_record(manifest)?;
         self.store.put_manifest(repo.id, &record).await?;
         Ok(record)
     }
+}
+
+/// What the store keeps of a fetched manifest: its bytes, and its config and layers for queries.
+fn manifest_record(manifest: FetchedManifest) -> Result<ManifestRecord, InspectError> {
+    let (config_digest, layers) = match model::parse_manifest(&manifest.media_type, &manifest.body, &manifest.digest)? {
+        Manifest::Image(image) => (
+            Some(image.config.digest.clone()),
+            image
+                .layers
+                .iter()
+                .map(|l| LayerRecord {
+                    digest: l.digest.clone(),
+                    media_type: l.media_type.clone(),
+                    size: l.size as i64,
+                })
+                .collect(),
+        ),
+        Manifest::Index(_) => (None, Vec::new()),
+    };
+    Ok(ManifestRecord {
+        digest: manifest.digest,
+        media_type: manifest.media_type,
+        body: manifest.body.to_vec(),
+        config_digest,
+        layers,
+    })
 }
 
 fn fetch_manifest(

@@ -7,6 +7,7 @@
 
 mod address;
 mod egress;
+pub mod tls;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

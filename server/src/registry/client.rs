@@ -74,6 +74,7 @@ impl RegistryClient {
         let setup_failed = |detail: String| RegistryError::Unreachable { registry: registry.into(), detail };
         let proxy = EgressProxy::start(policy).await.map_err(|e| setup_failed(format!("egress proxy: {e}")))?;
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(crate::net::tls::client_config())
             .proxy(reqwest::Proxy::all(proxy.url()).map_err(|e| setup_failed(e.to_string()))?)
             .connect_timeout(crate::net::CONNECT_TIMEOUT)
             .read_timeout(settings.timeout)
