@@ -24,7 +24,8 @@ async fn open_services(allow: &str) -> (Services, tempfile::TempDir) {
     (Services::new(store, &config), dir)
 }
 
-/// `/v2/limited/…` answers 429; everything else redirects to `target` (the real registry).
+/// `/v2/limited/…` answers 429, `old/` a schema 1 manifest, `huge/` a 5 MiB manifest, `tampered/`
+/// a manifest that is not what its digest says; everything else redirects to `target` (the real registry).
 async fn front(target: String) -> String {
     let app = Router::new().fallback(move |uri: Uri, _headers: HeaderMap| {
         let target = target.clone();
@@ -32,6 +33,28 @@ async fn front(target: String) -> String {
             let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
             if path == "/v2/" {
                 return (StatusCode::OK, "{}").into_response();
+            }
+            if path.starts_with("/v2/old/") {
+                // A signed Docker schema 1 manifest, as very old images still have.
+                let body = r#"{"schemaVersion":1,"name":"old/app","tag":"v1","architecture":"amd64","fsLayers":[],"history":[],"signatures":[]}"#;
+                return Response::builder()
+                    .header(header::CONTENT_TYPE, "application/vnd.docker.distribution.manifest.v1+prettyjws")
+                    .body(axum::body::Body::from(body))
+                    .unwrap();
+            }
+            if path.starts_with("/v2/huge/") {
+                let body = format!(r#"{{"schemaVersion":2,"padding":"{}"}}"#, "x".repeat(5 << 20));
+                return Response::builder()
+                    .header(header::CONTENT_TYPE, "application/vnd.oci.image.manifest.v1+json")
+                    .body(axum::body::Body::from(body))
+                    .unwrap();
+            }
+            if path.starts_with("/v2/tampered/") {
+                // Served for a digest it does not hash to.
+                return Response::builder()
+                    .header(header::CONTENT_TYPE, "application/vnd.oci.image.manifest.v1+json")
+                    .body(axum::body::Body::from(r#"{"schemaVersion":2,"config":{"digest":"sha256:00","size":1},"layers":[]}"#))
+                    .unwrap();
             }
             if path.starts_with("/v2/limited/") {
                 let body = r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#;
@@ -85,4 +108,22 @@ async fn redirects_are_held_to_the_policy() {
     let report = services.inspector.inspect(&reference, None, false, None, Viewer::Operator).await.unwrap();
     assert_eq!(report.digest, image.manifest_digest);
     assert_eq!(report.platforms[0].layers[0].digest, image.layers[0].digest);
+}
+
+#[tokio::test]
+async fn schema1_oversized_and_tampered_manifests_are_refused() {
+    let front = front("127.0.0.1:9".into()).await;
+    let (services, _dir) = open_services(&front).await;
+    let inspect = async |rest: &str| {
+        let reference = ImageReference::parse(&format!("{front}/{rest}")).unwrap();
+        services.inspector.inspect(&reference, None, false, None, Viewer::Operator).await.unwrap_err()
+    };
+    let err = inspect("old/app:v1").await;
+    assert!(matches!(err, InspectError::Registry(RegistryError::Schema1 { .. })), "{err}");
+    assert!(err.to_string().contains("re-push"), "{err}");
+    let err = inspect("huge/app:v1").await;
+    assert!(matches!(err, InspectError::Registry(RegistryError::TooLarge { limit: 4194304, .. })), "{err}");
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let err = inspect(&format!("tampered/app@{digest}")).await;
+    assert!(matches!(err, InspectError::Registry(RegistryError::DigestMismatch { .. })), "{err}");
 }

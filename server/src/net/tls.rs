@@ -101,8 +101,10 @@ mod tests {
             .expect("openssl is installed (make test-deps)");
         assert!(status.success());
         let der = CertificateDer::from(std::fs::read(&cert).unwrap());
-        let verifier =
-            LazyPlatformVerifier { provider: Arc::new(rustls::crypto::ring::default_provider()), inner: OnceLock::new() };
+        let verifier = LazyPlatformVerifier {
+            provider: Arc::new(rustls::crypto::ring::default_provider()),
+            inner: OnceLock::new(),
+        };
         let name = ServerName::try_from("registry.example").unwrap();
         let err = verifier.verify_server_cert(&der, &[], &name, &[], UnixTime::now()).unwrap_err();
         // Refused as an invalid certificate (webpki objects to a CA certificate as end entity
