@@ -172,18 +172,28 @@ impl Inspector {
             }
         };
 
-        // 2. The manifest (from the store when seen before, under any name).
-        let repo = self
-            .store
-            .upsert_repository(
-                &registry,
-                &repository,
-                if session.private { Visibility::Private } else { Visibility::Public },
-            )
-            .await?;
+        // 2. The manifest (from the store when seen before, under any name). On the cold path the
+        // config request goes out at once and the store catches up while it travels.
+        let prefetch_client = if fetched.is_some() { Some(session.client().await?) } else { None };
+        let prefetch = async {
+            if let (Some(manifest), Some(client)) = (&fetched, &prefetch_client)
+                && let Manifest::Image(image) =
+                    model::parse_manifest(&manifest.media_type, &manifest.body, &manifest.digest)?
+            {
+                self.config(Some(client), &repository, &image.config).await?;
+            }
+            Ok::<_, InspectError>(())
+        };
+        let upsert = async {
+            let visibility = if session.private { Visibility::Private } else { Visibility::Public };
+            Ok::<_, InspectError>(self.store.upsert_repository(&registry, &repository, visibility).await?)
+        };
+        let (repo, ()) = tokio::try_join!(upsert, prefetch)?;
         // A digest stored from another repository is only reused for the operator: for visitors
         // it could come from a private repository, so the registry must confirm it is here too.
-        let stored = match self.store.manifest(&digest).await? {
+        // Just fetched: the registry's bytes are at hand, no need to look in the store.
+        let in_store = if fetched.is_some() { None } else { self.store.manifest(&digest).await? };
+        let stored = match in_store {
             Some(record)
                 if viewer == Viewer::Operator || self.store.repository_has_manifest(repo.id, &digest).await? =>
             {
@@ -203,13 +213,26 @@ impl Inspector {
         };
         // Stored (and linked to this repository) while the configs are fetched: the writes
         // overlap the registry's round trips.
+        let tag =
+            reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
         let record_top = async {
             // put_manifest also links a manifest first stored under another repository.
             self.store.put_manifest(repo.id, &top).await?;
-            if let (None, Some(tag)) = (reference.digest.as_deref(), reference.tag.as_deref()) {
-                self.store.record_tag(repo.id, tag, &digest, now).await?;
-            }
-            Ok::<_, InspectError>(())
+            let Some(tag) = &tag else { return Ok::<_, InspectError>((None, Vec::new())) };
+            self.store.record_tag(repo.id, tag, &digest, now).await?;
+            let checked_at = self.store.tag(repo.id, tag).await?.map(|t| t.checked_at.to_rfc3339());
+            let history = self
+                .store
+                .tag_history(repo.id, tag)
+                .await?
+                .into_iter()
+                .map(|h| TagPeriod {
+                    digest: h.digest,
+                    first_seen: h.first_seen.to_rfc3339(),
+                    last_seen: h.last_seen.to_rfc3339(),
+                })
+                .collect();
+            Ok((checked_at, history))
         };
 
         // 3. Per platform: image manifest and config.
@@ -257,26 +280,7 @@ impl Inspector {
                 }
             })
         };
-        let ((), platforms) = tokio::try_join!(record_top, platforms)?;
-
-        let tag =
-            reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
-        let (checked_at, tag_history) = match &tag {
-            Some(tag) => (
-                self.store.tag(repo.id, tag).await?.map(|t| t.checked_at.to_rfc3339()),
-                self.store
-                    .tag_history(repo.id, tag)
-                    .await?
-                    .into_iter()
-                    .map(|h| TagPeriod {
-                        digest: h.digest,
-                        first_seen: h.first_seen.to_rfc3339(),
-                        last_seen: h.last_seen.to_rfc3339(),
-                    })
-                    .collect(),
-            ),
-            None => (None, Vec::new()),
-        };
+        let ((checked_at, tag_history), platforms) = tokio::try_join!(record_top, platforms)?;
         Ok(ImageReport {
             reference: reference.to_string(),
             registry,
