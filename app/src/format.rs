@@ -1,4 +1,4 @@
-//! How sizes, digests and times read, the same in the browser, the pages and the CLI.
+//! How sizes, digests, times and query values read, the same in the browser, the pages and the CLI.
 
 /// Decimal units, as Docker Hub and `docker images` show sizes.
 pub fn human_size(bytes: u64) -> String {
@@ -33,6 +33,20 @@ pub fn timestamp(rfc3339: &str) -> String {
     format!("{} {}{zone}", &rfc3339[..10], &rfc3339[11..16])
 }
 
+/// Escapes a query value, keeping the characters references are made of (`/ : @`) readable.
+pub fn query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.trim().bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' | b'@' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +60,11 @@ mod tests {
         assert_eq!(timestamp("2024-05-06T07:08:09.123456789Z"), "2024-05-06 07:08 UTC");
         assert_eq!(timestamp("2024-05-06T07:08:09+02:00"), "2024-05-06 07:08 +02:00");
         assert_eq!(timestamp("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn query_values_keep_reference_characters_and_escape_the_rest() {
+        assert_eq!(query_escape(" ghcr.io/o/r@sha256:ab "), "ghcr.io/o/r@sha256:ab");
+        assert_eq!(query_escape("a b&c#d+é"), "a%20b%26c%23d%2B%C3%A9");
     }
 }

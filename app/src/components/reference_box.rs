@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::format::query_escape;
 use crate::reference::ImageReference;
 
 const EXAMPLES: [&str; 3] = ["alpine", "library/alpine:3.20", "ghcr.io/owner/repo@sha256:…"];
@@ -75,29 +76,6 @@ pub fn ReferenceBox() -> impl IntoView {
             }}
         </div>
     }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn query_values_keep_reference_characters_and_escape_the_rest() {
-        assert_eq!(super::query_escape(" ghcr.io/o/r@sha256:ab "), "ghcr.io/o/r@sha256:ab");
-        assert_eq!(super::query_escape("a b&c#d+é"), "a%20b%26c%23d%2B%C3%A9");
-    }
-}
-
-/// Escapes a query value, keeping the characters references are made of (`/ : @`) readable.
-pub fn query_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.trim().bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' | b'@' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// How Docker would read the reference: the parts and the canonical form.

@@ -99,7 +99,7 @@ fn TagTable(tags: RepositoryTags) -> impl IntoView {
         let q = filter.get();
         let mut href = format!("?sort={}", to.key());
         if !q.is_empty() {
-            href.push_str(&format!("&q={}", crate::components::reference_box::query_escape(&q)));
+            href.push_str(&format!("&q={}", crate::format::query_escape(&q)));
         }
         view! {
             <a href=href aria-current=move || (sort.get() == to).then_some("true")
@@ -108,8 +108,7 @@ fn TagTable(tags: RepositoryTags) -> impl IntoView {
             </a>
         }
     };
-    let next =
-        tags.next.clone().map(|after| format!("?after={}", crate::components::reference_box::query_escape(&after)));
+    let next = tags.next.clone().map(|after| format!("?after={}", crate::format::query_escape(&after)));
     view! {
         <div class="flex flex-wrap items-center justify-between gap-3">
             <form method="get" class="flex gap-2" role="search">

@@ -105,7 +105,7 @@ async fn repository_tags(
                 let link = format!(
                     "</api/v1/repositories/{}/tags?n={page_size}&last={}>; rel=\"next\"",
                     tags.repository,
-                    crate::http::query_escape(next)
+                    app::format::query_escape(next)
                 );
                 if let Ok(value) = HeaderValue::from_str(&link) {
                     response.headers_mut().insert(header::LINK, value);
@@ -115,15 +115,6 @@ async fn repository_tags(
         }
         Err(e) => api_error(e),
     }
-}
-
-fn query_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Maps an inspection failure to a status and a stable error code, with the message that says
