@@ -105,15 +105,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             shipshape::serve::run(config, site_root).await?;
         }
         Command::Inspect { reference, platform, json, refresh, creds } => {
-            let store = shipshape::store::open(&config.database_url).await?;
-            let services = shipshape::services::Services::new(store, &config);
             let args = shipshape::cli::inspect::InspectArgs { reference, platform, json, refresh, creds };
-            let output = shipshape::cli::inspect::run(&services, args).await?;
+            let output = shipshape::cli::inspect::run(&config, args).await?;
             print!("{output}");
             finish_now();
         }
         Command::Migrate => {
-            let store = shipshape::store::open(&config.database_url).await?;
+            let store = shipshape::store::open_for_command(&config.database_url).await?;
             tracing::info!(database = %config.database_url, backend = store.backend_name(), "schema is current");
         }
     }

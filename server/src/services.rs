@@ -21,14 +21,24 @@ pub struct Services {
 
 impl Services {
     pub fn new(store: SharedStore, config: &Config) -> Self {
-        install_crypto_provider();
-        let registries = Registries::new(
-            Policy::new(config.allow_hosts.clone()),
-            RegistrySettings { timeout: config.registry_timeout, insecure: config.insecure_registries.clone() },
-        );
-        let inspector = Inspector::new(store.clone(), Arc::new(registries), config.tag_ttl);
+        Self::with_registries(store, Arc::new(registries(config)), config)
+    }
+
+    /// With registry clients made beforehand (a command warms its registry's client while the
+    /// database opens).
+    pub fn with_registries(store: SharedStore, registries: Arc<Registries>, config: &Config) -> Self {
+        let inspector = Inspector::new(store.clone(), registries, config.tag_ttl);
         Self { store, inspector }
     }
+}
+
+/// The registry clients' cache, under the configured outbound policy and settings.
+pub fn registries(config: &Config) -> Registries {
+    install_crypto_provider();
+    Registries::new(
+        Policy::new(config.allow_hosts.clone()),
+        RegistrySettings { timeout: config.registry_timeout, insecure: config.insecure_registries.clone() },
+    )
 }
 
 /// reqwest is built without a bundled TLS provider: install ring once per process.

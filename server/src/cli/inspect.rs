@@ -6,9 +6,13 @@ use app::dto::{ImageReport, PlatformImage};
 use app::format::{human_size, short_digest};
 use app::reference::ImageReference;
 
+use std::sync::Arc;
+
+use crate::config::Config;
 use crate::inspect::{InspectError, PlatformFilter, Viewer};
 use crate::registry::{Credentials, RegistryError, docker_config_path, from_docker_config};
-use crate::services::Services;
+use crate::services::{Services, registries};
+use crate::store::{self, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -16,6 +20,8 @@ pub enum CliError {
     Inspect(#[from] InspectError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -28,7 +34,8 @@ pub struct InspectArgs {
     pub creds: Option<String>,
 }
 
-pub async fn run(services: &Services, args: InspectArgs) -> Result<String, CliError> {
+/// Opens the configured database, inspects, and returns what to print.
+pub async fn run(config: &Config, args: InspectArgs) -> Result<String, CliError> {
     let reference = ImageReference::parse(&args.reference).map_err(InspectError::from)?;
     let platform = args.platform.as_deref().map(PlatformFilter::parse).transpose()?;
     let credentials = match &args.creds {
@@ -38,6 +45,12 @@ pub async fn run(services: &Services, args: InspectArgs) -> Result<String, CliEr
             None => None,
         },
     };
+    // The registry's client (outbound check, DNS, egress proxy) is set up on this thread while the
+    // database opens on its own; a failure here is met again, and reported, by the inspection.
+    let registries = Arc::new(registries(config));
+    let (store, _) =
+        tokio::join!(store::open_for_command(&config.database_url), registries.client(&reference.registry, None));
+    let services = Services::with_registries(store?, registries, config);
     let report =
         services.inspector.inspect(&reference, platform.as_ref(), args.refresh, credentials, Viewer::Operator).await?;
     if args.json {

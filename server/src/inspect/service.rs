@@ -173,76 +173,69 @@ impl Inspector {
         };
 
         // 2. The manifest (from the store when seen before, under any name). On the cold path the
-        // config request goes out at once and the store catches up while it travels.
+        // config request goes out at once, and the repository, manifest and tag are stored while
+        // it travels.
+        let tag =
+            reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
+        let fetched = fetched.map(manifest_record).transpose()?;
         let prefetch_client = if fetched.is_some() { Some(session.client().await?) } else { None };
         let prefetch = async {
             if let (Some(manifest), Some(client)) = (&fetched, &prefetch_client)
                 && let Manifest::Image(image) =
                     model::parse_manifest(&manifest.media_type, &manifest.body, &manifest.digest)?
             {
-                self.config(Some(client), &repository, &image.config).await?;
+                return Ok(Some(self.config(Some(client), &repository, &image.config).await?));
             }
-            Ok::<_, InspectError>(())
+            Ok::<_, InspectError>(None)
         };
-        let upsert = async {
+        let store_side = async {
             let visibility = if session.private { Visibility::Private } else { Visibility::Public };
-            Ok::<_, InspectError>(self.store.upsert_repository(&registry, &repository, visibility).await?)
+            let repo = self.store.upsert_repository(&registry, &repository, visibility).await?;
+            let recorded = match &fetched {
+                Some(top) => Some(self.record_top(&repo, top, tag.as_deref(), now).await?),
+                None => None,
+            };
+            Ok::<_, InspectError>((repo, recorded))
         };
-        let (repo, ()) = tokio::try_join!(upsert, prefetch)?;
-        // A digest stored from another repository is only reused for the operator: for visitors
-        // it could come from a private repository, so the registry must confirm it is here too.
-        // Just fetched: the registry's bytes are at hand, no need to look in the store.
-        let in_store = if fetched.is_some() { None } else { self.store.manifest(&digest).await? };
-        let stored = match in_store {
-            Some(record)
-                if viewer == Viewer::Operator || self.store.repository_has_manifest(repo.id, &digest).await? =>
-            {
-                Some(record)
-            }
-            _ => None,
-        };
-        let top = match stored {
+        // The config lookup goes first on the (possibly single) database connection: the first write
+        // of a run waits for the WAL header to reach the disk, and the request need not wait for it.
+        let (prefetched, (repo, recorded)) = tokio::try_join!(prefetch, store_side)?;
+        let top = match fetched {
             Some(record) => record,
-            None => {
-                let manifest = match fetched.take() {
-                    Some(m) => m,
-                    None => session.first(fetch_manifest(&repository, &digest)).await?,
-                };
-                manifest_record(manifest)?
-            }
+            // A digest stored from another repository is only reused for the operator: for visitors
+            // it could come from a private repository, so the registry must confirm it is here too.
+            None => match self.store.manifest(&digest).await? {
+                Some(record)
+                    if viewer == Viewer::Operator || self.store.repository_has_manifest(repo.id, &digest).await? =>
+                {
+                    record
+                }
+                _ => manifest_record(session.first(fetch_manifest(&repository, &digest)).await?)?,
+            },
         };
         // Stored (and linked to this repository) while the configs are fetched: the writes
         // overlap the registry's round trips.
-        let tag =
-            reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
         let record_top = async {
-            // put_manifest also links a manifest first stored under another repository.
-            self.store.put_manifest(repo.id, &top).await?;
-            let Some(tag) = &tag else { return Ok::<_, InspectError>((None, Vec::new())) };
-            self.store.record_tag(repo.id, tag, &digest, now).await?;
-            let checked_at = self.store.tag(repo.id, tag).await?.map(|t| t.checked_at.to_rfc3339());
-            let history = self
-                .store
-                .tag_history(repo.id, tag)
-                .await?
-                .into_iter()
-                .map(|h| TagPeriod {
-                    digest: h.digest,
-                    first_seen: h.first_seen.to_rfc3339(),
-                    last_seen: h.last_seen.to_rfc3339(),
-                })
-                .collect();
-            Ok((checked_at, history))
+            match recorded {
+                Some(recorded) => Ok(recorded),
+                None => self.record_top(&repo, &top, tag.as_deref(), now).await,
+            }
         };
 
         // 3. Per platform: image manifest and config.
         let parsed = model::parse_manifest(&top.media_type, &top.body, &top.digest)?;
-        let client =
-            if self.complete_in_store(&parsed, platform).await? { None } else { Some(session.client().await?) };
+        let client = if prefetched.is_some() || self.complete_in_store(&parsed, platform).await? {
+            None
+        } else {
+            Some(session.client().await?)
+        };
         let platforms = async {
             Ok::<_, InspectError>(match &parsed {
                 Manifest::Image(image) => {
-                    let config = self.config(client.as_deref(), &repository, &image.config).await?;
+                    let config = match prefetched {
+                        Some(config) => config,
+                        None => self.config(client.as_deref(), &repository, &image.config).await?,
+                    };
                     let found = model::platform_image(&top.digest, &top.media_type, image, &config.body, None)?;
                     if let Some(filter) = platform
                         && !filter.matches(&found.platform)
@@ -293,6 +286,34 @@ impl Inspector {
             platforms,
             tag_history,
         })
+    }
+
+    /// Stores a top-level manifest (linking it to the repository) and moves the tag to it; returns
+    /// the tag's check time and history for the report.
+    async fn record_top(
+        &self,
+        repo: &Repository,
+        top: &ManifestRecord,
+        tag: Option<&str>,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(Option<String>, Vec<TagPeriod>), InspectError> {
+        // put_manifest also links a manifest first stored under another repository.
+        self.store.put_manifest(repo.id, top).await?;
+        let Some(tag) = tag else { return Ok((None, Vec::new())) };
+        self.store.record_tag(repo.id, tag, &top.digest, now).await?;
+        let checked_at = self.store.tag(repo.id, tag).await?.map(|t| t.checked_at.to_rfc3339());
+        let history = self
+            .store
+            .tag_history(repo.id, tag)
+            .await?
+            .into_iter()
+            .map(|h| TagPeriod {
+                digest: h.digest,
+                first_seen: h.first_seen.to_rfc3339(),
+                last_seen: h.last_seen.to_rfc3339(),
+            })
+            .collect();
+        Ok((checked_at, history))
     }
 
     async fn platform(

@@ -76,7 +76,8 @@ async fn accept_loop(listener: TcpListener, shared: Shared) {
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+            let upstream = Arc::new(tokio::sync::Mutex::new(None));
+            let service = hyper::service::service_fn(move |req| handle(shared.clone(), upstream.clone(), req));
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades()
@@ -85,35 +86,54 @@ async fn accept_loop(listener: TcpListener, shared: Shared) {
     }
 }
 
-async fn handle(shared: Shared, req: Request<Incoming>) -> Result<Response<ProxyBody>, Infallible> {
+/// The upstream HTTP connection behind one client connection, kept for the client's next request:
+/// a fresh TCP connection costs a registry about a millisecond, as much as a small blob.
+struct Upstream {
+    host: String,
+    port: u16,
+    sender: hyper::client::conn::http1::SendRequest<Incoming>,
+}
+
+type UpstreamSlot = Arc<tokio::sync::Mutex<Option<Upstream>>>;
+
+async fn handle(
+    shared: Shared,
+    upstream: UpstreamSlot,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
     let Some((host, port)) = destination(&req) else {
         return Ok(plain(StatusCode::BAD_REQUEST, "no destination host".into()));
     };
-    let upstream = match shared.policy.connect(&host, port).await {
-        Ok(stream) => stream,
-        Err(err) => {
-            let status = match err {
-                NetError::Refused { .. } | NetError::BadHost { .. } => StatusCode::FORBIDDEN,
-                _ => StatusCode::BAD_GATEWAY,
-            };
-            let message = err.to_string();
-            if let Ok(mut slot) = shared.last_failure.lock() {
-                *slot = Some(err);
-            }
-            return Ok(plain(status, message));
-        }
-    };
     if req.method() == Method::CONNECT {
+        let stream = match dial(&shared, &host, port).await {
+            Ok(stream) => stream,
+            Err(refusal) => return Ok(refusal),
+        };
         tokio::spawn(async move {
             if let Ok(upgraded) = hyper::upgrade::on(req).await {
                 let mut upgraded = TokioIo::new(upgraded);
-                let mut upstream = upstream;
-                let _ = tokio::io::copy_bidirectional(&mut upgraded, &mut upstream).await;
+                let mut stream = stream;
+                let _ = tokio::io::copy_bidirectional(&mut upgraded, &mut stream).await;
             }
         });
         return Ok(Response::new(empty()));
     }
-    Ok(forward(req, upstream).await.unwrap_or_else(|e| plain(StatusCode::BAD_GATEWAY, e.to_string())))
+    Ok(forward(&shared, &upstream, host, port, req).await)
+}
+
+/// Connects where the policy allows; otherwise remembers why and answers with the reason.
+async fn dial(shared: &Shared, host: &str, port: u16) -> Result<tokio::net::TcpStream, Response<ProxyBody>> {
+    shared.policy.connect(host, port).await.map_err(|err| {
+        let status = match err {
+            NetError::Refused { .. } | NetError::BadHost { .. } => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_GATEWAY,
+        };
+        let message = err.to_string();
+        if let Ok(mut slot) = shared.last_failure.lock() {
+            *slot = Some(err);
+        }
+        plain(status, message)
+    })
 }
 
 /// Host and port from a CONNECT authority or an absolute-form `http://` URI.
@@ -129,19 +149,55 @@ fn destination(req: &Request<Incoming>) -> Option<(String, u16)> {
     Some((host, authority.port_u16().unwrap_or(default_port)))
 }
 
+/// Sends an absolute-form request on to its origin, reusing this client connection's upstream
+/// connection when it goes to the same place and is still open.
 async fn forward(
+    shared: &Shared,
+    upstream: &UpstreamSlot,
+    host: String,
+    port: u16,
     mut req: Request<Incoming>,
-    upstream: tokio::net::TcpStream,
-) -> Result<Response<ProxyBody>, hyper::Error> {
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(upstream)).await?;
-    tokio::spawn(connection);
+) -> Response<ProxyBody> {
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
     *req.uri_mut() = path.parse().unwrap_or_default();
     let headers = req.headers_mut();
     headers.remove(hyper::header::PROXY_AUTHORIZATION);
     headers.remove("proxy-connection");
-    let response = sender.send_request(req).await?;
-    Ok(response.map(BodyExt::boxed))
+
+    // HTTP/1 sends one request at a time per client connection, so the slot is never contended.
+    let mut slot = upstream.lock().await;
+    let kept = slot.take().filter(|u| u.host == host && u.port == port && !u.sender.is_closed());
+    if let Some(mut kept) = kept {
+        // A kept connection the origin closed in the meantime hands the request back unsent.
+        let attempt = match kept.sender.ready().await {
+            Ok(()) => kept.sender.try_send_request(req).await.map_err(|mut e| e.take_message()),
+            Err(_) => Err(Some(req)),
+        };
+        match attempt {
+            Ok(response) => {
+                *slot = Some(kept);
+                return response.map(BodyExt::boxed);
+            }
+            Err(Some(unsent)) => req = unsent,
+            Err(None) => return plain(StatusCode::BAD_GATEWAY, "the registry closed the connection".into()),
+        }
+    }
+    let stream = match dial(shared, &host, port).await {
+        Ok(stream) => stream,
+        Err(refusal) => return refusal,
+    };
+    let (mut sender, connection) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+        Ok(pair) => pair,
+        Err(e) => return plain(StatusCode::BAD_GATEWAY, e.to_string()),
+    };
+    tokio::spawn(connection);
+    match sender.send_request(req).await {
+        Ok(response) => {
+            *slot = Some(Upstream { host, port, sender });
+            response.map(BodyExt::boxed)
+        }
+        Err(e) => plain(StatusCode::BAD_GATEWAY, e.to_string()),
+    }
 }
 
 fn empty() -> ProxyBody {
@@ -155,4 +211,72 @@ fn plain(status: StatusCode, message: String) -> Response<ProxyBody> {
         .headers_mut()
         .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::allow_list::AllowList;
+
+    /// A loopback origin that counts the TCP connections it accepts and answers each request with
+    /// `hello`. With `close_after_each` it promises keep-alive but hangs up after each response, as
+    /// a registry's idle timeout would.
+    async fn origin(close_after_each: bool) -> (u16, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let mut pending = Vec::new();
+                    loop {
+                        let Ok(n) = stream.read(&mut buf).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        pending.extend_from_slice(&buf[..n]);
+                        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            pending.drain(..end + 4);
+                            let reply = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+                            if stream.write_all(reply.as_bytes()).await.is_err() || close_after_each {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (port, accepted)
+    }
+
+    async fn fetch_twice(close_after_each: bool) -> usize {
+        crate::services::install_crypto_provider();
+        let (port, accepted) = origin(close_after_each).await;
+        let policy = Arc::new(Policy::new(AllowList::parse(&format!("127.0.0.1:{port}")).unwrap()));
+        let proxy = EgressProxy::start(policy).await.unwrap();
+        let client = reqwest::Client::builder().proxy(reqwest::Proxy::all(proxy.url()).unwrap()).build().unwrap();
+        for path in ["/one", "/two"] {
+            let response = client.get(format!("http://127.0.0.1:{port}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.text().await.unwrap(), "hello");
+        }
+        accepted.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn keeps_the_upstream_connection_between_requests() {
+        assert_eq!(fetch_twice(false).await, 1);
+    }
+
+    #[tokio::test]
+    async fn dials_again_when_the_origin_closed_the_connection() {
+        assert_eq!(fetch_twice(true).await, 2);
+    }
 }

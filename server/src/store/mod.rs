@@ -144,10 +144,20 @@ pub trait Store: Send + Sync + 'static {
 
 pub type SharedStore = Arc<dyn Store>;
 
-/// Opens (creating if needed) and migrates the database the URL names.
+/// Opens (creating if needed) and migrates the database the URL names, pooled for the server.
 pub async fn open(url: &DatabaseUrl) -> StoreResult<SharedStore> {
+    open_with(url, 8, 16).await
+}
+
+/// The same for a one-shot command. One SQLite connection: each further one would cost a thread,
+/// an open and a parse of the schema, more than its queries take; SQLite serialises writers anyway.
+pub async fn open_for_command(url: &DatabaseUrl) -> StoreResult<SharedStore> {
+    open_with(url, 1, 4).await
+}
+
+async fn open_with(url: &DatabaseUrl, sqlite_connections: u32, postgres_connections: u32) -> StoreResult<SharedStore> {
     Ok(match url {
-        DatabaseUrl::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
-        DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::open(url.expose()).await?),
+        DatabaseUrl::Sqlite(path) => Arc::new(SqliteStore::open(path, sqlite_connections).await?),
+        DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::open(url.expose(), postgres_connections).await?),
     })
 }
