@@ -78,6 +78,68 @@ pub struct PlatformImage {
     pub layers: Vec<LayerInfo>,
     /// The config's history, empty-layer entries included.
     pub history: Vec<HistoryEntry>,
+    /// The base images it was built on, as far as Shipshape knows them.
+    #[serde(default)]
+    pub lineage: Lineage,
+}
+
+/// Where an image comes from: the known images whose layer stacks its own stack starts with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lineage {
+    /// The nearest known base.
+    pub base: Option<BaseRef>,
+    /// Every known ancestor, nearest first, down to the root.
+    pub chain: Vec<Ancestor>,
+    /// Layers the image adds on top of its nearest base (all of them when none is known).
+    pub own_layers: usize,
+    /// The tag of some ancestor now names a different image: rebuild (nearest first).
+    pub base_moved: bool,
+    /// When the first ancestor's tag moved on.
+    pub base_moved_at: Option<String>,
+    /// With no base known: how many layers the history suggests came from one (the layers before
+    /// the last `CMD` that precedes the image's own layers).
+    pub unknown_base_layers: Option<usize>,
+    /// What the image says its base is (`org.opencontainers.image.base.name` / `.base.digest`).
+    pub annotated_base: Option<AnnotatedBase>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseRef {
+    pub reference: String,
+    pub digest: String,
+}
+
+/// One known base image in a lineage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ancestor {
+    /// `registry/repository:tag`, the way its pages are addressed.
+    pub reference: String,
+    /// `registry/repository`.
+    pub repository: String,
+    pub tag: Option<String>,
+    /// Its platform image manifest.
+    pub digest: String,
+    /// Layers in its whole stack.
+    pub layers: usize,
+    /// Layers it adds on top of the next ancestor.
+    pub contributes: usize,
+    /// A Docker official image (`docker.io/library/…`).
+    pub official: bool,
+    /// Its tag has moved on to another image since.
+    pub moved: bool,
+    pub moved_at: Option<String>,
+    /// What the tag names now, when it moved.
+    pub current_digest: Option<String>,
+    /// Named by the image's base annotations (and confirmed by the layers).
+    pub annotated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnotatedBase {
+    pub name: Option<String>,
+    pub digest: Option<String>,
+    /// The annotated image is known and its layers are where the image's own begin.
+    pub confirmed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

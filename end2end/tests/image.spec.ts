@@ -81,3 +81,27 @@ test("errors say what happened and what to do", async ({ page }, info) => {
   await expect(page.getByTestId("error-panel")).toContainText("This registry is not allowed");
   await expect(page.getByTestId("error-panel")).toContainText("SHIPSHAPE_ALLOW_HOSTS=10.1.2.3:5000");
 });
+
+test("the tag page draws the base-image chain", async ({ page }, info) => {
+  // The base and the runtime are looked at first, so Shipshape knows their layers.
+  for (const known of ["e2e/base:12", "e2e/runtime:1"]) {
+    await open(page, `/images/${registry()}/${known}`, info.project.name);
+    await expect(new TagPage(page).layers.first()).toBeVisible();
+  }
+  await open(page, `/images/${registry()}/e2e/service:1`, info.project.name);
+  const tag = new TagPage(page);
+  await expect(tag.lineage).toContainText("adds 1 layer(s)");
+  await expect(tag.ancestors).toHaveCount(2);
+  await expect(tag.ancestors.nth(0)).toContainText(`${registry()}/e2e/runtime:1`);
+  await expect(tag.ancestors.nth(0)).toContainText("+1 layer(s)");
+  await expect(tag.ancestors.nth(1)).toContainText(`${registry()}/e2e/base:12`);
+  await expect(tag.ancestors.nth(1)).toHaveAttribute("data-moved", "false");
+  await expect(tag.layerOrigins).toHaveText([
+    `from ${registry()}/e2e/base:12`,
+    `from ${registry()}/e2e/runtime:1`,
+    "this image",
+  ]);
+  await tag.ancestors.nth(0).getByRole("link").click();
+  await expect(page).toHaveURL(new RegExp(`/images/${registry()}/e2e/runtime:1$`));
+  await expect(tag.ancestors).toHaveCount(1);
+});

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod inspect;
+pub mod lineage;
 pub mod net;
 pub mod registry;
 pub mod serve;

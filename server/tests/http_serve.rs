@@ -115,15 +115,56 @@ async fn serves_the_api(server: &Running, registry: &TestRegistry) {
     assert_eq!(status, 200);
     assert_eq!(html.matches(r#"data-testid="tag-row""#).count(), 3, "{html}");
 
+    // Lineage: an image built on api/app names it as its base; once api/app:1.0 is rebuilt and
+    // re-checked, the derived image's API answer and its page say "rebuild".
+    let extra = Layer::builder().file("srv/extra", "extra").build().unwrap();
+    let motd = image.layers[0].clone();
+    let derived = ImageBuilder::new()
+        .layer(motd, "COPY motd /etc/ # buildkit")
+        .layer(extra, "COPY extra /srv/ # buildkit")
+        .build(ManifestFormat::Oci);
+    derived.push(registry, "api/derived", Some("1")).await.unwrap();
+    let lineage_of = |body: &str| -> serde_json::Value {
+        let report: serde_json::Value = serde_json::from_str(body).unwrap();
+        report["platforms"][0]["lineage"].clone()
+    };
+    let (status, body) = get(&format!("{}/api/v1/images/{host}/api/derived:1", server.base)).await;
+    assert_eq!(status, 200, "{body}");
+    let lineage = lineage_of(&body);
+    assert_eq!(lineage["base"]["digest"], image.manifest_digest, "{lineage}");
+    assert!(lineage["base"]["reference"].as_str().unwrap().starts_with(&format!("{host}/api/app:")));
+    assert_eq!((lineage["own_layers"].as_u64(), lineage["base_moved"].as_bool()), (Some(1), Some(false)));
+    let rebuilt = ImageBuilder::new()
+        .layer(Layer::builder().file("etc/motd", "hello again").build().unwrap(), "COPY motd /etc/ # buildkit")
+        .build(ManifestFormat::Docker);
+    rebuilt.push(registry, "api/app", Some("1.0")).await.unwrap();
+    let (status, _) = get(&format!("{}/api/v1/images/{host}/api/app:1.0?refresh=true", server.base)).await;
+    assert_eq!(status, 200);
+    let (_, body) = get(&format!("{}/api/v1/images/{host}/api/derived:1", server.base)).await;
+    let moved = lineage_of(&body);
+    assert_eq!(
+        (moved["base_moved"].as_bool(), moved["base"]["reference"].as_str()),
+        (Some(true), Some(format!("{host}/api/app:1.0").as_str())),
+        "{moved}"
+    );
+    assert!(moved["base_moved_at"].is_string());
+    let (_, html) = get(&format!("{}/images/{host}/api/derived:1", server.base)).await;
+    assert!(html.contains(r#"data-testid="base-moved""#) && html.contains("rebuild"), "{html}");
+    assert_eq!(html.matches(r#"data-testid="ancestor""#).count(), 1);
+
     let (status, body) = get(&format!("{}/api/v1/openapi.json", server.base)).await;
     assert_eq!(status, 200);
     let spec: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
     // Every field the schema calls required is in the real response.
     let schemas = &spec["components"]["schemas"];
-    for (schema, value) in
-        [("ImageReport", &report), ("PlatformImage", &report["platforms"][0]), ("RepositoryTags", &tags)]
-    {
+    for (schema, value) in [
+        ("ImageReport", &report),
+        ("PlatformImage", &report["platforms"][0]),
+        ("RepositoryTags", &tags),
+        ("Lineage", &moved),
+        ("Ancestor", &moved["chain"][0]),
+    ] {
         for field in schemas[schema]["required"].as_array().unwrap() {
             assert!(value.get(field.as_str().unwrap()).is_some(), "{schema}.{field} missing from the response");
         }

@@ -2,7 +2,9 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use shipshape::config::DatabaseUrl;
-use shipshape::store::{self, ConfigRecord, LayerRecord, ManifestRecord, SharedStore, TagChange, Visibility};
+use shipshape::store::{
+    self, ConfigRecord, ImageChain, LayerRecord, ManifestRecord, NewEvent, SharedStore, TagChange, Visibility,
+};
 use shipshape_testkit::TestDatabase;
 
 const A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -78,6 +80,77 @@ async fn conformance(store: SharedStore) {
 
     let counts = store.counts().await.unwrap();
     assert_eq!((counts.repositories, counts.manifests, counts.tags), (2, 2, 1));
+
+    lineage_index(&store, at).await;
+}
+
+/// The lineage index: chains, index membership, tags naming an image, events.
+async fn lineage_index(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime<Utc>) {
+    const INDEX: &str = "sha256:9999999999999999999999999999999999999999999999999999999999999999";
+    const MID: &str = "sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
+    const APP: &str = "sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    let chain = |digest: &str, ids: &[&str], hours| ImageChain {
+        manifest_digest: digest.into(),
+        chain: ids.iter().map(|s| s.to_string()).collect(),
+        created: Some(at(hours)),
+    };
+    store.put_image_chain(&chain(A, &["c1", "c2"], 0)).await.unwrap();
+    store.put_image_chain(&chain(A, &["c1", "c2"], 0)).await.unwrap();
+    store.put_image_chain(&chain(MID, &["c1", "c2", "c3"], 1)).await.unwrap();
+    store.put_image_chain(&chain(APP, &["c1", "c2", "c3", "c4"], 2)).await.unwrap();
+    store.put_image_chain(&chain(B, &[], 0)).await.unwrap();
+    assert!(store.image_chain(B).await.unwrap().is_none(), "an image without layers has no chain");
+
+    let base = store.image_chain(A).await.unwrap().unwrap();
+    assert_eq!((base.top_chain.as_str(), base.layer_count, base.created), ("c2", 2, Some(at(0))));
+    let mut found = store.images_with_top_chain(&["c1".into(), "c2".into(), "c3".into()]).await.unwrap();
+    found.sort_by_key(|i| i.layer_count);
+    let found: Vec<_> = found.iter().map(|i| (i.manifest_digest.as_str(), i.layer_count)).collect();
+    assert_eq!(found, vec![(A, 2), (MID, 3)]);
+    assert!(store.images_with_top_chain(&[]).await.unwrap().is_empty());
+    assert_eq!(store.images_built_on("c2", 2).await.unwrap(), vec![MID.to_string(), APP.to_string()]);
+    assert_eq!(store.images_built_on("c3", 3).await.unwrap(), vec![APP.to_string()]);
+    assert!(store.images_built_on("c4", 4).await.unwrap().is_empty());
+    assert!(store.images_built_on("c2", 3).await.unwrap().is_empty(), "a chain ID names one stack height");
+
+    // Tags naming MID through an index: "stable" still does, "edge" moved on.
+    store.put_index_children(INDEX, &[MID.into(), APP.into()]).await.unwrap();
+    store.put_index_children(INDEX, &[MID.into()]).await.unwrap();
+    assert_eq!(store.index_children(INDEX).await.unwrap(), vec![MID.to_string(), APP.to_string()], "sorted");
+    let repo = store.upsert_repository("docker.io", "library/mid", Visibility::Public).await.unwrap();
+    store.record_tag(repo.id, "stable", INDEX, at(10)).await.unwrap();
+    store.record_tag(repo.id, "edge", MID, at(10)).await.unwrap();
+    store.record_tag(repo.id, "edge", B, at(12)).await.unwrap();
+    let mut naming = store.tags_naming(MID).await.unwrap();
+    naming.sort_by(|a, b| a.tag.cmp(&b.tag));
+    let naming: Vec<_> =
+        naming.iter().map(|n| (n.tag.as_str(), n.current_digest.as_str(), n.named_since, n.moved_at)).collect();
+    assert_eq!(naming, vec![("edge", B, at(10), Some(at(12))), ("stable", INDEX, at(10), None)]);
+    // Back to MID: the latest period counts, and it has not ended.
+    store.record_tag(repo.id, "edge", MID, at(14)).await.unwrap();
+    let edge = store.tags_naming(MID).await.unwrap().into_iter().find(|n| n.tag == "edge").unwrap();
+    assert_eq!((edge.named_since, edge.moved_at), (at(14), None));
+    assert!(store.tags_naming(CONFIG).await.unwrap().is_empty());
+
+    // Events are raised once per dedupe key.
+    let event = NewEvent {
+        kind: "base_updated".into(),
+        repository: repo.id,
+        tag: Some("stable".into()),
+        digest: Some(INDEX.into()),
+        detail: serde_json::json!({"base": "docker.io/library/alpine:3.20"}),
+        dedupe_key: "base_updated:1".into(),
+    };
+    assert!(store.raise_event(&event).await.unwrap());
+    assert!(!store.raise_event(&event).await.unwrap(), "raising twice is a no-op");
+    let events = store.events(0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind.as_str(), events[0].repository.as_str(), events[0].tag.as_deref()),
+        ("base_updated", "library/mid", Some("stable"))
+    );
+    assert_eq!(events[0].detail["base"], "docker.io/library/alpine:3.20");
+    assert!(store.events(events[0].id, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_panel::{ErrorPanel, Loading};
-use crate::dto::{ImageReport, LayerInfo, PlatformImage};
+use crate::dto::{ImageReport, LayerInfo, Lineage, PlatformImage};
 use crate::format::{human_size, short_digest, timestamp};
 use crate::pages::image::image_href;
 use crate::reference::ImageReference;
@@ -134,7 +134,8 @@ fn PlatformDetails(image: PlatformImage) -> impl IntoView {
                 {fact("Authors", facts.authors.clone(), None)}
             </div>
             {facts.description.clone().map(|d| view! { <p class="text-slate-700">{d}</p> })}
-            <Layers layers=image.layers.clone() />
+            <LineageGraph lineage=image.lineage.clone() total=image.layers.len() />
+            <Layers layers=image.layers.clone() origins=layer_origins(&image.lineage, image.layers.len()) />
             <Labels labels=image.labels.clone() />
             <Config image />
         </article>
@@ -164,8 +165,101 @@ fn UserBadge(user: String, root: bool) -> impl IntoView {
     }
 }
 
+/// Segment colours, root first; the image's own layers are always emerald.
+const ANCESTOR_COLOURS: [&str; 4] = ["bg-slate-400", "bg-indigo-400", "bg-sky-500", "bg-violet-400"];
+const OWN_COLOUR: &str = "bg-emerald-500";
+
+/// For each layer, the ancestor that brought it in (`None`: the image's own) and its colour.
+fn layer_origins(lineage: &Lineage, layers: usize) -> Vec<(Option<String>, &'static str)> {
+    let root_first: Vec<_> = lineage.chain.iter().rev().collect();
+    (0..layers)
+        .map(|i| match root_first.iter().position(|a| i < a.layers) {
+            Some(k) => (Some(root_first[k].reference.clone()), ANCESTOR_COLOURS[k % ANCESTOR_COLOURS.len()]),
+            None => (None, OWN_COLOUR),
+        })
+        .collect()
+}
+
+/// The base chain as a stacked bar (layers per image, root first) and a list from this image down
+/// to its root, with "rebuild" when an ancestor's tag has moved on.
 #[component]
-fn Layers(layers: Vec<LayerInfo>) -> impl IntoView {
+fn LineageGraph(lineage: Lineage, total: usize) -> impl IntoView {
+    let moved = lineage.chain.iter().find(|a| a.moved).cloned();
+    let share =
+        move |n: usize| format!("width: {:.2}%", if total == 0 { 0.0 } else { n as f64 * 100.0 / total as f64 });
+    let segments: Vec<_> = lineage
+        .chain
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, a)| (a.reference.clone(), a.contributes, ANCESTOR_COLOURS[k % ANCESTOR_COLOURS.len()]))
+        .chain(std::iter::once(("this image".to_string(), lineage.own_layers, OWN_COLOUR)))
+        .filter(|(_, n, _)| *n > 0)
+        .collect();
+    let unknown = lineage.chain.is_empty().then_some(lineage.unknown_base_layers).flatten();
+    let annotated = lineage.annotated_base.clone().filter(|a| !a.confirmed);
+    view! {
+        <section class="space-y-2" data-testid="lineage">
+            <h2 class="text-lg font-semibold">"Base images"</h2>
+            {moved.map(|a| view! {
+                <div class="rounded-lg border border-red-300 bg-red-50 p-3 text-red-900" data-testid="base-moved">
+                    <strong>{format!("Base updated {}: rebuild. ", a.moved_at.as_deref().map(timestamp).unwrap_or_default())}</strong>
+                    {format!("{} now names a different image", a.reference)}
+                    {a.current_digest.as_deref().map(|d| format!(" ({})", short_digest(d)))}
+                    "; rebuild this image to pick up its changes."
+                </div>
+            })}
+            {if lineage.chain.is_empty() {
+                let text = match unknown {
+                    Some(n) => format!("Unknown base, {n} layers: the history ends a Dockerfile there, but no image Shipshape knows has exactly those layers. Inspect the base image to name it."),
+                    None => "No known base: none of the images Shipshape has seen has this image's first layers.".to_string(),
+                };
+                view! { <p class="text-sm text-slate-600" data-testid="lineage-unknown">{text}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="flex h-3 w-full overflow-hidden rounded bg-slate-100" data-testid="lineage-bar">
+                        {segments.into_iter().map(|(name, n, colour)| view! {
+                            <div class=format!("h-3 {colour}") style=share(n) title=format!("{name}: {n} layer(s)")></div>
+                        }).collect_view()}
+                    </div>
+                    <ol class="space-y-1 rounded-lg border border-slate-200 bg-white p-3 text-sm" data-testid="lineage-chain">
+                        <li class="flex items-center gap-2">
+                            <span class=format!("inline-block h-3 w-3 rounded-sm {OWN_COLOUR}")></span>
+                            <span class="font-medium">"This image"</span>
+                            <span class="text-slate-500">{format!("adds {} layer(s)", lineage.own_layers)}</span>
+                        </li>
+                        {lineage.chain.iter().enumerate().map(|(depth, a)| {
+                            let colour = ANCESTOR_COLOURS[(lineage.chain.len() - 1 - depth) % ANCESTOR_COLOURS.len()];
+                            let indent = format!("padding-left: {}rem", (depth + 1) as f64 * 1.25);
+                            view! {
+                                <li class="flex flex-wrap items-center gap-2" style=indent data-testid="ancestor" data-moved=a.moved.to_string()>
+                                    <span class="text-slate-400">"↳"</span>
+                                    <span class=format!("inline-block h-3 w-3 rounded-sm {colour}")></span>
+                                    <a class="font-mono text-sky-700 hover:underline" href=image_href(&a.reference)>{a.reference.clone()}</a>
+                                    <span class="font-mono text-xs text-slate-400" title=a.digest.clone()>{short_digest(&a.digest).to_string()}</span>
+                                    <span class="text-slate-500">{format!("+{} layer(s)", a.contributes)}</span>
+                                    {a.official.then(|| view! { <span class="rounded bg-sky-100 px-1.5 text-xs text-sky-800">"official"</span> })}
+                                    {a.annotated.then(|| view! { <span class="rounded bg-slate-100 px-1.5 text-xs text-slate-700" title="Named by the image's org.opencontainers.image.base annotations, and its layers agree">"annotated"</span> })}
+                                    {a.moved.then(|| view! { <span class="rounded bg-red-100 px-1.5 text-xs text-red-800">"tag moved: rebuild"</span> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+            {annotated.map(|a| view! {
+                <p class="text-xs text-slate-500" data-testid="annotation-unconfirmed">
+                    {format!("The image names {} as its base, but Shipshape {} — shown above is what the layers say.",
+                        a.name.or(a.digest).unwrap_or_default(),
+                        "does not know that image or its layers are not where this image's begin")}
+                </p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Layers(layers: Vec<LayerInfo>, origins: Vec<(Option<String>, &'static str)>) -> impl IntoView {
     view! {
         <section class="space-y-2">
             <h2 class="text-lg font-semibold">"Layers"</h2>
@@ -175,6 +269,7 @@ fn Layers(layers: Vec<LayerInfo>) -> impl IntoView {
                     .enumerate()
                     .map(|(i, layer)| {
                         let width = format!("width: {:.2}%", (layer.share * 100.0).max(0.5));
+                        let (origin, colour) = origins.get(i).cloned().unwrap_or((None, OWN_COLOUR));
                         let command = layer.instruction.clone().or(layer.created_by.clone()).unwrap_or_else(|| "(no history)".into());
                         view! {
                             <li class="grid grid-cols-[2.5rem_8rem_1fr] items-start gap-3 px-4 py-2" data-testid="layer">
@@ -188,6 +283,10 @@ fn Layers(layers: Vec<LayerInfo>) -> impl IntoView {
                                 <div class="min-w-0 space-y-0.5">
                                     <code class="block whitespace-pre-wrap break-words text-sm" data-testid="layer-command">{command}</code>
                                     <span class="font-mono text-xs text-slate-400" title=layer.digest.clone()>{short_digest(&layer.digest).to_string()}</span>
+                                    <span class="ml-2 inline-flex items-center gap-1 text-xs text-slate-500" data-testid="layer-origin">
+                                        <span class=format!("inline-block h-2 w-2 rounded-sm {colour}")></span>
+                                        {origin.map(|o| format!("from {o}")).unwrap_or_else(|| "this image".into())}
+                                    </span>
                                 </div>
                             </li>
                         }

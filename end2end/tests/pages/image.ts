@@ -10,6 +10,9 @@ export class TagPage {
   readonly platforms: Locator;
   readonly platform: Locator;
   readonly history: Locator;
+  readonly lineage: Locator;
+  readonly ancestors: Locator;
+  readonly layerOrigins: Locator;
 
   constructor(readonly page: Page) {
     this.reference = page.getByTestId("reference");
@@ -21,6 +24,9 @@ export class TagPage {
     this.platforms = page.getByTestId("platforms");
     this.platform = page.getByTestId("platform");
     this.history = page.getByTestId("tag-history");
+    this.lineage = page.getByTestId("lineage");
+    this.ancestors = page.getByTestId("ancestor");
+    this.layerOrigins = page.getByTestId("layer-origin");
   }
 }
 

@@ -93,6 +93,34 @@ pub fn table(report: &ImageReport) -> String {
     out
 }
 
+/// The base chain, nearest first, with what each ancestor contributes and whether its tag moved.
+fn lineage_lines(out: &mut String, image: &PlatformImage) {
+    let lineage = &image.lineage;
+    if lineage.chain.is_empty() {
+        let base = match lineage.unknown_base_layers {
+            Some(n) => format!("unknown base, {n} layer(s); {} own", image.layers.len().saturating_sub(n)),
+            None => "none known".to_string(),
+        };
+        let _ = writeln!(out, "  {:<11} {base}", "base");
+        return;
+    }
+    let _ = writeln!(out, "  {:<11} this image adds {} layer(s)", "lineage", lineage.own_layers);
+    for ancestor in &lineage.chain {
+        let moved = match &ancestor.moved_at {
+            Some(at) if ancestor.moved => format!("  ← base updated {at}: rebuild"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<11} ↳ {}  {}  +{} layer(s){moved}",
+            "",
+            ancestor.reference,
+            short_digest(&ancestor.digest),
+            ancestor.contributes
+        );
+    }
+}
+
 fn platform_table(out: &mut String, image: &PlatformImage) {
     let _ = writeln!(out, "{}  {}", image.platform, image.digest);
     let field = |out: &mut String, name: &str, value: &str| {
@@ -136,6 +164,7 @@ fn platform_table(out: &mut String, image: &PlatformImage) {
     if let Some(url) = &image.label_facts.commit_url {
         field(out, "commit", url);
     }
+    lineage_lines(out, image);
     let _ = writeln!(out, "  layers");
     let _ = writeln!(out, "    {:>3}  {:>9}  {:>5}  {:<19}  COMMAND", "#", "SIZE", "SHARE", "DIGEST");
     for (i, layer) in image.layers.iter().enumerate() {

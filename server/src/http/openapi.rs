@@ -100,7 +100,7 @@ pub fn spec() -> Value {
                 },
                 "PlatformImage": {
                     "type": "object",
-                    "required": ["platform", "digest", "media_type", "config_digest", "size", "user", "runs_as_root", "labels", "label_facts", "env", "layers", "history"],
+                    "required": ["platform", "digest", "media_type", "config_digest", "size", "user", "runs_as_root", "labels", "label_facts", "env", "layers", "history", "lineage"],
                     "properties": {
                         "platform": { "$ref": "#/components/schemas/Platform" },
                         "digest": string, "media_type": string, "config_digest": string, "created": opt_string,
@@ -119,7 +119,34 @@ pub fn spec() -> Value {
                         "healthcheck": { "type": ["object", "null"] },
                         "stop_signal": opt_string,
                         "layers": { "type": "array", "items": { "$ref": "#/components/schemas/Layer" } },
-                        "history": { "type": "array", "items": { "$ref": "#/components/schemas/HistoryEntry" } }
+                        "history": { "type": "array", "items": { "$ref": "#/components/schemas/HistoryEntry" } },
+                        "lineage": { "$ref": "#/components/schemas/Lineage" }
+                    }
+                },
+                "Lineage": {
+                    "type": "object",
+                    "description": "Known base images, found by layer chain IDs; base_moved when the tag of any ancestor now names another image",
+                    "required": ["chain", "own_layers", "base_moved"],
+                    "properties": {
+                        "base": { "type": ["object", "null"], "required": ["reference", "digest"],
+                            "properties": { "reference": string, "digest": string } },
+                        "chain": { "type": "array", "description": "ancestors, nearest first", "items": { "$ref": "#/components/schemas/Ancestor" } },
+                        "own_layers": { "type": "integer" },
+                        "base_moved": { "type": "boolean" },
+                        "base_moved_at": opt_string,
+                        "unknown_base_layers": { "type": ["integer", "null"], "description": "no base known: layers before the history's last CMD" },
+                        "annotated_base": { "type": ["object", "null"],
+                            "properties": { "name": opt_string, "digest": opt_string, "confirmed": { "type": "boolean" } } }
+                    }
+                },
+                "Ancestor": {
+                    "type": "object",
+                    "required": ["reference", "repository", "digest", "layers", "contributes", "official", "moved", "annotated"],
+                    "properties": {
+                        "reference": string, "repository": string, "tag": opt_string, "digest": string,
+                        "layers": { "type": "integer" }, "contributes": { "type": "integer" },
+                        "official": { "type": "boolean" }, "moved": { "type": "boolean" }, "moved_at": opt_string,
+                        "current_digest": opt_string, "annotated": { "type": "boolean" }
                     }
                 },
                 "ImageReport": {

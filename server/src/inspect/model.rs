@@ -39,6 +39,8 @@ pub struct ImageManifest {
     pub config: Descriptor,
     #[serde(default)]
     pub layers: Vec<Descriptor>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -218,6 +220,8 @@ pub fn platform_image(
                 empty_layer: h.empty_layer,
             })
             .collect(),
+        // Filled in by the inspector, which has the store.
+        lineage: Default::default(),
     })
 }
 

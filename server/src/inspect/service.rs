@@ -14,8 +14,9 @@ use futures_util::future::{BoxFuture, FutureExt};
 
 use super::InspectError;
 use super::model::{self, Descriptor, Manifest};
+use crate::lineage;
 use crate::registry::{CONFIG_LIMIT, Credentials, FetchedManifest, Registries, RegistryClient, RegistryError};
-use crate::store::{ConfigRecord, LayerRecord, ManifestRecord, Repository, SharedStore, Visibility};
+use crate::store::{ConfigRecord, LayerRecord, ManifestRecord, Repository, SharedStore, TagChange, Visibility};
 
 /// Who is asking: the operator at the CLI sees everything stored; web visitors only public images.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,7 +247,7 @@ impl Inspector {
                             available: found.platform.to_string(),
                         });
                     }
-                    vec![found]
+                    vec![self.with_lineage(found, image, viewer).await?]
                 }
                 Manifest::Index(index) => {
                     let entries: Vec<&Descriptor> = index.images().collect();
@@ -269,7 +270,8 @@ impl Inspector {
                             available: if available.is_empty() { "no platform images".into() } else { available },
                         });
                     }
-                    try_join_all(wanted.into_iter().map(|entry| self.platform(client.as_deref(), &repo, entry))).await?
+                    try_join_all(wanted.into_iter().map(|entry| self.platform(client.as_deref(), &repo, entry, viewer)))
+                        .await?
                 }
             })
         };
@@ -299,8 +301,15 @@ impl Inspector {
     ) -> Result<(Option<String>, Vec<TagPeriod>), InspectError> {
         // put_manifest also links a manifest first stored under another repository.
         self.store.put_manifest(repo.id, top).await?;
+        if let Manifest::Index(index) = model::parse_manifest(&top.media_type, &top.body, &top.digest)? {
+            let children: Vec<String> = index.images().map(|d| d.digest.clone()).collect();
+            self.store.put_index_children(&top.digest, &children).await?;
+        }
         let Some(tag) = tag else { return Ok((None, Vec::new())) };
-        self.store.record_tag(repo.id, tag, &top.digest, now).await?;
+        if let TagChange::Moved { from } = self.store.record_tag(repo.id, tag, &top.digest, now).await? {
+            let raised = lineage::raise_base_moved(&self.store, repo, tag, &from, &top.digest).await?;
+            tracing::info!(repository = %repo.name, tag, from, to = %top.digest, raised, "tag moved");
+        }
         let checked_at = self.store.tag(repo.id, tag).await?.map(|t| t.checked_at.to_rfc3339());
         let history = self
             .store
@@ -321,6 +330,7 @@ impl Inspector {
         client: Option<&RegistryClient>,
         repo: &Repository,
         entry: &Descriptor,
+        viewer: Viewer,
     ) -> Result<PlatformImage, InspectError> {
         let record = match self.store.manifest(&entry.digest).await? {
             Some(record) => record,
@@ -337,13 +347,27 @@ impl Inspector {
             });
         };
         let config = self.config(client, &repo.name, &image.config).await?;
-        model::platform_image(
+        let found = model::platform_image(
             &record.digest,
             &record.media_type,
             &image,
             &config.body,
             entry.platform.as_ref().map(Platform::from),
-        )
+        )?;
+        self.with_lineage(found, &image, viewer).await
+    }
+
+    /// Indexes the image's layer stack and adds what the index knows of its bases.
+    async fn with_lineage(
+        &self,
+        mut found: PlatformImage,
+        manifest: &model::ImageManifest,
+        viewer: Viewer,
+    ) -> Result<PlatformImage, InspectError> {
+        lineage::index_image(&self.store, &found).await?;
+        found.lineage =
+            lineage::lineage(&self.store, &found, &manifest.annotations, viewer == Viewer::Operator).await?;
+        Ok(found)
     }
 
     async fn config(

@@ -95,6 +95,59 @@ pub struct TagHistoryEntry {
     pub last_seen: DateTime<Utc>,
 }
 
+/// A platform image's layer stack in the lineage index: `chain[i]` is the chain ID of layers 0..=i.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageChain {
+    pub manifest_digest: String,
+    pub chain: Vec<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// An indexed image, without its full chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainImage {
+    pub manifest_digest: String,
+    pub top_chain: String,
+    pub layer_count: usize,
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// A tag that named an image, directly or through an index, at some point in its history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagNaming {
+    pub repository: Repository,
+    pub tag: String,
+    /// What the tag names now (an index or an image).
+    pub current_digest: String,
+    /// When the latest period in which the tag named the image began.
+    pub named_since: DateTime<Utc>,
+    /// When the tag moved on from the image; `None` while it still names it.
+    pub moved_at: Option<DateTime<Utc>>,
+}
+
+/// An event to raise once: a second raise with the same `dedupe_key` is a no-op.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    pub kind: String,
+    pub repository: RepositoryId,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+    pub detail: serde_json::Value,
+    pub dedupe_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    pub id: i64,
+    pub kind: String,
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+    pub detail: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
 /// What recording a tag observation changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TagChange {
@@ -140,9 +193,38 @@ pub trait Store: Send + Sync + 'static {
     async fn tag_history(&self, repository: RepositoryId, tag: &str) -> StoreResult<Vec<TagHistoryEntry>>;
 
     async fn counts(&self) -> StoreResult<Counts>;
+
+    /// Indexes a platform image's chain IDs (once; later calls are no-ops).
+    async fn put_image_chain(&self, chain: &ImageChain) -> StoreResult<()>;
+    async fn image_chain(&self, manifest_digest: &str) -> StoreResult<Option<ChainImage>>;
+    /// Indexed images whose whole stack is one of `top_chains`.
+    async fn images_with_top_chain(&self, top_chains: &[String]) -> StoreResult<Vec<ChainImage>>;
+    /// Images built on top of the stack `chain_id` (which has `layer_count` layers): descendants.
+    async fn images_built_on(&self, chain_id: &str, layer_count: usize) -> StoreResult<Vec<String>>;
+    async fn put_index_children(&self, index_digest: &str, children: &[String]) -> StoreResult<()>;
+    async fn index_children(&self, index_digest: &str) -> StoreResult<Vec<String>>;
+    /// Every tag whose history names the image, itself or through an index that lists it.
+    async fn tags_naming(&self, manifest_digest: &str) -> StoreResult<Vec<TagNaming>>;
+
+    /// Records an event unless one with the same dedupe key exists; true when it was new.
+    async fn raise_event(&self, event: &NewEvent) -> StoreResult<bool>;
+    /// Events with an id above `after`, oldest first.
+    async fn events(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>>;
 }
 
 pub type SharedStore = Arc<dyn Store>;
+
+/// Keeps each tag's latest naming period from `(tag id, naming)` rows in period order.
+fn latest_naming(rows: impl Iterator<Item = (i64, TagNaming)>) -> Vec<TagNaming> {
+    let mut latest: Vec<(i64, TagNaming)> = Vec::new();
+    for (tag_id, naming) in rows {
+        match latest.iter_mut().find(|(id, _)| *id == tag_id) {
+            Some(slot) => slot.1 = naming,
+            None => latest.push((tag_id, naming)),
+        }
+    }
+    latest.into_iter().map(|(_, naming)| naming).collect()
+}
 
 /// Opens (creating if needed) and migrates the database the URL names, pooled for the server.
 pub async fn open(url: &DatabaseUrl) -> StoreResult<SharedStore> {

@@ -276,6 +276,168 @@ impl Store for PostgresStore {
         let count = |name: &str| row.get::<i64, _>(name).max(0) as u64;
         Ok(Counts { repositories: count("repositories"), manifests: count("manifests"), tags: count("tags") })
     }
+
+    async fn put_image_chain(&self, chain: &ImageChain) -> StoreResult<()> {
+        let Some(top) = chain.chain.last() else { return Ok(()) };
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO image_chains (manifest_digest, top_chain, layer_count, created) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (manifest_digest) DO NOTHING",
+        )
+        .bind(&chain.manifest_digest)
+        .bind(top)
+        .bind(chain.chain.len() as i64)
+        .bind(chain.created)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            let positions: Vec<i64> = (0..chain.chain.len() as i64).collect();
+            sqlx::query(
+                "INSERT INTO chain_links (manifest_digest, position, chain_id)
+                 SELECT $1, position, chain_id FROM UNNEST($2::BIGINT[], $3::TEXT[]) AS links (position, chain_id)",
+            )
+            .bind(&chain.manifest_digest)
+            .bind(&positions)
+            .bind(&chain.chain)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn image_chain(&self, manifest_digest: &str) -> StoreResult<Option<ChainImage>> {
+        let row = sqlx::query(
+            "SELECT manifest_digest, top_chain, layer_count, created FROM image_chains WHERE manifest_digest = $1",
+        )
+        .bind(manifest_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(chain_image))
+    }
+
+    async fn images_with_top_chain(&self, top_chains: &[String]) -> StoreResult<Vec<ChainImage>> {
+        let rows = sqlx::query(
+            "SELECT manifest_digest, top_chain, layer_count, created FROM image_chains WHERE top_chain = ANY($1)",
+        )
+        .bind(top_chains)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(chain_image).collect())
+    }
+
+    async fn images_built_on(&self, chain_id: &str, layer_count: usize) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT i.manifest_digest FROM chain_links c JOIN image_chains i ON i.manifest_digest = c.manifest_digest
+             WHERE c.chain_id = $1 AND c.position = $2 AND i.layer_count > $3 ORDER BY i.manifest_digest",
+        )
+        .bind(chain_id)
+        .bind(layer_count as i64 - 1)
+        .bind(layer_count as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|row| row.get("manifest_digest")).collect())
+    }
+
+    async fn put_index_children(&self, index_digest: &str, children: &[String]) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO index_children (index_digest, child_digest) SELECT $1, UNNEST($2::TEXT[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(index_digest)
+        .bind(children)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn index_children(&self, index_digest: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT child_digest FROM index_children WHERE index_digest = $1 ORDER BY child_digest")
+            .bind(index_digest)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|row| row.get("child_digest")).collect())
+    }
+
+    async fn tags_naming(&self, manifest_digest: &str) -> StoreResult<Vec<TagNaming>> {
+        let rows = sqlx::query(
+            "SELECT r.id AS repository_id, r.registry, r.name AS repository, r.visibility, t.id AS tag_id,
+                    t.name AS tag, t.digest AS current_digest, h.first_seen,
+                    (SELECT MIN(n.first_seen) FROM tag_history n WHERE n.tag_id = h.tag_id AND n.id > h.id) AS moved_at
+             FROM tag_history h JOIN tags t ON t.id = h.tag_id JOIN repositories r ON r.id = t.repository_id
+             WHERE h.digest = $1 OR h.digest IN (SELECT index_digest FROM index_children WHERE child_digest = $1)
+             ORDER BY h.id",
+        )
+        .bind(manifest_digest)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(latest_naming(rows.into_iter().map(|row| {
+            let naming = TagNaming {
+                repository: Repository {
+                    id: RepositoryId(row.get("repository_id")),
+                    registry: row.get("registry"),
+                    name: row.get("repository"),
+                    visibility: Visibility::parse(row.get("visibility")),
+                },
+                tag: row.get("tag"),
+                current_digest: row.get("current_digest"),
+                named_since: row.get("first_seen"),
+                moved_at: row.get("moved_at"),
+            };
+            (row.get::<i64, _>("tag_id"), naming)
+        })))
+    }
+
+    async fn raise_event(&self, event: &NewEvent) -> StoreResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO events (kind, repository_id, tag, digest, detail, dedupe_key, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(&event.kind)
+        .bind(event.repository.0)
+        .bind(&event.tag)
+        .bind(&event.digest)
+        .bind(event.detail.to_string())
+        .bind(&event.dedupe_key)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn events(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.kind, r.registry, r.name AS repository, e.tag, e.digest, e.detail, e.created_at
+             FROM events e JOIN repositories r ON r.id = e.repository_id WHERE e.id > $1 ORDER BY e.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| EventRecord {
+                id: row.get("id"),
+                kind: row.get("kind"),
+                registry: row.get("registry"),
+                repository: row.get("repository"),
+                tag: row.get("tag"),
+                digest: row.get("digest"),
+                detail: serde_json::from_str(row.get("detail")).unwrap_or(serde_json::Value::Null),
+                created_at: row.get("created_at"),
+            })
+            .collect())
+    }
+}
+
+fn chain_image(row: sqlx::postgres::PgRow) -> ChainImage {
+    ChainImage {
+        manifest_digest: row.get("manifest_digest"),
+        top_chain: row.get("top_chain"),
+        layer_count: row.get::<i64, _>("layer_count").max(0) as usize,
+        created: row.get("created"),
+    }
 }
 
 async fn insert_history(

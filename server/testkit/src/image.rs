@@ -153,6 +153,7 @@ pub struct ImageBuilder {
     config: Map<String, Value>,
     layers: Vec<Layer>,
     history: Vec<Value>,
+    annotations: Map<String, Value>,
 }
 
 impl Default for ImageBuilder {
@@ -169,6 +170,7 @@ impl ImageBuilder {
             config: Map::new(),
             layers: Vec::new(),
             history: Vec::new(),
+            annotations: Map::new(),
         }
     }
 
@@ -192,6 +194,12 @@ impl ImageBuilder {
     /// A history entry that made no layer (ENV, LABEL, CMD, …).
     pub fn empty_layer(mut self, created_by: &str) -> Self {
         self.history.push(json!({"created": self.created, "created_by": created_by, "empty_layer": true}));
+        self
+    }
+
+    /// An annotation on the manifest (OCI), e.g. `org.opencontainers.image.base.name`.
+    pub fn annotation(mut self, key: &str, value: &str) -> Self {
+        self.annotations.insert(key.into(), value.into());
         self
     }
 
@@ -254,7 +262,7 @@ impl ImageBuilder {
         }
         let config = serde_json::to_vec(&config).expect("config serialises");
         let config_digest = sha256_digest(&config);
-        let manifest = json!({
+        let mut manifest = json!({
             "schemaVersion": 2,
             "mediaType": format.manifest_media_type(),
             "config": {"mediaType": format.config_media_type(), "digest": config_digest, "size": config.len()},
@@ -262,6 +270,9 @@ impl ImageBuilder {
                 "mediaType": format.layer_media_type(), "digest": l.digest, "size": l.blob.len(),
             })).collect::<Vec<_>>(),
         });
+        if !self.annotations.is_empty() {
+            manifest["annotations"] = Value::Object(self.annotations);
+        }
         let manifest = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
         BuiltImage {
             format,

@@ -5,6 +5,7 @@
 //! `e2e/app`: tags 1.0, 1.1, 2.0-rc1, latest; three layers, OCI labels, a non-root user.
 //! `e2e/multi:latest`: an OCI index for linux/amd64 and linux/arm64/v8.
 //! `e2e/root:latest`: runs as root, no labels.
+//! `e2e/base:12` ← `e2e/runtime:1` ← `e2e/service:1`: a lineage, each built on the one before.
 
 use shipshape_testkit::{BuiltIndex, ImageBuilder, Layer, ManifestFormat, RegistryAuthMode, TestRegistry};
 
@@ -40,6 +41,21 @@ fn app(version: &str, arch: &str, variant: Option<&str>) -> shipshape_testkit::B
         .build(ManifestFormat::Oci)
 }
 
+/// `e2e/base:12`, then each later image adds one layer on top of the one before.
+fn lineage(depth: usize) -> shipshape_testkit::BuiltImage {
+    let steps = [
+        ("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n", "/bin/sh -c #(nop) ADD file:9c1d in / ", "CMD [\"bash\"]"),
+        ("usr/lib/runtime.so", "runtime", "RUN /bin/sh -c apt-get install -y runtime # buildkit", "CMD [\"runtime\"]"),
+        ("srv/service", "service", "COPY service /srv/ # buildkit", "CMD [\"/srv/service\"]"),
+    ];
+    let mut image = ImageBuilder::new().created("2024-07-01T00:00:00Z");
+    for (path, content, made_by, cmd) in &steps[..=depth] {
+        let layer = Layer::builder().file(path, *content).build().expect("layer builds");
+        image = image.layer(layer, made_by).empty_layer(cmd);
+    }
+    image.build(ManifestFormat::Oci)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = std::env::var("E2E_REGISTRY_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(5123);
@@ -56,6 +72,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build(ManifestFormat::Docker)
         .push(&registry, "e2e/root", Some("latest"))
         .await?;
+    for (depth, (repository, tag)) in
+        [("e2e/base", "12"), ("e2e/runtime", "1"), ("e2e/service", "1")].iter().enumerate()
+    {
+        lineage(depth).push(&registry, repository, Some(tag)).await?;
+    }
     // The registry answers before the images are pushed: readiness is a second port, opened last.
     let ready = tokio::net::TcpListener::bind(("127.0.0.1", port + 1)).await?;
     tokio::spawn(async move {

@@ -1,0 +1,174 @@
+//! From a platform image to its lineage, through the store's chain index.
+
+use std::collections::BTreeMap;
+
+use app::dto::{Ancestor, AnnotatedBase, BaseRef, Lineage, PlatformImage};
+use chrono::{DateTime, Utc};
+
+use super::{chain_ids, inherited_layers};
+use crate::store::{ChainImage, ImageChain, SharedStore, StoreError, TagNaming, Visibility};
+
+/// Among images of one stack height: (annotated or official, named by a tag now, created).
+type Rank = (bool, bool, Option<DateTime<Utc>>);
+
+const BASE_NAME: &str = "org.opencontainers.image.base.name";
+const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
+
+/// The image's chain IDs, when every layer has its diff_id (configs without them cannot be indexed).
+fn image_chain(image: &PlatformImage) -> Option<Vec<String>> {
+    let diff_ids: Option<Vec<String>> = image.layers.iter().map(|l| l.diff_id.clone()).collect();
+    diff_ids.filter(|ids| !ids.is_empty()).map(|ids| chain_ids(&ids))
+}
+
+/// Adds the image to the lineage index (a no-op when it is there already).
+pub async fn index_image(store: &SharedStore, image: &PlatformImage) -> Result<(), StoreError> {
+    let Some(chain) = image_chain(image) else { return Ok(()) };
+    let created = image.created.as_deref().and_then(|c| DateTime::parse_from_rfc3339(c).ok()).map(|c| c.to_utc());
+    store.put_image_chain(&ImageChain { manifest_digest: image.digest.clone(), chain, created }).await
+}
+
+/// The image's known ancestors, nearest first. `include_private`: the operator sees bases from
+/// private repositories; web visitors only public ones.
+pub async fn lineage(
+    store: &SharedStore,
+    image: &PlatformImage,
+    manifest_annotations: &BTreeMap<String, String>,
+    include_private: bool,
+) -> Result<Lineage, StoreError> {
+    let annotated = annotation(manifest_annotations, &image.labels);
+    let Some(chain) = image_chain(image) else {
+        return Ok(Lineage {
+            own_layers: image.layers.len(),
+            unknown_base_layers: inherited_layers(&image.history),
+            annotated_base: annotated.map(|(name, digest)| AnnotatedBase { name, digest, confirmed: false }),
+            ..Lineage::default()
+        });
+    };
+    let prefixes = &chain[..chain.len() - 1];
+    let mut candidates = store.images_with_top_chain(prefixes).await?;
+
+    // The annotated base, when known and its stack is where ours begins, is the nearest base: taller
+    // known stacks (someone else's image that happens to share our first layers) are not ancestors.
+    let mut annotated_base = None;
+    let mut annotated_digest = None;
+    if let Some((name, digest)) = annotated {
+        let confirmed = match &digest {
+            Some(digest) => confirmed_base(store, digest, prefixes).await?,
+            None => None,
+        };
+        if let Some(base) = &confirmed {
+            candidates.retain(|c| c.layer_count <= base.layer_count);
+            annotated_digest = Some(base.manifest_digest.clone());
+        }
+        annotated_base = Some(AnnotatedBase { name, digest, confirmed: confirmed.is_some() });
+    }
+    let annotated_tag =
+        annotated_base.as_ref().and_then(|a| a.name.as_deref()).and_then(|n| n.rsplit_once(':')).map(|(_, t)| t);
+
+    // One ancestor per stack height, tallest first; among images of the same height, official
+    // images first, then ones a tag names now, then the newest.
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.layer_count));
+    let mut ancestors: Vec<Ancestor> = Vec::new();
+    let mut height_index = 0;
+    while height_index < candidates.len() {
+        let height = candidates[height_index].layer_count;
+        let same_height: Vec<&ChainImage> =
+            candidates[height_index..].iter().take_while(|c| c.layer_count == height).collect();
+        height_index += same_height.len();
+        let mut best: Option<(Rank, Ancestor)> = None;
+        for image in same_height {
+            let namings: Vec<TagNaming> = store
+                .tags_naming(&image.manifest_digest)
+                .await?
+                .into_iter()
+                .filter(|n| include_private || n.repository.visibility == Visibility::Public)
+                .collect();
+            let is_annotated = annotated_digest.as_deref() == Some(image.manifest_digest.as_str());
+            let Some(ancestor) = ancestor(image, &namings, is_annotated.then_some(annotated_tag).flatten()) else {
+                continue;
+            };
+            let named_now = namings.iter().any(|n| n.moved_at.is_none());
+            let rank = (is_annotated || ancestor.official, named_now, image.created);
+            if best.as_ref().is_none_or(|(best_rank, _)| rank > *best_rank) {
+                best = Some((rank, Ancestor { annotated: is_annotated, ..ancestor }));
+            }
+        }
+        if let Some((_, ancestor)) = best {
+            ancestors.push(ancestor);
+        }
+    }
+    for i in 0..ancestors.len() {
+        let below = ancestors.get(i + 1).map_or(0, |a| a.layers);
+        ancestors[i].contributes = ancestors[i].layers - below;
+    }
+
+    let moved_at = ancestors.iter().filter_map(|a| a.moved_at.clone()).min();
+    Ok(Lineage {
+        base: ancestors.first().map(|a| BaseRef { reference: a.reference.clone(), digest: a.digest.clone() }),
+        own_layers: chain.len() - ancestors.first().map_or(0, |a| a.layers),
+        base_moved: ancestors.iter().any(|a| a.moved),
+        base_moved_at: moved_at,
+        unknown_base_layers: if ancestors.is_empty() { inherited_layers(&image.history) } else { None },
+        annotated_base,
+        chain: ancestors,
+    })
+}
+
+/// `base.name` and `base.digest` from the manifest's annotations, else from the labels.
+fn annotation(
+    annotations: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+) -> Option<(Option<String>, Option<String>)> {
+    let get = |key: &str| annotations.get(key).or_else(|| labels.get(key)).filter(|v| !v.trim().is_empty()).cloned();
+    let (name, digest) = (get(BASE_NAME), get(BASE_DIGEST));
+    (name.is_some() || digest.is_some()).then_some((name, digest))
+}
+
+/// The annotated digest (an image, or an index listing images) as an indexed image whose stack
+/// is one of ours.
+async fn confirmed_base(
+    store: &SharedStore,
+    digest: &str,
+    prefixes: &[String],
+) -> Result<Option<ChainImage>, StoreError> {
+    let mut images = Vec::new();
+    if let Some(image) = store.image_chain(digest).await? {
+        images.push(image);
+    }
+    for child in store.index_children(digest).await? {
+        if let Some(image) = store.image_chain(&child).await? {
+            images.push(image);
+        }
+    }
+    Ok(images.into_iter().find(|image| prefixes.contains(&image.top_chain)))
+}
+
+/// How an indexed image is named: by a tag that names it now if there is one (official images
+/// first), else by the tag that named it last. Unnamed images (pulled only by digest) are skipped.
+/// It has moved when any tag that named it has moved on since (`prefer_tag`, the annotated tag,
+/// decides alone when it is among them): a Dockerfile's `FROM` names a tag, and rebuilding from a
+/// tag that moved gives a different image.
+fn ancestor(image: &ChainImage, namings: &[TagNaming], prefer_tag: Option<&str>) -> Option<Ancestor> {
+    let official = |n: &TagNaming| n.repository.registry == "docker.io" && n.repository.name.starts_with("library/");
+    let preferred = prefer_tag.and_then(|tag| namings.iter().find(|n| n.tag == tag));
+    let moved_naming = match preferred {
+        Some(preferred) => preferred.moved_at.is_some().then_some(preferred),
+        None => namings.iter().filter(|n| n.moved_at.is_some()).max_by_key(|n| n.moved_at),
+    };
+    let current = namings.iter().filter(|n| n.moved_at.is_none()).max_by_key(|n| (official(n), n.named_since));
+    let chosen = moved_naming.or(preferred).or(current)?;
+    let repository = format!("{}/{}", chosen.repository.registry, chosen.repository.name);
+    Some(Ancestor {
+        reference: format!("{repository}:{}", chosen.tag),
+        repository,
+        tag: Some(chosen.tag.clone()),
+        digest: image.manifest_digest.clone(),
+        layers: image.layer_count,
+        contributes: image.layer_count,
+        official: official(chosen),
+        moved: moved_naming.is_some(),
+        moved_at: moved_naming.and_then(|n| n.moved_at).map(|t| t.to_rfc3339()),
+        current_digest: moved_naming.map(|n| n.current_digest.clone()),
+        annotated: false,
+    })
+}
