@@ -55,6 +55,9 @@ export default defineConfig({
       SHIPSHAPE_LISTEN: `127.0.0.1:${port}`,
       SHIPSHAPE_DATABASE_URL: `sqlite://${join(dataDir, "shipshape.db")}`,
       SHIPSHAPE_ALLOW_HOSTS: `127.0.0.1:${registryPort}`,
+      // No background indexing of Docker Hub's official images: the specs have no internet and
+      // look at the registry's bases themselves.
+      SHIPSHAPE_BASE_IMAGES: "",
     },
     },
   ],

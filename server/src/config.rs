@@ -27,6 +27,30 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "SHIPSHAPE_INSECURE_REGISTRIES",
         "comma-separated registries (host:port) spoken to over plain HTTP; allow-listed loopback ones always are",
     ),
+    (
+        "SHIPSHAPE_BASE_IMAGES",
+        "comma-separated repositories indexed in the background as known bases (default: Docker official images \
+         people build on; empty: none)",
+    ),
+    ("SHIPSHAPE_BASE_TAGS", "newest version tags indexed per base repository, besides latest (default 5)"),
+    ("SHIPSHAPE_BASE_PLATFORMS", "platforms indexed for base images (default linux/amd64,linux/arm64)"),
+    ("SHIPSHAPE_BASE_INTERVAL", "seconds between re-checks of the base images' tags (default 21600)"),
+];
+
+/// The official images most Dockerfiles start `FROM`.
+pub const DEFAULT_BASE_IMAGES: &[&str] = &[
+    "alpine",
+    "busybox",
+    "debian",
+    "ubuntu",
+    "golang",
+    "node",
+    "python",
+    "ruby",
+    "rust",
+    "eclipse-temurin",
+    "php",
+    "nginx",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +80,16 @@ pub struct Config {
     pub tag_ttl: Duration,
     pub registry_timeout: Duration,
     pub insecure_registries: Vec<String>,
+    pub base_images: KnownBases,
+}
+
+/// What the background indexer keeps in the lineage index so bases are known on a fresh install.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownBases {
+    pub repositories: Vec<app::reference::ImageReference>,
+    pub tags_per_repository: usize,
+    pub platforms: Vec<String>,
+    pub interval: Duration,
 }
 
 /// The database to use, chosen by URL scheme. `Debug` and `Display` never show a password.
@@ -140,6 +174,10 @@ struct FileConfig {
     tag_ttl: Option<u64>,
     registry_timeout: Option<u64>,
     insecure_registries: Option<AllowHostsValue>,
+    base_images: Option<AllowHostsValue>,
+    base_tags: Option<u64>,
+    base_platforms: Option<AllowHostsValue>,
+    base_interval: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,17 +249,60 @@ impl Config {
         };
         let tag_ttl = seconds("SHIPSHAPE_TAG_TTL", file.tag_ttl, 300, 0)?;
         let registry_timeout = seconds("SHIPSHAPE_REGISTRY_TIMEOUT", file.registry_timeout, 30, 1)?;
-        let insecure_file = file.insecure_registries.map(|v| match v {
+        let list = |v: AllowHostsValue| match v {
             AllowHostsValue::List(items) => items.join(","),
             AllowHostsValue::Text(text) => text,
-        });
-        let insecure_registries = pick("SHIPSHAPE_INSECURE_REGISTRIES", insecure_file)
-            .map(|(_, value)| {
-                value.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
-            })
+        };
+        let items = |value: &str| -> Vec<String> {
+            value.split(',').map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect()
+        };
+        let insecure_registries = pick("SHIPSHAPE_INSECURE_REGISTRIES", file.insecure_registries.map(list))
+            .map(|(_, value)| items(&value.to_ascii_lowercase()))
             .unwrap_or_default();
 
-        Ok(Config { listen, database_url, allow_hosts, log, tag_ttl, registry_timeout, insecure_registries })
+        let repositories = match pick("SHIPSHAPE_BASE_IMAGES", file.base_images.map(list)) {
+            Some((name, value)) => items(&value)
+                .iter()
+                .map(|r| {
+                    app::reference::ImageReference::parse_repository(r)
+                        .map_err(|e| ConfigError::invalid(&name, format!("{r:?} is not a repository: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => DEFAULT_BASE_IMAGES
+                .iter()
+                .map(|r| app::reference::ImageReference::parse_repository(r).expect("default base repositories parse"))
+                .collect(),
+        };
+        let tags_per_repository = match pick("SHIPSHAPE_BASE_TAGS", file.base_tags.map(|v| v.to_string())) {
+            Some((name, value)) => value.trim().parse::<usize>().ok().filter(|n| *n <= 100).ok_or_else(|| {
+                ConfigError::invalid(&name, format!("{value:?} is not a number of tags from 0 to 100"))
+            })?,
+            None => 5,
+        };
+        let platforms = match pick("SHIPSHAPE_BASE_PLATFORMS", file.base_platforms.map(list)) {
+            Some((name, value)) => {
+                let platforms = items(&value);
+                for platform in &platforms {
+                    crate::inspect::PlatformFilter::parse(platform)
+                        .map_err(|e| ConfigError::invalid(&name, e.to_string()))?;
+                }
+                platforms
+            }
+            None => vec!["linux/amd64".to_string(), "linux/arm64".to_string()],
+        };
+        let interval = seconds("SHIPSHAPE_BASE_INTERVAL", file.base_interval, 21_600, 60)?;
+        let base_images = KnownBases { repositories, tags_per_repository, platforms, interval };
+
+        Ok(Config {
+            listen,
+            database_url,
+            allow_hosts,
+            log,
+            tag_ttl,
+            registry_timeout,
+            insecure_registries,
+            base_images,
+        })
     }
 }
 
@@ -263,6 +344,32 @@ mod tests {
         assert!(!err.contains("pw"), "password leaked: {err}");
         let err = Config::from_vars(vars(&[("SHIPSHAPE_ALLOW_HOSTS", "10.0.0.0/99")])).unwrap_err().to_string();
         assert!(err.starts_with("SHIPSHAPE_ALLOW_HOSTS:"), "{err}");
+    }
+
+    #[test]
+    fn known_bases_default_to_official_images_and_can_be_changed_or_turned_off() {
+        let defaults = Config::from_vars(vars(&[])).unwrap().base_images;
+        assert_eq!(defaults.repositories[0].repository_path(), "docker.io/library/alpine");
+        assert_eq!((defaults.tags_per_repository, defaults.platforms.len()), (5, 2));
+        let custom = Config::from_vars(vars(&[
+            ("SHIPSHAPE_BASE_IMAGES", "debian, registry.lan:5000/team/base"),
+            ("SHIPSHAPE_BASE_TAGS", "0"),
+            ("SHIPSHAPE_BASE_PLATFORMS", "linux/arm64/v8"),
+        ]))
+        .unwrap()
+        .base_images;
+        let paths: Vec<String> = custom.repositories.iter().map(|r| r.repository_path()).collect();
+        assert_eq!(paths, ["docker.io/library/debian", "registry.lan:5000/team/base"]);
+        assert!(Config::from_vars(vars(&[("SHIPSHAPE_BASE_IMAGES", "")])).unwrap().base_images.repositories.is_empty());
+        for (name, value) in [
+            ("SHIPSHAPE_BASE_IMAGES", "alpine:3.20"),
+            ("SHIPSHAPE_BASE_TAGS", "1000"),
+            ("SHIPSHAPE_BASE_PLATFORMS", "linux"),
+            ("SHIPSHAPE_BASE_INTERVAL", "5"),
+        ] {
+            let err = Config::from_vars(vars(&[(name, value)])).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{name}:")), "{err}");
+        }
     }
 
     #[test]

@@ -47,6 +47,8 @@ enum Command {
         #[arg(long, value_name = "USER:PASS")]
         creds: Option<String>,
     },
+    /// Index the known base images now (SHIPSHAPE_BASE_IMAGES; `serve` does this in the background).
+    IndexBases,
 }
 
 fn environment_help() -> String {
@@ -109,6 +111,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let output = shipshape::cli::inspect::run(&config, args).await?;
             print!("{output}");
             finish_now();
+        }
+        Command::IndexBases => {
+            let store = shipshape::store::open_for_command(&config.database_url).await?;
+            let services = shipshape::services::Services::new(store, &config);
+            let bases = &config.base_images;
+            eprintln!(
+                "indexing {} repositories ({} newest release tags and latest; {})…",
+                bases.repositories.len(),
+                bases.tags_per_repository,
+                bases.platforms.join(", ")
+            );
+            let total = bases.repositories.len();
+            let done = std::cell::Cell::new(0);
+            let summary = shipshape::lineage::known_bases::index_round(&services.inspector, bases, |repository| {
+                done.set(done.get() + 1);
+                eprintln!("  [{}/{total}] {repository}", done.get());
+            })
+            .await;
+            for failure in &summary.failures {
+                eprintln!("  not indexed: {failure}");
+            }
+            println!("{} platform image(s) indexed, {} failure(s)", summary.images, summary.failures.len());
+            if !summary.failures.is_empty() && summary.images == 0 {
+                anyhow::bail!("no base image could be indexed");
+            }
         }
         Command::Migrate => {
             let store = shipshape::store::open_for_command(&config.database_url).await?;

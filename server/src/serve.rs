@@ -72,7 +72,11 @@ async fn open_submitted_reference(
 pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     let store = store::open(&config.database_url).await?;
     tracing::info!(database = %config.database_url, site = %site_root.display(), "store ready");
-    let app = router(Arc::new(Services::new(store, &config)), site_root, config.listen);
+    let services = Arc::new(Services::new(store, &config));
+    let indexer = services.clone();
+    let bases = config.base_images.clone();
+    tokio::spawn(async move { crate::lineage::known_bases::run_forever(&indexer.inspector, &bases).await });
+    let app = router(services, site_root, config.listen);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind { addr: config.listen, source })?;

@@ -11,6 +11,7 @@ use shipshape::services::Services;
 use shipshape_testkit::{BuiltImage, BuiltIndex, ImageBuilder, Layer, ManifestFormat, TestRegistry};
 
 struct Fixture {
+    config: Config,
     services: Services,
     registry: TestRegistry,
     _dir: tempfile::TempDir,
@@ -18,15 +19,22 @@ struct Fixture {
 
 impl Fixture {
     async fn new() -> Self {
+        Self::with(|_| Vec::new()).await
+    }
+
+    /// With more settings, which may name the registry's host.
+    async fn with(extra: impl Fn(&str) -> Vec<(&'static str, String)>) -> Self {
         let registry = TestRegistry::anonymous().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::from_vars([
+        let mut vars = vec![
             ("SHIPSHAPE_DATABASE_URL".to_string(), format!("sqlite://{}", dir.path().join("s.db").display())),
             ("SHIPSHAPE_ALLOW_HOSTS".to_string(), registry.host()),
-        ])
-        .unwrap();
+        ];
+        vars.extend(extra(&registry.host()).into_iter().map(|(k, v)| (k.to_string(), v)));
+        let config = Config::from_vars(vars).unwrap();
         let store = shipshape::store::open(&config.database_url).await.unwrap();
-        Self { services: Services::new(store, &config), registry, _dir: dir }
+        let services = Services::new(store, &config);
+        Self { config, services, registry, _dir: dir }
     }
 
     fn reference(&self, rest: &str) -> ImageReference {
@@ -177,4 +185,53 @@ async fn annotations_are_checked_against_the_layers() {
     assert!(!refuted.annotated_base.unwrap().confirmed);
     assert_eq!(refuted.base.unwrap().reference, format!("{host}/lib/base:12"));
     assert!(!refuted.chain[0].annotated);
+}
+
+#[tokio::test]
+async fn known_bases_are_indexed_in_the_background() {
+    let f = Fixture::with(|host| {
+        vec![
+            ("SHIPSHAPE_BASE_IMAGES", format!("{host}/lib/base")),
+            ("SHIPSHAPE_BASE_TAGS", "2".into()),
+            ("SHIPSHAPE_BASE_PLATFORMS", "linux/amd64".into()),
+            // Every round re-checks each tag (one HEAD), as a round hours apart would.
+            ("SHIPSHAPE_TAG_TTL", "0".into()),
+        ]
+    })
+    .await;
+    let release = |version: &str| base_image("amd64", version).build(ManifestFormat::Oci);
+    for version in ["1.0", "1.1", "2.0-slim"] {
+        release(version).push(&f.registry, "lib/base", Some(version)).await.unwrap();
+    }
+    let two = index(vec![release("2.0"), base_image("arm64", "2.0").build(ManifestFormat::Oci)]);
+    two.push(&f.registry, "lib/base", "2.0").await.unwrap();
+    two.push(&f.registry, "lib/base", "latest").await.unwrap();
+    let app = app_on(runtime_on(base_image("amd64", "1.1"))).build(ManifestFormat::Oci);
+    app.push(&f.registry, "team/app", Some("1")).await.unwrap();
+
+    // latest, 2.0 and 1.1 (the newest two releases; 1.0 is older, 2.0-slim a variant), amd64 only.
+    assert_eq!(round(&f, "first").await.images, 3);
+    let lineage = f.lineage("team/app:1").await;
+    assert_eq!(lineage.base.unwrap().reference, format!("{}/lib/base:1.1", f.registry.host()));
+    assert_eq!(lineage.own_layers, 2, "the runtime and app layers, on no known runtime image");
+
+    // 1.1 is rebuilt; the next round notices without anyone looking at it.
+    release("1.1-patched").push(&f.registry, "lib/base", Some("1.1")).await.unwrap();
+    round(&f, "second").await;
+    assert!(f.lineage("team/app:1").await.base_moved);
+    let events = f.services.store.events(0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].repository.as_str(), events[0].tag.as_deref()), ("team/app", Some("1")));
+}
+
+async fn round(f: &Fixture, label: &str) -> shipshape::lineage::known_bases::RoundSummary {
+    let seen = std::sync::Mutex::new(Vec::new());
+    let summary =
+        shipshape::lineage::known_bases::index_round(&f.services.inspector, &f.config.base_images, |repository| {
+            seen.lock().unwrap().push(repository.to_string())
+        })
+        .await;
+    assert!(summary.failures.is_empty(), "{label}: {:?}", summary.failures);
+    assert_eq!(seen.into_inner().unwrap(), vec![format!("{}/lib/base", f.registry.host())], "progress per repository");
+    summary
 }

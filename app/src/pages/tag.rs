@@ -168,13 +168,16 @@ fn UserBadge(user: String, root: bool) -> impl IntoView {
 /// Segment colours, root first; the image's own layers are always emerald.
 const ANCESTOR_COLOURS: [&str; 4] = ["bg-slate-400", "bg-indigo-400", "bg-sky-500", "bg-violet-400"];
 const OWN_COLOUR: &str = "bg-emerald-500";
+const UNKNOWN_COLOUR: &str = "bg-slate-300";
 
 /// For each layer, the ancestor that brought it in (`None`: the image's own) and its colour.
 fn layer_origins(lineage: &Lineage, layers: usize) -> Vec<(Option<String>, &'static str)> {
     let root_first: Vec<_> = lineage.chain.iter().rev().collect();
+    let unknown_base = if root_first.is_empty() { lineage.unknown_base_layers.unwrap_or(0) } else { 0 };
     (0..layers)
         .map(|i| match root_first.iter().position(|a| i < a.layers) {
             Some(k) => (Some(root_first[k].reference.clone()), ANCESTOR_COLOURS[k % ANCESTOR_COLOURS.len()]),
+            None if i < unknown_base => (Some("an unknown base".to_string()), UNKNOWN_COLOUR),
             None => (None, OWN_COLOUR),
         })
         .collect()
@@ -211,7 +214,7 @@ fn LineageGraph(lineage: Lineage, total: usize) -> impl IntoView {
             })}
             {if lineage.chain.is_empty() {
                 let text = match unknown {
-                    Some(n) => format!("Unknown base, {n} layers: the history ends a Dockerfile there, but no image Shipshape knows has exactly those layers. Inspect the base image to name it."),
+                    Some(n) => format!("Unknown base, {n} layer(s): the history ends a Dockerfile there, but no image Shipshape knows has exactly those layers. Inspect the base image to name it."),
                     None => "No known base: none of the images Shipshape has seen has this image's first layers.".to_string(),
                 };
                 view! { <p class="text-sm text-slate-600" data-testid="lineage-unknown">{text}</p> }.into_any()

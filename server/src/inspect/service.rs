@@ -485,6 +485,12 @@ fn format_filter(filter: &PlatformFilter) -> String {
 }
 
 impl Inspector {
+    /// A public repository's tag names as the registry lists them (at most `max`).
+    pub async fn tag_names(&self, repository: &ImageReference, max: usize) -> Result<Vec<String>, InspectError> {
+        let client = self.registries.client(&repository.registry, None).await?;
+        Ok(client.tags(&repository.repository, max).await?)
+    }
+
     /// A page of a repository's tags as the registry lists them (sorted as it sorts them), each
     /// inspected through the cache so the table can show size, layers, platforms and dates.
     pub async fn repository_tags(

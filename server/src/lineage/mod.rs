@@ -4,6 +4,7 @@
 
 mod boundary;
 mod chain;
+pub mod known_bases;
 mod moved;
 mod resolve;
 
