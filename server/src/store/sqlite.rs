@@ -34,9 +34,31 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        let migrator = sqlx::migrate!("../migrations/sqlite");
+        if !schema_is_current(&pool, &migrator).await {
+            migrator.run(&pool).await?;
+        }
         Ok(Self { pool })
     }
+}
+
+/// Whether every embedded migration is applied, unchanged, in one query (sqlx's own check takes
+/// three round trips to the connection's thread, a noticeable share of a short command). Anything
+/// unexpected, a missing table included, answers false and lets sqlx decide.
+async fn schema_is_current(pool: &SqlitePool, migrator: &sqlx::migrate::Migrator) -> bool {
+    let Ok(rows) =
+        sqlx::query("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version").fetch_all(pool).await
+    else {
+        return false;
+    };
+    let applied: Vec<(i64, Vec<u8>, bool)> =
+        rows.iter().map(|r| (r.get("version"), r.get("checksum"), r.get("success"))).collect();
+    let wanted: Vec<(i64, Vec<u8>, bool)> = migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| (m.version, m.checksum.to_vec(), true))
+        .collect();
+    applied == wanted
 }
 
 #[async_trait::async_trait]
@@ -87,47 +109,40 @@ impl Store for SqliteStore {
     }
 
     async fn put_manifest(&self, repository: RepositoryId, manifest: &ManifestRecord) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
+        // One multi-statement query inside the transaction (each statement idempotent): a round
+        // trip to the connection's thread per statement would cost more than the inserts. sqlx
+        // binds `?` placeholders across the statements in order of appearance.
+        let mut sql = String::from(
             "INSERT INTO manifests (digest, media_type, size, body, config_digest, fetched_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(&manifest.digest)
-        .bind(&manifest.media_type)
-        .bind(manifest.body.len() as i64)
-        .bind(&manifest.body)
-        .bind(&manifest.config_digest)
-        .bind(Utc::now())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            for (position, layer) in manifest.layers.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO layers (digest, media_type, size) VALUES (?1, ?2, ?3) ON CONFLICT (digest) DO NOTHING",
-                )
-                .bind(&layer.digest)
-                .bind(&layer.media_type)
-                .bind(layer.size)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO manifest_layers (manifest_digest, position, layer_digest) VALUES (?1, ?2, ?3)",
-                )
-                .bind(&manifest.digest)
-                .bind(position as i32)
-                .bind(&layer.digest)
-                .execute(&mut *tx)
-                .await?;
-            }
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING;",
+        );
+        if !manifest.layers.is_empty() {
+            let layers = vec!["(?, ?, ?)"; manifest.layers.len()].join(", ");
+            let links: Vec<String> = (0..manifest.layers.len()).map(|i| format!("(?, {i}, ?)")).collect();
+            sql.push_str(&format!(
+                "INSERT INTO layers (digest, media_type, size) VALUES {layers} ON CONFLICT (digest) DO NOTHING;
+                 INSERT INTO manifest_layers (manifest_digest, position, layer_digest) VALUES {} ON CONFLICT DO NOTHING;",
+                links.join(", ")
+            ));
         }
-        sqlx::query(
-            "INSERT INTO repository_manifests (repository_id, manifest_digest) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        )
-        .bind(repository.0)
-        .bind(&manifest.digest)
-        .execute(&mut *tx)
-        .await?;
+        sql.push_str(
+            "INSERT INTO repository_manifests (repository_id, manifest_digest) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(&manifest.digest)
+            .bind(&manifest.media_type)
+            .bind(manifest.body.len() as i64)
+            .bind(&manifest.body)
+            .bind(&manifest.config_digest)
+            .bind(Utc::now());
+        for layer in &manifest.layers {
+            query = query.bind(&layer.digest).bind(&layer.media_type).bind(layer.size);
+        }
+        for layer in &manifest.layers {
+            query = query.bind(&manifest.digest).bind(&layer.digest);
+        }
+        let mut tx = self.pool.begin().await?;
+        query.bind(repository.0).bind(&manifest.digest).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -293,27 +308,21 @@ impl Store for SqliteStore {
 
     async fn put_image_chain(&self, chain: &ImageChain) -> StoreResult<()> {
         let Some(top) = chain.chain.last() else { return Ok(()) };
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO image_chains (manifest_digest, top_chain, layer_count, created) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (manifest_digest) DO NOTHING",
-        )
-        .bind(&chain.manifest_digest)
-        .bind(top)
-        .bind(chain.chain.len() as i64)
-        .bind(chain.created)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            // One statement for the whole stack; an image has at most a few hundred layers.
-            let mut insert = sqlx::QueryBuilder::new("INSERT INTO chain_links (manifest_digest, position, chain_id) ");
-            insert.push_values(chain.chain.iter().enumerate(), |mut row, (position, id)| {
-                row.push_bind(&chain.manifest_digest).push_bind(position as i64).push_bind(id);
-            });
-            insert.build().execute(&mut *tx).await?;
+        // One round trip: both statements in one query (sqlx binds `?` across them in order). Both
+        // are idempotent, so no transaction is needed: a crash between them is healed by the next call.
+        let links: Vec<String> = (0..chain.chain.len()).map(|p| format!("(?, {p}, ?)")).collect();
+        let sql = format!(
+            "INSERT INTO image_chains (manifest_digest, top_chain, layer_count, created) VALUES (?, ?, ?, ?)
+             ON CONFLICT (manifest_digest) DO NOTHING;
+             INSERT INTO chain_links (manifest_digest, position, chain_id) VALUES {} ON CONFLICT DO NOTHING",
+            links.join(", ")
+        );
+        let mut query =
+            sqlx::query(&sql).bind(&chain.manifest_digest).bind(top).bind(chain.chain.len() as i64).bind(chain.created);
+        for id in &chain.chain {
+            query = query.bind(&chain.manifest_digest).bind(id);
         }
-        tx.commit().await?;
+        query.execute(&self.pool).await?;
         Ok(())
     }
 
