@@ -62,8 +62,12 @@ pub async fn lineage(
         }
         annotated_base = Some(AnnotatedBase { name, digest, confirmed: confirmed.is_some() });
     }
-    let annotated_tag =
-        annotated_base.as_ref().and_then(|a| a.name.as_deref()).and_then(|n| n.rsplit_once(':')).map(|(_, t)| t);
+    // The tag the annotation names (`latest` when it names none, as `FROM` reads it).
+    let annotated_tag = annotated_base
+        .as_ref()
+        .and_then(|a| a.name.as_deref())
+        .and_then(|n| app::reference::ImageReference::parse(n).ok())
+        .and_then(|r| r.tag);
 
     // One ancestor per stack height, tallest first; among images of the same height, official
     // images first, then ones a tag names now, then the newest.
@@ -84,7 +88,7 @@ pub async fn lineage(
                 .filter(|n| include_private || n.repository.visibility == Visibility::Public)
                 .collect();
             let is_annotated = annotated_digest.as_deref() == Some(image.manifest_digest.as_str());
-            let Some(ancestor) = ancestor(image, &namings, is_annotated.then_some(annotated_tag).flatten()) else {
+            let Some(ancestor) = ancestor(image, &namings, annotated_tag.as_deref().filter(|_| is_annotated)) else {
                 continue;
             };
             let named_now = namings.iter().any(|n| n.moved_at.is_none());
