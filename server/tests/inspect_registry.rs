@@ -154,12 +154,16 @@ async fn cached_content_is_not_fetched_again_and_tags_move_with_history() {
     first.push(&registry, "cache/app", Some("v1")).await.unwrap();
     let tag = reference(&registry, "cache/app:v1");
     let by_digest = reference(&registry, &format!("cache/app@{}", first.manifest_digest));
-    inspect(&fixture, &tag).await.unwrap();
+    let cold = inspect(&fixture, &tag).await.unwrap();
 
     // Within the TTL the tag, and by digest anything stored, are answered without the registry.
     let second = app_image(ManifestFormat::Oci, "arm64", None);
     second.push(&registry, "cache/app", Some("v1")).await.unwrap();
-    assert_eq!(inspect(&fixture, &tag).await.unwrap().digest, first.manifest_digest, "cached within the TTL");
+    let cached = inspect(&fixture, &tag).await.unwrap();
+    assert_eq!(cached.digest, first.manifest_digest, "cached within the TTL");
+    // A cached answer is not a check: views must not keep pushing the next re-check away.
+    assert_eq!(cached.checked_at, cold.checked_at);
+    assert_eq!(cached.tag_history[0].last_seen, cold.tag_history[0].last_seen);
 
     // --refresh re-resolves: the tag moved, and its history shows both digests.
     let moved = fixture.services.inspector.inspect(&tag, None, true, None, Viewer::Operator).await.unwrap();

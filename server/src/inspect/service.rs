@@ -141,6 +141,9 @@ impl Inspector {
         // 1. Which digest does the reference name now?
         let mut fetched: Option<FetchedManifest> = None;
         let now = Utc::now();
+        // Set when the registry confirmed what the tag names now; a cached answer is no check, and
+        // recording it would keep pushing the tag's next re-check away while people look at it.
+        let mut checked = true;
         let digest = match (reference.digest.as_deref(), reference.tag.as_deref()) {
             (Some(digest), _) => digest.to_string(),
             (None, tag) => {
@@ -153,7 +156,10 @@ impl Inspector {
                     .as_ref()
                     .filter(|t| !refresh && (now - t.checked_at).to_std().is_ok_and(|age| age < self.tag_ttl));
                 match (fresh, cached.as_ref()) {
-                    (Some(tag), _) => tag.digest.clone(),
+                    (Some(tag), _) => {
+                        checked = false;
+                        tag.digest.clone()
+                    }
                     (None, Some(_)) => {
                         let (repository, tag) = (repository.clone(), tag.to_string());
                         session
@@ -178,6 +184,7 @@ impl Inspector {
         // it travels.
         let tag =
             reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
+        let seen_at = checked.then_some(now);
         let fetched = fetched.map(manifest_record).transpose()?;
         let prefetch_client = if fetched.is_some() { Some(session.client().await?) } else { None };
         let prefetch = async {
@@ -193,7 +200,7 @@ impl Inspector {
             let visibility = if session.private { Visibility::Private } else { Visibility::Public };
             let repo = self.store.upsert_repository(&registry, &repository, visibility).await?;
             let recorded = match &fetched {
-                Some(top) => Some(self.record_top(&repo, top, tag.as_deref(), now).await?),
+                Some(top) => Some(self.record_top(&repo, top, tag.as_deref(), seen_at).await?),
                 None => None,
             };
             Ok::<_, InspectError>((repo, recorded))
@@ -219,7 +226,7 @@ impl Inspector {
         let record_top = async {
             match recorded {
                 Some(recorded) => Ok(recorded),
-                None => self.record_top(&repo, &top, tag.as_deref(), now).await,
+                None => self.record_top(&repo, &top, tag.as_deref(), seen_at).await,
             }
         };
 
@@ -290,14 +297,14 @@ impl Inspector {
         })
     }
 
-    /// Stores a top-level manifest (linking it to the repository) and moves the tag to it; returns
-    /// the tag's check time and history for the report.
+    /// Stores a top-level manifest (linking it to the repository) and, when the registry was asked
+    /// (`seen_at`), records what the tag names; returns the tag's check time and history.
     async fn record_top(
         &self,
         repo: &Repository,
         top: &ManifestRecord,
         tag: Option<&str>,
-        now: chrono::DateTime<Utc>,
+        seen_at: Option<chrono::DateTime<Utc>>,
     ) -> Result<(Option<String>, Vec<TagPeriod>), InspectError> {
         // put_manifest also links a manifest first stored under another repository.
         self.store.put_manifest(repo.id, top).await?;
@@ -306,7 +313,9 @@ impl Inspector {
             self.store.put_index_children(&top.digest, &children).await?;
         }
         let Some(tag) = tag else { return Ok((None, Vec::new())) };
-        if let TagChange::Moved { from } = self.store.record_tag(repo.id, tag, &top.digest, now).await? {
+        if let Some(seen_at) = seen_at
+            && let TagChange::Moved { from } = self.store.record_tag(repo.id, tag, &top.digest, seen_at).await?
+        {
             let raised = lineage::raise_base_moved(&self.store, repo, tag, &from, &top.digest).await?;
             tracing::info!(repository = %repo.name, tag, from, to = %top.digest, raised, "tag moved");
         }
@@ -357,14 +366,13 @@ impl Inspector {
         self.with_lineage(found, &image, viewer).await
     }
 
-    /// Indexes the image's layer stack and adds what the index knows of its bases.
+    /// Adds what the lineage index knows of the image's bases (indexing the image if it is new).
     async fn with_lineage(
         &self,
         mut found: PlatformImage,
         manifest: &model::ImageManifest,
         viewer: Viewer,
     ) -> Result<PlatformImage, InspectError> {
-        lineage::index_image(&self.store, &found).await?;
         found.lineage =
             lineage::lineage(&self.store, &found, &manifest.annotations, viewer == Viewer::Operator).await?;
         Ok(found)

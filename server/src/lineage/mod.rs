@@ -11,7 +11,7 @@ mod resolve;
 pub use boundary::inherited_layers;
 pub use chain::chain_ids;
 pub use moved::raise_base_moved;
-pub use resolve::{index_image, lineage};
+pub use resolve::lineage;
 
 /// The event kind raised for each tag whose image's base moved.
 pub const BASE_UPDATED: &str = "base_updated";

@@ -20,15 +20,9 @@ fn image_chain(image: &PlatformImage) -> Option<Vec<String>> {
     diff_ids.filter(|ids| !ids.is_empty()).map(|ids| chain_ids(&ids))
 }
 
-/// Adds the image to the lineage index (a no-op when it is there already).
-pub async fn index_image(store: &SharedStore, image: &PlatformImage) -> Result<(), StoreError> {
-    let Some(chain) = image_chain(image) else { return Ok(()) };
-    let created = image.created.as_deref().and_then(|c| DateTime::parse_from_rfc3339(c).ok()).map(|c| c.to_utc());
-    store.put_image_chain(&ImageChain { manifest_digest: image.digest.clone(), chain, created }).await
-}
-
-/// The image's known ancestors, nearest first. `include_private`: the operator sees bases from
-/// private repositories; web visitors only public ones.
+/// The image's known ancestors, nearest first, adding the image itself to the index when it is not
+/// there yet (one query answers both, so a page view of a known image writes nothing).
+/// `include_private`: the operator sees bases from private repositories; web visitors only public ones.
 pub async fn lineage(
     store: &SharedStore,
     image: &PlatformImage,
@@ -45,7 +39,14 @@ pub async fn lineage(
         });
     };
     let prefixes = &chain[..chain.len() - 1];
-    let mut candidates = store.images_with_top_chain(prefixes).await?;
+    let mut candidates = store.images_with_top_chain(&chain).await?;
+    if !candidates.iter().any(|c| c.manifest_digest == image.digest) {
+        let created = image.created.as_deref().and_then(|c| DateTime::parse_from_rfc3339(c).ok()).map(|c| c.to_utc());
+        let entry = ImageChain { manifest_digest: image.digest.clone(), chain: chain.clone(), created };
+        store.put_image_chain(&entry).await?;
+    }
+    // Proper prefixes only: images with the same whole stack are siblings, not bases.
+    candidates.retain(|c| c.layer_count < chain.len());
 
     // The annotated base, when known and its stack is where ours begins, is the nearest base: taller
     // known stacks (someone else's image that happens to share our first layers) are not ancestors.
