@@ -214,16 +214,90 @@ pub trait Store: Send + Sync + 'static {
 
 pub type SharedStore = Arc<dyn Store>;
 
-/// Keeps each tag's latest naming period from `(tag id, naming)` rows in period order.
-fn latest_naming(rows: impl Iterator<Item = (i64, TagNaming)>) -> Vec<TagNaming> {
+/// Rows both backends select under the same column names; sqlx derives their decoding for either
+/// database, so each backend keeps only its SQL.
+#[derive(sqlx::FromRow)]
+struct ChainRow {
+    manifest_digest: String,
+    top_chain: String,
+    layer_count: i64,
+    created: Option<DateTime<Utc>>,
+}
+
+impl From<ChainRow> for ChainImage {
+    fn from(row: ChainRow) -> Self {
+        ChainImage {
+            manifest_digest: row.manifest_digest,
+            top_chain: row.top_chain,
+            layer_count: row.layer_count.max(0) as usize,
+            created: row.created,
+        }
+    }
+}
+
+/// One period in which a tag named an image (see `tags_naming`).
+#[derive(sqlx::FromRow)]
+struct NamingRow {
+    repository_id: i64,
+    registry: String,
+    repository: String,
+    visibility: String,
+    tag_id: i64,
+    tag: String,
+    current_digest: String,
+    first_seen: DateTime<Utc>,
+    moved_at: Option<DateTime<Utc>>,
+}
+
+/// Keeps each tag's latest naming period, from rows in period order.
+fn latest_naming(rows: Vec<NamingRow>) -> Vec<TagNaming> {
     let mut latest: Vec<(i64, TagNaming)> = Vec::new();
-    for (tag_id, naming) in rows {
-        match latest.iter_mut().find(|(id, _)| *id == tag_id) {
+    for row in rows {
+        let naming = TagNaming {
+            repository: Repository {
+                id: RepositoryId(row.repository_id),
+                registry: row.registry,
+                name: row.repository,
+                visibility: Visibility::parse(&row.visibility),
+            },
+            tag: row.tag,
+            current_digest: row.current_digest,
+            named_since: row.first_seen,
+            moved_at: row.moved_at,
+        };
+        match latest.iter_mut().find(|(id, _)| *id == row.tag_id) {
             Some(slot) => slot.1 = naming,
-            None => latest.push((tag_id, naming)),
+            None => latest.push((row.tag_id, naming)),
         }
     }
     latest.into_iter().map(|(_, naming)| naming).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    kind: String,
+    registry: String,
+    repository: String,
+    tag: Option<String>,
+    digest: Option<String>,
+    detail: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for EventRecord {
+    fn from(row: EventRow) -> Self {
+        EventRecord {
+            id: row.id,
+            kind: row.kind,
+            registry: row.registry,
+            repository: row.repository,
+            tag: row.tag,
+            digest: row.digest,
+            detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// Opens (creating if needed) and migrates the database the URL names, pooled for the server.

@@ -308,23 +308,23 @@ impl Store for PostgresStore {
     }
 
     async fn image_chain(&self, manifest_digest: &str) -> StoreResult<Option<ChainImage>> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, ChainRow>(
             "SELECT manifest_digest, top_chain, layer_count, created FROM image_chains WHERE manifest_digest = $1",
         )
         .bind(manifest_digest)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(chain_image))
+        Ok(row.map(ChainImage::from))
     }
 
     async fn images_with_top_chain(&self, top_chains: &[String]) -> StoreResult<Vec<ChainImage>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, ChainRow>(
             "SELECT manifest_digest, top_chain, layer_count, created FROM image_chains WHERE top_chain = ANY($1)",
         )
         .bind(top_chains)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(chain_image).collect())
+        Ok(rows.into_iter().map(ChainImage::from).collect())
     }
 
     async fn images_built_on(&self, chain_id: &str, layer_count: usize) -> StoreResult<Vec<String>> {
@@ -360,7 +360,7 @@ impl Store for PostgresStore {
     }
 
     async fn tags_naming(&self, manifest_digest: &str) -> StoreResult<Vec<TagNaming>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, NamingRow>(
             "SELECT r.id AS repository_id, r.registry, r.name AS repository, r.visibility, t.id AS tag_id,
                     t.name AS tag, t.digest AS current_digest, h.first_seen,
                     (SELECT MIN(n.first_seen) FROM tag_history n WHERE n.tag_id = h.tag_id AND n.id > h.id) AS moved_at
@@ -371,21 +371,7 @@ impl Store for PostgresStore {
         .bind(manifest_digest)
         .fetch_all(&self.pool)
         .await?;
-        Ok(latest_naming(rows.into_iter().map(|row| {
-            let naming = TagNaming {
-                repository: Repository {
-                    id: RepositoryId(row.get("repository_id")),
-                    registry: row.get("registry"),
-                    name: row.get("repository"),
-                    visibility: Visibility::parse(row.get("visibility")),
-                },
-                tag: row.get("tag"),
-                current_digest: row.get("current_digest"),
-                named_since: row.get("first_seen"),
-                moved_at: row.get("moved_at"),
-            };
-            (row.get::<i64, _>("tag_id"), naming)
-        })))
+        Ok(latest_naming(rows))
     }
 
     async fn raise_event(&self, event: &NewEvent) -> StoreResult<bool> {
@@ -407,7 +393,7 @@ impl Store for PostgresStore {
     }
 
     async fn events(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, EventRow>(
             "SELECT e.id, e.kind, r.registry, r.name AS repository, e.tag, e.digest, e.detail, e.created_at
              FROM events e JOIN repositories r ON r.id = e.repository_id WHERE e.id > $1 ORDER BY e.id LIMIT $2",
         )
@@ -415,28 +401,7 @@ impl Store for PostgresStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| EventRecord {
-                id: row.get("id"),
-                kind: row.get("kind"),
-                registry: row.get("registry"),
-                repository: row.get("repository"),
-                tag: row.get("tag"),
-                digest: row.get("digest"),
-                detail: serde_json::from_str(row.get("detail")).unwrap_or(serde_json::Value::Null),
-                created_at: row.get("created_at"),
-            })
-            .collect())
-    }
-}
-
-fn chain_image(row: sqlx::postgres::PgRow) -> ChainImage {
-    ChainImage {
-        manifest_digest: row.get("manifest_digest"),
-        top_chain: row.get("top_chain"),
-        layer_count: row.get::<i64, _>("layer_count").max(0) as usize,
-        created: row.get("created"),
+        Ok(rows.into_iter().map(EventRecord::from).collect())
     }
 }
 
