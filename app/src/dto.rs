@@ -31,6 +31,9 @@ pub struct ImageReport {
     pub platforms: Vec<PlatformImage>,
     /// Each digest the tag has pointed at, newest first.
     pub tag_history: Vec<TagPeriod>,
+    /// The repository's other tags that name the same digest now, as far as they are stored.
+    #[serde(default)]
+    pub also_tagged: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

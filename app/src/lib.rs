@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod badge;
 pub mod components;
 pub mod dto;
 pub mod error;

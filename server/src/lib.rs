@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod allow_list;
+pub mod badge;
 pub mod cli;
 pub mod config;
 pub mod http;

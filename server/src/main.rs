@@ -49,6 +49,16 @@ enum Command {
     },
     /// Index the known base images now (SHIPSHAPE_BASE_IMAGES; `serve` does this in the background).
     IndexBases,
+    /// Print the token that shows a private repository's badges (add it as ?token= to badge URLs).
+    #[command(after_help = "Examples:\n  shipshape badge-token registry.lan:5000/team/api\n  \
+        shipshape badge-token registry.lan:5000/team/api --rotate")]
+    BadgeToken {
+        /// The repository, as inspected: registry.lan:5000/team/api, ghcr.io/org/app.
+        repository: String,
+        /// Replace the token: badges using the old one show "not found" from then on.
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 fn environment_help() -> String {
@@ -136,6 +146,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !summary.failures.is_empty() && summary.images == 0 {
                 anyhow::bail!("no base image could be indexed");
             }
+        }
+        Command::BadgeToken { repository, rotate } => {
+            let store = shipshape::store::open_for_command(&config.database_url).await?;
+            let issued = shipshape::cli::badge_token::run(&store, &repository, rotate).await?;
+            println!("{}", issued.token);
+            let what = if issued.created { "new token" } else { "existing token (--rotate replaces it)" };
+            eprintln!("{what}; badge URL: /badges/image/{}.svg?token={}", issued.repository, issued.token);
+            if !issued.private {
+                eprintln!("note: {} is public: its badges show without a token", issued.repository);
+            }
+            finish_now();
         }
         Command::Migrate => {
             let store = shipshape::store::open_for_command(&config.database_url).await?;

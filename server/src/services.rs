@@ -8,6 +8,7 @@ use app::dto::{ImageReport, RepositoryTags, ServerStatus};
 use app::error::AppError;
 use app::reference::ImageReference;
 
+use crate::badge::Badges;
 use crate::config::Config;
 use crate::inspect::{InspectError, Inspector, PlatformFilter, Viewer};
 use crate::net::Policy;
@@ -16,7 +17,8 @@ use crate::store::SharedStore;
 
 pub struct Services {
     pub store: SharedStore,
-    pub inspector: Inspector,
+    pub inspector: Arc<Inspector>,
+    pub badges: Badges,
 }
 
 impl Services {
@@ -27,8 +29,9 @@ impl Services {
     /// With registry clients made beforehand (a command warms its registry's client while the
     /// database opens).
     pub fn with_registries(store: SharedStore, registries: Arc<Registries>, config: &Config) -> Self {
-        let inspector = Inspector::new(store.clone(), registries, config.tag_ttl);
-        Self { store, inspector }
+        let inspector = Arc::new(Inspector::new(store.clone(), registries, config.tag_ttl));
+        let badges = Badges::new(store.clone(), inspector.clone(), config.tag_ttl);
+        Self { store, inspector, badges }
     }
 }
 
@@ -54,7 +57,9 @@ pub fn app_error(err: InspectError) -> AppError {
     match err {
         InspectError::Reference(e) => AppError::InvalidInput(e.to_string()),
         InspectError::BadPlatform(_) => AppError::InvalidInput(err.to_string()),
-        InspectError::Hidden { .. } | InspectError::NoPlatform { .. } => AppError::NotFound(err.to_string()),
+        InspectError::Hidden { .. } | InspectError::NoPlatform { .. } | InspectError::NotStored { .. } => {
+            AppError::NotFound(err.to_string())
+        }
         InspectError::Registry(
             RegistryError::CredentialsRequired { .. }
             | RegistryError::RepositoryNotFound { .. }

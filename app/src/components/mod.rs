@@ -1,3 +1,4 @@
+pub mod badge_builder;
 pub mod error_panel;
 pub mod layout;
 pub mod reference_box;

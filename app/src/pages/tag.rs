@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::badge;
+use crate::components::badge_builder::BadgeBuilder;
 use crate::components::error_panel::{ErrorPanel, Loading};
 use crate::dto::{ImageReport, LayerInfo, Lineage, PlatformImage};
-use crate::format::{human_size, short_digest, timestamp};
+use crate::format::{human_size, now_unix, relative_age, short_digest, timestamp};
 use crate::pages::image::image_href;
 use crate::reference::ImageReference;
 use crate::server_fns::inspect_image;
@@ -63,7 +65,7 @@ fn Report(report: ImageReport) -> impl IntoView {
             {(r.platforms.len() > 1).then(|| view! { <PlatformSwitcher report chosen /> })}
             {move || {
                 let image = report.with_value(|r| r.platforms.get(chosen.get()).cloned());
-                image.map(|image| view! { <PlatformDetails image /> })
+                image.map(|image| view! { <PlatformDetails report=report.get_value() image /> })
             }}
             <TagHistory report />
         </section>
@@ -96,9 +98,14 @@ fn PlatformSwitcher(report: StoredValue<ImageReport>, chosen: Memo<usize>) -> im
 }
 
 #[component]
-fn PlatformDetails(image: PlatformImage) -> impl IntoView {
+fn PlatformDetails(report: ImageReport, image: PlatformImage) -> impl IntoView {
     let facts = image.label_facts.clone();
     let platform_name = image.platform.to_string();
+    let (version, version_from_tag) = badge::version(&report, &image);
+    let updated = badge::updated(&report, &image);
+    let badge_reference = ImageReference::parse(&report.reference).map_or(report.reference.clone(), |r| r.familiar());
+    let badge_platform = (platform_name != "linux/amd64" && report.platforms.len() > 1).then(|| platform_name.clone());
+    let page_path = image_href(&report.reference);
     let fact = |name: &'static str, value: Option<String>, href: Option<String>| {
         value.map(|value| {
             let shown = match href.filter(|h| is_web_link(h)) {
@@ -123,21 +130,37 @@ fn PlatformDetails(image: PlatformImage) -> impl IntoView {
                 {fact("Compressed size", Some(format!("{} in {} layers", human_size(image.size), image.layers.len())), None)}
                 {fact("Created", image.created.as_deref().map(timestamp), None)}
                 <div>
+                    <dt class="text-xs uppercase tracking-wide text-slate-500">"Updated"</dt>
+                    <dd class="font-medium" data-testid="updated">{updated.map_or("unknown".to_string(), |at| relative_age(now_unix() - at))}</dd>
+                </div>
+                <div>
                     <dt class="text-xs uppercase tracking-wide text-slate-500">"Runs as"</dt>
                     <dd><UserBadge user=image.user.clone() root=image.runs_as_root /></dd>
                 </div>
-                {fact("Version", facts.version.clone(), None)}
+                <div>
+                    <dt class="text-xs uppercase tracking-wide text-slate-500">"Version"</dt>
+                    <dd class="break-words font-medium" data-testid="version">
+                        {version}
+                        {version_from_tag.then(|| view! { <span class="ml-1 text-xs font-normal text-slate-500">"(tag; no version label)"</span> })}
+                    </dd>
+                </div>
+                {(!report.also_tagged.is_empty()).then(|| fact("Also tagged", Some(report.also_tagged.join(", ")), None))}
                 {fact("Commit", facts.revision.clone().map(|r| short_digest(&r).to_string()), facts.commit_url.clone())}
                 {fact("Source", facts.source.clone(), facts.source.clone())}
                 {fact("License", facts.license.clone(), None)}
                 {fact("Title", facts.title.clone(), facts.url.clone())}
                 {fact("Authors", facts.authors.clone(), None)}
+                <div>
+                    <dt class="text-xs uppercase tracking-wide text-slate-500">"Vulnerabilities"</dt>
+                    <dd class="font-medium text-slate-500" data-testid="vulnerabilities">{badge::NOT_SCANNED}</dd>
+                </div>
             </div>
             {facts.description.clone().map(|d| view! { <p class="text-slate-700">{d}</p> })}
             <LineageGraph lineage=image.lineage.clone() total=image.layers.len() />
             <Layers layers=image.layers.clone() origins=layer_origins(&image.lineage, image.layers.len()) />
             <Labels labels=image.labels.clone() />
             <Config image />
+            <BadgeBuilder reference=badge_reference page_path platform=badge_platform />
         </article>
     }
 }

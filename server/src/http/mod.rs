@@ -1,5 +1,6 @@
-//! Routes outside Leptos: `/healthz` and the REST API under `/api/v1`.
+//! Routes outside Leptos: `/healthz`, the REST API under `/api/v1` and the badges.
 
+mod badges;
 mod openapi;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/images/{*reference}", get(image))
         .route("/api/v1/repositories/{*path}", get(repository_tags))
+        .route("/badges/{kind}/{*file}", get(badges::badge))
         .with_state(services)
 }
 
@@ -130,6 +132,7 @@ fn api_error(err: InspectError) -> Response {
         InspectError::Registry(R::RepositoryNotFound { .. }) => (StatusCode::NOT_FOUND, "repository_not_found"),
         InspectError::Registry(R::ManifestNotFound { .. }) => (StatusCode::NOT_FOUND, "manifest_not_found"),
         InspectError::NoPlatform { .. } => (StatusCode::NOT_FOUND, "platform_not_found"),
+        InspectError::NotStored { .. } => (StatusCode::NOT_FOUND, "not_inspected"),
         InspectError::Registry(R::Net(_)) => (StatusCode::FORBIDDEN, "destination_not_allowed"),
         InspectError::Registry(R::RateLimited { .. }) => (StatusCode::SERVICE_UNAVAILABLE, "registry_rate_limited"),
         InspectError::Registry(R::Timeout { .. }) => (StatusCode::GATEWAY_TIMEOUT, "registry_timeout"),

@@ -151,14 +151,15 @@ pub fn spec() -> Value {
                 },
                 "ImageReport": {
                     "type": "object",
-                    "required": ["reference", "registry", "repository", "digest", "media_type", "private", "platforms", "tag_history"],
+                    "required": ["reference", "registry", "repository", "digest", "media_type", "private", "platforms", "tag_history", "also_tagged"],
                     "properties": {
                         "reference": string, "registry": string, "repository": string, "tag": opt_string,
                         "digest": string, "media_type": string, "private": { "type": "boolean" },
                         "checked_at": opt_string,
                         "platforms": { "type": "array", "items": { "$ref": "#/components/schemas/PlatformImage" } },
                         "tag_history": { "type": "array", "items": { "type": "object", "required": ["digest", "first_seen", "last_seen"],
-                            "properties": { "digest": string, "first_seen": string, "last_seen": string } } }
+                            "properties": { "digest": string, "first_seen": string, "last_seen": string } } },
+                        "also_tagged": { "type": "array", "items": string }
                     }
                 },
                 "RepositoryTags": {

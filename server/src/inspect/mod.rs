@@ -1,6 +1,7 @@
 //! Inspection: resolve a reference through the store's cache or the registry, and turn manifests
 //! and configs into the image model (`app::dto::ImageReport`).
 
+mod background;
 mod history;
 mod labels;
 mod model;
@@ -11,6 +12,7 @@ use app::reference::ReferenceError;
 use crate::registry::RegistryError;
 use crate::store::StoreError;
 
+pub use background::{BackgroundInspections, Requested};
 pub use history::instruction;
 pub use model::{is_index, runs_as_root};
 pub use service::{Inspector, PlatformFilter, Viewer};
@@ -32,4 +34,7 @@ pub enum InspectError {
     /// Private repositories look exactly like missing ones to viewers who may not see them.
     #[error("{reference} was not found, or it is private: sign-in and credentials are needed to see it")]
     Hidden { reference: String },
+    /// Only from [`Inspector::stored`]: something the answer needs has not been fetched yet.
+    #[error("{reference} has not been inspected yet")]
+    NotStored { reference: String },
 }

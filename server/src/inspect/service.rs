@@ -55,6 +55,19 @@ impl PlatformFilter {
     }
 }
 
+/// Where an inspection may look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// The store, and the registry for what it lacks or what is older than the TTL (all of it on
+    /// `refresh`).
+    Registry { refresh: bool },
+    /// The store alone.
+    Store,
+}
+
+/// A tag's check time, its history, and the other tags naming the same manifest.
+type TagFacts = (Option<String>, Vec<TagPeriod>, Vec<String>);
+
 pub struct Inspector {
     store: SharedStore,
     registries: Arc<Registries>,
@@ -113,6 +126,25 @@ impl Inspector {
         credentials: Option<Credentials>,
         viewer: Viewer,
     ) -> Result<ImageReport, InspectError> {
+        self.run(reference, platform, Source::Registry { refresh }, credentials, viewer).await
+    }
+
+    /// What the store holds for `reference`, however old, without a registry request:
+    /// [`InspectError::NotStored`] when any part is missing. Badges are served this way.
+    pub async fn stored(&self, reference: &ImageReference, viewer: Viewer) -> Result<ImageReport, InspectError> {
+        self.run(reference, None, Source::Store, None, viewer).await
+    }
+
+    async fn run(
+        &self,
+        reference: &ImageReference,
+        platform: Option<&PlatformFilter>,
+        source: Source,
+        credentials: Option<Credentials>,
+        viewer: Viewer,
+    ) -> Result<ImageReport, InspectError> {
+        let stored_only = source == Source::Store;
+        let refresh = matches!(source, Source::Registry { refresh: true });
         let mut reference = reference.clone();
         if reference.tag.is_none() && reference.digest.is_none() {
             reference.tag = Some("latest".to_string());
@@ -123,6 +155,10 @@ impl Inspector {
         let stored_repo = self.store.repository(&registry, &repository).await?;
         if viewer == Viewer::Anonymous && stored_repo.as_ref().is_some_and(|r| r.visibility == Visibility::Private) {
             return Err(InspectError::Hidden { reference: reference.to_string() });
+        }
+        let not_stored = || InspectError::NotStored { reference: reference.to_string() };
+        if stored_only && stored_repo.is_none() {
+            return Err(not_stored());
         }
         let mut session = Session {
             inspector: self,
@@ -154,7 +190,9 @@ impl Inspector {
                 };
                 let fresh = cached
                     .as_ref()
-                    .filter(|t| !refresh && (now - t.checked_at).to_std().is_ok_and(|age| age < self.tag_ttl));
+                    .filter(|t| {
+                        stored_only || !refresh && (now - t.checked_at).to_std().is_ok_and(|age| age < self.tag_ttl)
+                    });
                 match (fresh, cached.as_ref()) {
                     (Some(tag), _) => {
                         checked = false;
@@ -169,6 +207,7 @@ impl Inspector {
                             })
                             .await?
                     }
+                    (None, None) if stored_only => return Err(not_stored()),
                     (None, None) => {
                         let manifest = session.first(fetch_manifest(&repository, tag)).await?;
                         let digest = manifest.digest.clone();
@@ -218,6 +257,7 @@ impl Inspector {
                 {
                     record
                 }
+                _ if stored_only => return Err(not_stored()),
                 _ => manifest_record(session.first(fetch_manifest(&repository, &digest)).await?)?,
             },
         };
@@ -234,6 +274,8 @@ impl Inspector {
         let parsed = model::parse_manifest(&top.media_type, &top.body, &top.digest)?;
         let client = if prefetched.is_some() || self.complete_in_store(&parsed, platform).await? {
             None
+        } else if stored_only {
+            return Err(not_stored());
         } else {
             Some(session.client().await?)
         };
@@ -282,7 +324,7 @@ impl Inspector {
                 }
             })
         };
-        let ((checked_at, tag_history), platforms) = tokio::try_join!(record_top, platforms)?;
+        let ((checked_at, tag_history, also_tagged), platforms) = tokio::try_join!(record_top, platforms)?;
         Ok(ImageReport {
             reference: reference.to_string(),
             registry,
@@ -294,25 +336,29 @@ impl Inspector {
             checked_at,
             platforms,
             tag_history,
+            also_tagged,
         })
     }
 
     /// Stores a top-level manifest (linking it to the repository) and, when the registry was asked
-    /// (`seen_at`), records what the tag names; returns the tag's check time and history.
+    /// (`seen_at`), records what the tag names; returns the tag's check time and history, and the
+    /// other tags naming the manifest.
     async fn record_top(
         &self,
         repo: &Repository,
         top: &ManifestRecord,
         tag: Option<&str>,
         seen_at: Option<chrono::DateTime<Utc>>,
-    ) -> Result<(Option<String>, Vec<TagPeriod>), InspectError> {
+    ) -> Result<TagFacts, InspectError> {
         // put_manifest also links a manifest first stored under another repository.
         self.store.put_manifest(repo.id, top).await?;
         if let Manifest::Index(index) = model::parse_manifest(&top.media_type, &top.body, &top.digest)? {
             let children: Vec<String> = index.images().map(|d| d.digest.clone()).collect();
             self.store.put_index_children(&top.digest, &children).await?;
         }
-        let Some(tag) = tag else { return Ok((None, Vec::new())) };
+        let mut also_tagged = self.store.tags_on(repo.id, &top.digest).await?;
+        also_tagged.retain(|t| Some(t.as_str()) != tag);
+        let Some(tag) = tag else { return Ok((None, Vec::new(), also_tagged)) };
         if let Some(seen_at) = seen_at
             && let TagChange::Moved { from } = self.store.record_tag(repo.id, tag, &top.digest, seen_at).await?
         {
@@ -331,7 +377,7 @@ impl Inspector {
                 last_seen: h.last_seen.to_rfc3339(),
             })
             .collect();
-        Ok((checked_at, history))
+        Ok((checked_at, history, also_tagged))
     }
 
     async fn platform(

@@ -210,6 +210,14 @@ pub trait Store: Send + Sync + 'static {
     async fn raise_event(&self, event: &NewEvent) -> StoreResult<bool>;
     /// Events with an id above `after`, oldest first.
     async fn events(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>>;
+
+    /// The repository's tags that name `digest` now, by name.
+    async fn tags_on(&self, repository: RepositoryId, digest: &str) -> StoreResult<Vec<String>>;
+
+    // Badges.
+    async fn badge_token(&self, repository: RepositoryId) -> StoreResult<Option<String>>;
+    /// Sets (or replaces) the repository's badge token.
+    async fn set_badge_token(&self, repository: RepositoryId, token: &str) -> StoreResult<()>;
 }
 
 pub type SharedStore = Arc<dyn Store>;

@@ -403,6 +403,38 @@ impl Store for PostgresStore {
         .await?;
         Ok(rows.into_iter().map(EventRecord::from).collect())
     }
+
+    async fn tags_on(&self, repository: RepositoryId, digest: &str) -> StoreResult<Vec<String>> {
+        let names = sqlx::query_scalar(
+            "SELECT name FROM tags WHERE repository_id = $1 AND digest = $2 ORDER BY name",
+        )
+        .bind(repository.0)
+        .bind(digest)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(names)
+    }
+
+    async fn badge_token(&self, repository: RepositoryId) -> StoreResult<Option<String>> {
+        let token = sqlx::query_scalar("SELECT token FROM badge_tokens WHERE repository_id = $1")
+            .bind(repository.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(token)
+    }
+
+    async fn set_badge_token(&self, repository: RepositoryId, token: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO badge_tokens (repository_id, token, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (repository_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at",
+        )
+        .bind(repository.0)
+        .bind(token)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
 
 async fn insert_history(
