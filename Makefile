@@ -18,6 +18,7 @@ WASM_BINDGEN_VERSION := 0.2.130
 
 APT_BUILD := rustc-web cargo-web rust-web-src rust-web-llvm lld-22 pkg-config
 APT_TEST := chromium docker-registry skopeo apache2-utils openssl postgresql
+APT_BENCH := wrk nginx-light
 
 export RUSTUP_TOOLCHAIN := $(TOOLCHAIN)
 export PATH := $(CURDIR)/style/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
@@ -34,7 +35,7 @@ help:
 	@echo "make run    build (release) and serve on http://127.0.0.1:3000 with ./data/shipshape.db"
 	@echo "make build  build target/release/shipshape and its site (target/site) without serving"
 	@echo "make test   install test prerequisites, start PostgreSQL, run Rust and Playwright tests"
-	@echo "make bench  measure against peers (cold inspect vs skopeo); results go in BENCHMARKS.md"
+	@echo "make bench  measure against peers (cold inspect vs skopeo, cached badge vs nginx); see BENCHMARKS.md"
 
 run: build
 	./$(BINARY) serve
@@ -60,9 +61,10 @@ test-e2e:
 	cargo build -p shipshape-testkit --bin e2e-registry
 	cd end2end && npx playwright test
 
-bench: build test-deps
+bench: build test-deps .make/apt-bench
 	cargo build -p shipshape-testkit --bin e2e-registry
 	python3 benches/inspect_vs_skopeo.py 30
+	python3 benches/badge_vs_nginx.py 3 10
 
 # ---- installation (each step does nothing when already done) ----
 
@@ -70,9 +72,9 @@ deps: .make/apt-build .make/toolchain $(HOME)/.cargo/bin/cargo-leptos $(HOME)/.c
 
 test-deps: .make/apt-test end2end/node_modules/.installed
 
-.make/apt-build .make/apt-test: .make/apt-%:
+.make/apt-build .make/apt-test .make/apt-bench: .make/apt-%:
 	@mkdir -p .make
-	@pkgs="$(if $(filter build,$*),$(APT_BUILD),$(APT_TEST))"; missing=""; \
+	@pkgs="$(if $(filter build,$*),$(APT_BUILD),$(if $(filter bench,$*),$(APT_BENCH),$(APT_TEST)))"; missing=""; \
 	for p in $$pkgs; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

@@ -113,7 +113,8 @@ impl BadgeFace {
     }
 
     pub fn of(kind: BadgeKind, report: &ImageReport, image: &PlatformImage, now_unix: i64) -> Self {
-        let face = |message: String, color: &'static str| Self { label: kind.as_str().into(), message, color, link: None };
+        let face =
+            |message: String, color: &'static str| Self { label: kind.as_str().into(), message, color, link: None };
         let facts = &image.label_facts;
         match kind {
             BadgeKind::Image => face(image_size(image), BLUE),

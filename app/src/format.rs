@@ -41,7 +41,13 @@ pub fn unix_seconds(rfc3339: &str) -> Option<i64> {
         let part = rfc3339.get(range)?;
         (!part.is_empty() && part.bytes().all(|c| c.is_ascii_digit())).then(|| part.parse().ok())?
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
@@ -56,7 +62,11 @@ pub fn unix_seconds(rfc3339: &str) -> Option<i64> {
     }
     let offset = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && rest.is_ascii() && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
+        _ if rest.len() == 6
+            && rest.is_ascii()
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
             let part = |r: std::ops::Range<usize>| rest[r].parse::<i64>().ok();
             let seconds = (part(1..3)? * 60 + part(4..6)?) * 60;
             if rest.starts_with('-') { -seconds } else { seconds }

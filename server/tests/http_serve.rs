@@ -1,28 +1,12 @@
 //! The assembled HTTP server over both store backends: health check, server-rendered home page,
 //! the status server function (context plumbing) and the 404 page.
 
+mod common;
+
+use common::{Running, serve};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{self, SharedStore};
 use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
-
-struct Running {
-    base: String,
-    _site: tempfile::TempDir,
-}
-
-async fn serve(store: SharedStore, allow_hosts: &str) -> Running {
-    shipshape_testkit::install_crypto_provider();
-    let site = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config =
-        shipshape::config::Config::from_vars(vec![("SHIPSHAPE_ALLOW_HOSTS".to_string(), allow_hosts.to_string())])
-            .unwrap();
-    let services = std::sync::Arc::new(shipshape::services::Services::new(store, &config));
-    let app = shipshape::serve::router(services, site.path().to_path_buf(), addr);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Running { base: format!("http://{addr}"), _site: site }
-}
 
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();

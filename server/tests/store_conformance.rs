@@ -81,6 +81,19 @@ async fn conformance(store: SharedStore) {
     let counts = store.counts().await.unwrap();
     assert_eq!((counts.repositories, counts.manifests, counts.tags), (2, 2, 1));
 
+    // Tags on a digest, for "also tagged" and the version badge.
+    store.record_tag(repo.id, "latest", A, at(4)).await.unwrap();
+    store.record_tag(repo.id, "edge", B, at(4)).await.unwrap();
+    assert_eq!(store.tags_on(repo.id, A).await.unwrap(), vec!["3.20".to_string(), "latest".into()]);
+    assert!(store.tags_on(private.id, A).await.unwrap().is_empty());
+
+    // Badge tokens: one per repository, replaced on rotation.
+    assert!(store.badge_token(private.id).await.unwrap().is_none());
+    store.set_badge_token(private.id, "first").await.unwrap();
+    store.set_badge_token(private.id, "second").await.unwrap();
+    assert_eq!(store.badge_token(private.id).await.unwrap().as_deref(), Some("second"));
+    assert!(store.badge_token(repo.id).await.unwrap().is_none());
+
     lineage_index(&store, at).await;
 }
 

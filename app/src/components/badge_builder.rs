@@ -41,7 +41,8 @@ pub fn snippets(badge_url: &str, page_url: &str, alt: &str) -> [(&'static str, S
 #[component]
 pub fn BadgeBuilder(reference: String, page_path: String, platform: Option<String>) -> impl IntoView {
     let query = use_query_map();
-    let initial_kind = query.read_untracked().get("badge").and_then(|k| BadgeKind::parse(&k)).unwrap_or(BadgeKind::Image);
+    let initial_kind =
+        query.read_untracked().get("badge").and_then(|k| BadgeKind::parse(&k)).unwrap_or(BadgeKind::Image);
     let initial_style =
         query.read_untracked().get("badge_style").and_then(|s| BadgeStyle::parse(&s)).unwrap_or_default();
     let (kind, set_kind) = signal(initial_kind);
@@ -149,7 +150,8 @@ fn copy_to_clipboard(_text: &str) -> bool {
         let navigator = Reflect::get(&window(), &JsValue::from_str("navigator")).ok();
         let clipboard = navigator.and_then(|n| Reflect::get(&n, &JsValue::from_str("clipboard")).ok());
         let Some(clipboard) = clipboard.filter(|c| !c.is_undefined()) else { return false };
-        let write = Reflect::get(&clipboard, &JsValue::from_str("writeText")).ok().and_then(|f| f.dyn_into::<Function>().ok());
+        let write =
+            Reflect::get(&clipboard, &JsValue::from_str("writeText")).ok().and_then(|f| f.dyn_into::<Function>().ok());
         return write.is_some_and(|f| f.call1(&clipboard, &JsValue::from_str(_text)).is_ok());
     }
     #[allow(unreachable_code)]
@@ -165,7 +167,10 @@ mod tests {
         let [(_, markdown), (_, html), (_, url)] =
             snippets("http://h/badges/image/alpine:3.20.svg", "http://h/images/alpine:3.20", "image");
         assert_eq!(markdown, "[![image](http://h/badges/image/alpine:3.20.svg)](http://h/images/alpine:3.20)");
-        assert_eq!(html, r#"<a href="http://h/images/alpine:3.20"><img src="http://h/badges/image/alpine:3.20.svg" alt="image"></a>"#);
+        assert_eq!(
+            html,
+            r#"<a href="http://h/images/alpine:3.20"><img src="http://h/badges/image/alpine:3.20.svg" alt="image"></a>"#
+        );
         assert_eq!(url, "http://h/badges/image/alpine:3.20.svg");
     }
 }

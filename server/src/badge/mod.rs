@@ -14,8 +14,8 @@ use app::reference::ImageReference;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-pub use cache::Rendered;
 use cache::BadgeCache;
+pub use cache::Rendered;
 
 use crate::inspect::{BackgroundInspections, InspectError, Inspector, Requested, Viewer};
 use crate::store::{SharedStore, StoreError, Visibility};
@@ -51,7 +51,9 @@ pub struct BadgeRequest {
 /// Why a badge URL cannot be answered with a badge at all.
 #[derive(Debug, thiserror::Error)]
 pub enum BadgeError {
-    #[error("unknown badge kind {0:?}: use one of image, version, commit, license, vulnerabilities, user, base, updated")]
+    #[error(
+        "unknown badge kind {0:?}: use one of image, version, commit, license, vulnerabilities, user, base, updated"
+    )]
     Kind(String),
     #[error("badge URLs end in .svg or .json")]
     Extension,
@@ -84,7 +86,9 @@ impl BadgeRequest {
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
             let colour = |v: &str| svg::color(v).ok_or_else(|| BadgeError::Color(v.to_string()));
             match key.as_ref() {
-                "style" => request.style = BadgeStyle::parse(&value).ok_or_else(|| BadgeError::Style(value.to_string()))?,
+                "style" => {
+                    request.style = BadgeStyle::parse(&value).ok_or_else(|| BadgeError::Style(value.to_string()))?
+                }
                 "label" => request.label = Some(value.into_owned()),
                 "color" => request.color = Some(colour(&value)?),
                 "labelColor" => request.label_color = Some(colour(&value)?),
@@ -244,10 +248,17 @@ mod tests {
 
     #[test]
     fn badge_urls_parse_with_their_options() {
-        let r = BadgeRequest::parse("image", "ghcr.io/o/r@sha256:ab.svg", "style=for-the-badge&label=size&color=ff0000&x=1")
-            .unwrap();
+        let r = BadgeRequest::parse(
+            "image",
+            "ghcr.io/o/r@sha256:ab.svg",
+            "style=for-the-badge&label=size&color=ff0000&x=1",
+        )
+        .unwrap();
         assert_eq!((r.kind, r.format, r.reference.as_str()), (BadgeKind::Image, Format::Svg, "ghcr.io/o/r@sha256:ab"));
-        assert_eq!((r.style, r.label.as_deref(), r.color.as_deref()), (BadgeStyle::ForTheBadge, Some("size"), Some("#ff0000")));
+        assert_eq!(
+            (r.style, r.label.as_deref(), r.color.as_deref()),
+            (BadgeStyle::ForTheBadge, Some("size"), Some("#ff0000"))
+        );
         assert_eq!(BadgeRequest::parse("user", "alpine.json", "").unwrap().format, Format::Json);
         assert!(matches!(BadgeRequest::parse("size", "alpine.svg", ""), Err(BadgeError::Kind(_))));
         assert!(matches!(BadgeRequest::parse("user", "alpine.png", ""), Err(BadgeError::Extension)));

@@ -28,7 +28,8 @@ pub fn color(value: &str) -> Option<String> {
         return Some(hex.to_string());
     }
     let hex = value.strip_prefix('#').unwrap_or(value);
-    (matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| format!("#{}", hex.to_ascii_lowercase()))
+    (matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("#{}", hex.to_ascii_lowercase()))
 }
 
 /// How a style lays text out.
@@ -73,8 +74,11 @@ fn metrics(style: BadgeStyle) -> Metrics {
 
 /// The advance of `text` set in the badge font at `size` px, plus `spacing` after each character.
 pub fn text_width(text: &str, bold: bool, size: f64, spacing: f64) -> f64 {
-    let (table, fallback) =
-        if bold { (&widths::BOLD[..], widths::BOLD_FALLBACK) } else { (&widths::REGULAR[..], widths::REGULAR_FALLBACK) };
+    let (table, fallback) = if bold {
+        (&widths::BOLD[..], widths::BOLD_FALLBACK)
+    } else {
+        (&widths::REGULAR[..], widths::REGULAR_FALLBACK)
+    };
     let units: u64 = text
         .chars()
         .map(|c| {
@@ -98,8 +102,7 @@ fn is_wide(c: char) -> bool {
 
 /// Keeps what XML 1.0 may carry (no control characters), at most [`MAX_TEXT_CHARS`] of it.
 pub fn clean_text(text: &str) -> String {
-    let kept: Vec<char> =
-        text.chars().filter(|c| !c.is_control() && !matches!(*c, '\u{FFFE}' | '\u{FFFF}')).collect();
+    let kept: Vec<char> = text.chars().filter(|c| !c.is_control() && !matches!(*c, '\u{FFFE}' | '\u{FFFF}')).collect();
     if kept.len() <= MAX_TEXT_CHARS {
         return kept.into_iter().collect();
     }
@@ -178,7 +181,8 @@ pub fn render(face: &BadgeFace, style: BadgeStyle, label_color: Option<&str>, me
     let mut text = |content: &str, centre: f64, length: f64, bold: bool, background: &str| {
         let length = format!("{length:.1}");
         let weight = if bold { r#" font-weight="bold""# } else { "" };
-        let spacing = if m.letter_spacing > 0.0 { format!(r#" letter-spacing="{}""#, m.letter_spacing) } else { String::new() };
+        let spacing =
+            if m.letter_spacing > 0.0 { format!(r#" letter-spacing="{}""#, m.letter_spacing) } else { String::new() };
         let (fill, shadow) = if is_light(background) { ("#333", "#fff") } else { ("#fff", "#010101") };
         let content = escape(content);
         if m.shaded {

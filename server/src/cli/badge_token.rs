@@ -30,8 +30,10 @@ pub struct Issued {
 pub async fn run(store: &SharedStore, repository: &str, rotate: bool) -> Result<Issued, BadgeTokenError> {
     let reference = ImageReference::parse_repository(repository)?;
     let path = reference.repository_path();
-    let repo =
-        store.repository(&reference.registry, &reference.repository).await?.ok_or(BadgeTokenError::Unknown(path.clone()))?;
+    let repo = store
+        .repository(&reference.registry, &reference.repository)
+        .await?
+        .ok_or(BadgeTokenError::Unknown(path.clone()))?;
     let (token, created) = match store.badge_token(repo.id).await? {
         Some(token) if !rotate => (token, false),
         _ => {

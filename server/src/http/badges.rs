@@ -21,7 +21,10 @@ pub async fn badge(
     }
     let request = match BadgeRequest::parse(&kind, &file, uri.query().unwrap_or("")) {
         Ok(request) => request,
-        Err(e) => return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain;charset=utf-8")], e.to_string()).into_response(),
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain;charset=utf-8")], e.to_string())
+                .into_response();
+        }
     };
     let rendered = services.badges.answer(key.to_string(), &request).await;
     respond(&rendered, &headers)
@@ -42,7 +45,10 @@ fn respond(rendered: &Rendered, headers: &HeaderMap) -> Response {
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(rendered.content_type)),
             // Opened on its own, an SVG is a document: it may draw, never run anything.
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            ),
         ],
         rendered.body.clone(),
     )

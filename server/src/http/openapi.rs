@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 description of `/api/v1`, written by hand next to the handlers it describes
+//! The OpenAPI 3.1 description of `/api/v1` and `/badges`, written by hand next to the handlers it describes
 //! (the `api_openapi_matches_responses` test checks real responses against its required fields).
 
 use axum::response::Json;
@@ -64,6 +64,33 @@ pub fn spec() -> Value {
                         "404": error_response("not_found_or_private or repository_not_found"),
                         "502": error_response("registry_unreachable or registry_error"),
                         "503": error_response("registry_rate_limited")
+                    }
+                }
+            },
+            "/badges/{kind}/{file}": {
+                "get": {
+                    "summary": "A README badge (SVG) or its shields.io endpoint JSON",
+                    "description": "Answered from stored facts only. The first request for an image not yet stored starts its inspection and answers \"inspecting\" (not cacheable); unknown images, and private ones without their badge token, answer \"not found\". Cache-Control max-age=300, ETag and 304 on If-None-Match.",
+                    "parameters": [
+                        { "name": "kind", "in": "path", "required": true,
+                          "schema": { "type": "string", "enum": ["image", "version", "commit", "license", "vulnerabilities", "user", "base", "updated"] } },
+                        { "name": "file", "in": "path", "required": true, "schema": string,
+                          "description": "The reference as on the pages, then .svg or .json: alpine:3.20.svg, ghcr.io/o/r@sha256:….json" },
+                        { "name": "style", "in": "query", "schema": { "type": "string", "enum": ["flat", "flat-square", "for-the-badge"] } },
+                        { "name": "label", "in": "query", "schema": string, "description": "replaces the kind's label" },
+                        { "name": "color", "in": "query", "schema": string, "description": "message colour: a shields.io name or hex" },
+                        { "name": "labelColor", "in": "query", "schema": string },
+                        { "name": "platform", "in": "query", "schema": string, "description": "os/arch[/variant]; default linux/amd64, else the first" },
+                        { "name": "token", "in": "query", "schema": string, "description": "a private repository's badge token (shipshape badge-token)" }
+                    ],
+                    "responses": {
+                        "200": { "description": "the badge", "content": {
+                            "image/svg+xml": { "schema": string },
+                            "application/json": { "schema": { "type": "object", "required": ["schemaVersion", "label", "message", "color"],
+                                "properties": { "schemaVersion": { "const": 1 }, "label": string, "message": string, "color": string,
+                                    "labelColor": string, "style": string, "cacheSeconds": { "type": "integer" }, "isError": { "type": "boolean" } } } } } },
+                        "304": { "description": "unchanged since the ETag given in If-None-Match" },
+                        "400": { "description": "unknown kind, style or colour, or neither .svg nor .json (text/plain)" }
                     }
                 }
             },

@@ -188,11 +188,9 @@ impl Inspector {
                     Some(repo) => self.store.tag(repo.id, tag).await?,
                     None => None,
                 };
-                let fresh = cached
-                    .as_ref()
-                    .filter(|t| {
-                        stored_only || !refresh && (now - t.checked_at).to_std().is_ok_and(|age| age < self.tag_ttl)
-                    });
+                let fresh = cached.as_ref().filter(|t| {
+                    stored_only || !refresh && (now - t.checked_at).to_std().is_ok_and(|age| age < self.tag_ttl)
+                });
                 match (fresh, cached.as_ref()) {
                     (Some(tag), _) => {
                         checked = false;

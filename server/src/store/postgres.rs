@@ -405,13 +405,11 @@ impl Store for PostgresStore {
     }
 
     async fn tags_on(&self, repository: RepositoryId, digest: &str) -> StoreResult<Vec<String>> {
-        let names = sqlx::query_scalar(
-            "SELECT name FROM tags WHERE repository_id = $1 AND digest = $2 ORDER BY name",
-        )
-        .bind(repository.0)
-        .bind(digest)
-        .fetch_all(&self.pool)
-        .await?;
+        let names = sqlx::query_scalar("SELECT name FROM tags WHERE repository_id = $1 AND digest = $2 ORDER BY name")
+            .bind(repository.0)
+            .bind(digest)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(names)
     }
 

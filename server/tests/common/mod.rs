@@ -1,0 +1,29 @@
+//! What several HTTP test files share: the assembled server on a loopback port.
+
+use std::sync::Arc;
+
+use shipshape::services::Services;
+use shipshape::store::SharedStore;
+
+pub struct Running {
+    pub base: String,
+    /// Each test file is its own crate, and not all of them reach past HTTP.
+    #[allow(dead_code)]
+    pub services: Arc<Services>,
+    _site: tempfile::TempDir,
+}
+
+/// `shipshape serve`'s router over `store`, with `allow_hosts` (the test registries) allow-listed.
+pub async fn serve(store: SharedStore, allow_hosts: &str) -> Running {
+    shipshape_testkit::install_crypto_provider();
+    let site = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config =
+        shipshape::config::Config::from_vars(vec![("SHIPSHAPE_ALLOW_HOSTS".to_string(), allow_hosts.to_string())])
+            .unwrap();
+    let services = Arc::new(Services::new(store, &config));
+    let app = shipshape::serve::router(services.clone(), site.path().to_path_buf(), addr);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Running { base: format!("http://{addr}"), services, _site: site }
+}
