@@ -53,7 +53,7 @@ impl BadgeKind {
             BadgeKind::Version => "the version label, else the most specific version tag",
             BadgeKind::Commit => "the source revision, linked to the commit",
             BadgeKind::License => "the license label",
-            BadgeKind::Vulnerabilities => "findings by severity, coloured by the worst",
+            BadgeKind::Vulnerabilities => "findings by severity once scanned (scanning is being built)",
             BadgeKind::User => "the user it runs as; root in red",
             BadgeKind::Base => "the nearest base image; red \"rebuild\" when it moved",
             BadgeKind::Updated => "how long ago the image was built",

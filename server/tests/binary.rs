@@ -181,5 +181,30 @@ mod inspect_command {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(json["private"], true);
+
+        // The private repository's badge token: made once, printed again, replaced on --rotate.
+        let repository = format!("{}/team/private", registry.host());
+        let token = |rotate: bool| {
+            let mut args = vec!["badge-token".to_string(), repository.clone()];
+            if rotate {
+                args.push("--rotate".into());
+            }
+            let run = run(args, None);
+            async move {
+                let output = run.await.unwrap();
+                assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+                assert!(String::from_utf8_lossy(&output.stderr).contains("?token="));
+                String::from_utf8(output.stdout).unwrap().trim().to_string()
+            }
+        };
+        let first = token(false).await;
+        assert_eq!(first.len(), 43, "{first}");
+        assert_eq!(token(false).await, first);
+        let rotated = token(true).await;
+        assert_ne!(rotated, first);
+        assert_eq!(token(false).await, rotated);
+        let unknown = run(vec!["badge-token".into(), format!("{}/team/none", registry.host())], None).await.unwrap();
+        assert!(!unknown.status.success());
+        assert!(String::from_utf8_lossy(&unknown.stderr).contains("inspect one of its tags first"));
     }
 }

@@ -15,6 +15,8 @@ use super::{Inspector, Viewer};
 
 const MAX_RUNNING: usize = 8;
 const FAILURE_MEMORY: Duration = Duration::from_secs(300);
+/// Bounds what a flood of made-up references can make the process remember.
+const MAX_FAILURES: usize = 10_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requested {
@@ -73,6 +75,9 @@ impl BackgroundInspections {
             state.running.remove(&reference);
             if let Err(e) = result {
                 tracing::info!(reference = %reference, error = %e, "background inspection failed");
+                if state.failed.len() >= MAX_FAILURES {
+                    state.failed.clear();
+                }
                 state.failed.insert(reference, Instant::now());
             }
             this.finished.fetch_add(1, Ordering::AcqRel);
