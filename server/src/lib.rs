@@ -12,6 +12,7 @@ pub mod inspect;
 pub mod lineage;
 pub mod net;
 pub mod registry;
+pub mod scan;
 pub mod serve;
 pub mod services;
 pub mod site;

@@ -1,0 +1,284 @@
+//! One pass over a layer blob as it streams in: decompressed (gzip or zstd, told by its magic
+//! bytes), read as tar, keeping the contents of the files analysers want and the path and size of
+//! every entry; never written to disk. The compressed bytes are hashed on the way and must match
+//! the layer's digest, or nothing read from them is used.
+
+use std::cell::RefCell;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
+
+use sha2::{Digest, Sha256};
+
+/// Bounds on what one layer may make the scanner do.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Uncompressed bytes in one layer.
+    pub layer_bytes: u64,
+    /// One file's size (a layer claiming a 10 GiB file is refused, not read).
+    pub file_bytes: u64,
+    /// The largest wanted file kept in memory (package databases are a few MB).
+    pub kept_bytes: u64,
+    /// Past `bomb_after` uncompressed bytes, more than this many per compressed byte is a bomb.
+    pub ratio: u64,
+    pub bomb_after: u64,
+    /// Entries remembered per layer (path and size, for wasted-space analysis).
+    pub entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            layer_bytes: 32 << 30,
+            file_bytes: 8 << 30,
+            kept_bytes: 64 << 20,
+            ratio: 200,
+            bomb_after: 1 << 30,
+            entries: 1_000_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error("reading layer {digest}: {source}")]
+    Io { digest: String, source: io::Error },
+    #[error("layer {digest} is not a tar archive: {detail}")]
+    Tar { digest: String, detail: String },
+    #[error("layer {digest} unpacks to more than {limit} bytes: refused (SHIPSHAPE scan limits)")]
+    TooLarge { digest: String, limit: u64 },
+    #[error("layer {digest} holds {path} of {size} bytes, over the {limit}-byte limit for one file")]
+    FileTooLarge { digest: String, path: String, size: u64, limit: u64 },
+    #[error("layer {digest} expands more than {ratio}× (a decompression bomb): refused")]
+    Bomb { digest: String, ratio: u64 },
+    #[error("layer {digest} does not match its digest (got {actual}): the registry sent other bytes")]
+    DigestMismatch { digest: String, actual: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Link,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Relative, without a leading `./` or `/`: `var/lib/dpkg/status`.
+    pub path: String,
+    pub size: u64,
+    pub kind: EntryKind,
+}
+
+/// What one layer adds and removes.
+#[derive(Clone, Debug, Default)]
+pub struct LayerContents {
+    pub entries: Vec<Entry>,
+    /// Wanted files' contents.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Paths this layer deletes (`.wh.name`).
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower contents this layer hides (`.wh..wh..opq`).
+    pub opaque: Vec<String>,
+    pub compressed_bytes: u64,
+    pub uncompressed_bytes: u64,
+}
+
+/// Hashes and counts what passes through; shared so the totals can be read after the tar reader
+/// has taken ownership.
+struct Hashing<R> {
+    inner: R,
+    state: Rc<RefCell<(Sha256, u64)>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut state = self.state.borrow_mut();
+        state.0.update(&buf[..n]);
+        state.1 += n as u64;
+        Ok(n)
+    }
+}
+
+/// Counts uncompressed bytes and stops a bomb while it expands.
+struct Bounded<R> {
+    inner: R,
+    read: u64,
+    compressed: Rc<RefCell<(Sha256, u64)>>,
+    limits: Limits,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.limits.layer_bytes {
+            return Err(io::Error::other(Refused::TooLarge));
+        }
+        let compressed = self.compressed.borrow().1.max(1);
+        if self.read > self.limits.bomb_after && self.read / compressed > self.limits.ratio {
+            return Err(io::Error::other(Refused::Bomb));
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum Refused {
+    #[error("too large")]
+    TooLarge,
+    #[error("bomb")]
+    Bomb,
+}
+
+/// `./usr//lib/` → `usr/lib`.
+pub fn normalise(path: &str) -> String {
+    path.split('/').filter(|p| !p.is_empty() && *p != ".").collect::<Vec<_>>().join("/")
+}
+
+/// Reads one layer from `source` (its compressed bytes), keeping the files `wanted` names.
+pub fn read_layer(
+    source: impl Read,
+    digest: &str,
+    wanted: &dyn Fn(&str) -> bool,
+    limits: Limits,
+) -> Result<LayerContents, LayerError> {
+    let state = Rc::new(RefCell::new((Sha256::new(), 0u64)));
+    let io_error = |source: io::Error| match source.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
+        Some(Refused::TooLarge) => LayerError::TooLarge { digest: digest.to_string(), limit: limits.layer_bytes },
+        Some(Refused::Bomb) => LayerError::Bomb { digest: digest.to_string(), ratio: limits.ratio },
+        None => LayerError::Io { digest: digest.to_string(), source },
+    };
+    let mut buffered = BufReader::with_capacity(256 << 10, Hashing { inner: source, state: state.clone() });
+    let magic = buffered.fill_buf().map_err(io_error)?.to_vec();
+    let decoded: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let decoder = ruzstd::decoding::StreamingDecoder::new(buffered)
+            .map_err(|e| LayerError::Tar { digest: digest.to_string(), detail: format!("zstd: {e}") })?;
+        Box::new(decoder)
+    } else {
+        Box::new(buffered)
+    };
+    let bounded = Bounded { inner: decoded, read: 0, compressed: state.clone(), limits };
+    let mut archive = tar::Archive::new(bounded);
+    let mut contents = LayerContents::default();
+    let tar_error = |e: io::Error| {
+        if e.get_ref().is_some_and(|inner| inner.is::<Refused>()) {
+            io_error(e)
+        } else {
+            LayerError::Tar { digest: digest.to_string(), detail: e.to_string() }
+        }
+    };
+    for entry in archive.entries().map_err(tar_error)? {
+        let mut entry = entry.map_err(tar_error)?;
+        let path = normalise(&entry.path().map_err(tar_error)?.to_string_lossy());
+        let size = entry.size();
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+        if name == ".wh..wh..opq" {
+            contents.opaque.push(parent.to_string());
+            continue;
+        }
+        if let Some(hidden) = name.strip_prefix(".wh.") {
+            contents.whiteouts.push(if parent.is_empty() { hidden.to_string() } else { format!("{parent}/{hidden}") });
+            continue;
+        }
+        let kind = match entry.header().entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous => EntryKind::File,
+            tar::EntryType::Directory => EntryKind::Dir,
+            _ => EntryKind::Link,
+        };
+        if kind == EntryKind::File && size > limits.file_bytes {
+            return Err(LayerError::FileTooLarge { digest: digest.to_string(), path, size, limit: limits.file_bytes });
+        }
+        if kind == EntryKind::File && size <= limits.kept_bytes && wanted(&path) {
+            let mut data = Vec::with_capacity(size as usize);
+            entry.read_to_end(&mut data).map_err(tar_error)?;
+            contents.files.push((path.clone(), data));
+        }
+        if contents.entries.len() < limits.entries && !path.is_empty() {
+            contents.entries.push(Entry { path, size, kind });
+        }
+    }
+    // The rest of the stream (tar padding, the gzip trailer) is part of the digest too.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(io_error)?;
+    contents.uncompressed_bytes = rest.read;
+    drop(rest);
+    let (hasher, compressed) = Rc::try_unwrap(state).map(RefCell::into_inner).unwrap_or_else(|shared| {
+        let state = shared.borrow();
+        (state.0.clone(), state.1)
+    });
+    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+    if actual != digest {
+        return Err(LayerError::DigestMismatch { digest: digest.to_string(), actual });
+    }
+    contents.compressed_bytes = compressed;
+    Ok(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_gz(entries: &[(&str, &[u8])]) -> (Vec<u8>, String) {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, path, *data).unwrap();
+        }
+        let tar = builder.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &tar).unwrap();
+        let blob = gz.finish().unwrap();
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&blob)));
+        (blob, digest)
+    }
+
+    #[test]
+    fn wanted_files_whiteouts_and_entries() {
+        let (blob, digest) = tar_gz(&[
+            ("./var/lib/dpkg/status", b"Package: a\n"),
+            ("usr/bin/tool", b"binary"),
+            ("etc/.wh.motd", b""),
+            ("opt/app/.wh..wh..opq", b""),
+        ]);
+        let wanted = |p: &str| p == "var/lib/dpkg/status";
+        let layer = read_layer(&blob[..], &digest, &wanted, Limits::default()).unwrap();
+        assert_eq!(layer.files, vec![("var/lib/dpkg/status".to_string(), b"Package: a\n".to_vec())]);
+        assert_eq!(layer.whiteouts, vec!["etc/motd".to_string()]);
+        assert_eq!(layer.opaque, vec!["opt/app".to_string()]);
+        assert_eq!(
+            layer.entries.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
+            ["var/lib/dpkg/status", "usr/bin/tool"]
+        );
+        assert_eq!(layer.compressed_bytes, blob.len() as u64);
+    }
+
+    #[test]
+    fn tampered_and_oversized_layers_are_refused() {
+        let (blob, _) = tar_gz(&[("a", b"x")]);
+        let wrong = format!("sha256:{}", "0".repeat(64));
+        assert!(matches!(
+            read_layer(&blob[..], &wrong, &|_| false, Limits::default()),
+            Err(LayerError::DigestMismatch { .. })
+        ));
+        let big = vec![0u8; 4096];
+        let (blob, digest) = tar_gz(&[("big", &big)]);
+        let limits = Limits { file_bytes: 1024, ..Limits::default() };
+        assert!(matches!(read_layer(&blob[..], &digest, &|_| false, limits), Err(LayerError::FileTooLarge { .. })));
+        let limits = Limits { layer_bytes: 2048, ..Limits::default() };
+        assert!(matches!(read_layer(&blob[..], &digest, &|_| false, limits), Err(LayerError::TooLarge { .. })));
+        let zeros = vec![0u8; 8 << 20];
+        let (blob, digest) = tar_gz(&[("zeros", &zeros)]);
+        let limits = Limits { bomb_after: 1 << 20, ..Limits::default() };
+        let bomb = read_layer(&blob[..], &digest, &|_| false, limits);
+        assert!(matches!(bomb, Err(LayerError::Bomb { .. })), "{bomb:?} {}", blob.len());
+        let garbage = b"not a layer at all, just text that is long enough".repeat(20);
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&garbage)));
+        assert!(read_layer(&garbage[..], &digest, &|_| false, Limits::default()).is_err());
+    }
+}
