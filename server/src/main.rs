@@ -47,6 +47,28 @@ enum Command {
         #[arg(long, value_name = "USER:PASS")]
         creds: Option<String>,
     },
+    /// Scan an image: its OS and packages (with the layer that added each), the advisories that
+    /// apply, and the security tune-up report.
+    #[command(
+        after_help = "Advisories come from `shipshape vulndb import`.\nExamples:\n  shipshape scan debian:12\n  \
+        shipshape scan registry.lan:5000/team/api:1.4 --format cyclonedx > sbom.json"
+    )]
+    Scan {
+        reference: String,
+        /// The platform of a multi-platform image (default linux/amd64, else the first).
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: shipshape::cli::scan::Format,
+        /// Registry credentials as USERNAME:PASSWORD.
+        #[arg(long, value_name = "USER:PASS")]
+        creds: Option<String>,
+    },
+    /// The advisory database.
+    Vulndb {
+        #[command(subcommand)]
+        command: VulndbCommand,
+    },
     /// Index the known base images now (SHIPSHAPE_BASE_IMAGES; `serve` does this in the background).
     IndexBases,
     /// Print the token that shows a private repository's badges (add it as ?token= to badge URLs).
@@ -58,6 +80,19 @@ enum Command {
         /// Replace the token: badges using the old one show "not found" from then on.
         #[arg(long)]
         rotate: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum VulndbCommand {
+    /// Import OSV records: JSON files, or directories of them (withdrawn records are skipped; a
+    /// record replaces the stored one only when its `modified` is newer).
+    Import {
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// The name this import is shown under (default: the first path's file name).
+        #[arg(long)]
+        source: Option<String>,
     },
 }
 
@@ -146,6 +181,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !summary.failures.is_empty() && summary.images == 0 {
                 anyhow::bail!("no base image could be indexed");
             }
+        }
+        Command::Scan { reference, platform, format, creds } => {
+            let args = shipshape::cli::scan::ScanArgs { reference, platform, format, creds };
+            let output = shipshape::cli::scan::run(&config, args).await?;
+            print!("{output}");
+            finish_now();
+        }
+        Command::Vulndb { command: VulndbCommand::Import { paths, source } } => {
+            let store = shipshape::store::open_for_command(&config.database_url).await?;
+            let source = source
+                .unwrap_or_else(|| paths[0].file_name().map_or("osv".into(), |n| n.to_string_lossy().into_owned()));
+            let summary = shipshape::vulndb::import_paths(&store, &source, &paths).await?;
+            println!(
+                "{}: {} record(s) read, {} withdrawn skipped, {} written; newest modified {}",
+                source,
+                summary.read,
+                summary.withdrawn,
+                summary.written,
+                summary.newest_modified.map_or("-".into(), |t| t.to_rfc3339())
+            );
+            finish_now();
         }
         Command::BadgeToken { repository, rotate } => {
             let store = shipshape::store::open_for_command(&config.database_url).await?;

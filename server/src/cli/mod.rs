@@ -2,3 +2,4 @@
 
 pub mod badge_token;
 pub mod inspect;
+pub mod scan;

@@ -537,6 +537,17 @@ fn format_filter(filter: &PlatformFilter) -> String {
 }
 
 impl Inspector {
+    /// A client for reading `reference`'s blobs: with `credentials` when the repository is private.
+    pub async fn blob_client(
+        &self,
+        reference: &ImageReference,
+        credentials: Option<&Credentials>,
+    ) -> Result<Arc<RegistryClient>, InspectError> {
+        let repo = self.store.repository(&reference.registry, &reference.repository).await?;
+        let private = repo.is_some_and(|r| r.visibility == Visibility::Private);
+        Ok(self.registries.client(&reference.registry, if private { credentials } else { None }).await?)
+    }
+
     /// A public repository's tag names as the registry lists them (at most `max`).
     pub async fn tag_names(&self, repository: &ImageReference, max: usize) -> Result<Vec<String>, InspectError> {
         let client = self.registries.client(&repository.registry, None).await?;

@@ -189,6 +189,19 @@ impl RegistryClient {
         Ok(body)
     }
 
+    /// A layer blob as a response to read in chunks (see [`BlobReader`]); the caller verifies
+    /// its digest as the bytes go by.
+    pub async fn blob_response(&self, repository: &str, digest: &str) -> Result<reqwest::Response, RegistryError> {
+        let url = self.url(&format!("{repository}/blobs/{digest}"));
+        let response = self.send(repository, |http| http.get(&url)).await?;
+        self.check_status(response, repository, digest).await
+    }
+
+    /// How long one read may wait before the registry counts as stalled.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.timeout
+    }
+
     /// Every tag of a repository, following pagination (`n` + `last`), up to `max` tags.
     pub async fn tags(&self, repository: &str, max: usize) -> Result<Vec<String>, RegistryError> {
         const PAGE: usize = 1000;
@@ -593,5 +606,48 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, HeaderValue::from_static("42"));
         assert_eq!(retry_after(&headers), Some(42));
+    }
+}
+
+/// A blob response read synchronously (on a blocking thread) chunk by chunk, each chunk within
+/// the registry timeout, at most `limit` bytes in all.
+pub struct BlobReader {
+    response: reqwest::Response,
+    runtime: tokio::runtime::Handle,
+    chunk: Bytes,
+    timeout: std::time::Duration,
+    read: u64,
+    limit: u64,
+}
+
+impl BlobReader {
+    /// Must be called on the runtime; the reader is then used off it (`spawn_blocking`).
+    pub fn new(response: reqwest::Response, timeout: std::time::Duration, limit: u64) -> Self {
+        Self { response, runtime: tokio::runtime::Handle::current(), chunk: Bytes::new(), timeout, read: 0, limit }
+    }
+}
+
+impl std::io::Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            let next = self.runtime.block_on(tokio::time::timeout(self.timeout, self.response.chunk()));
+            match next {
+                Err(_) => {
+                    return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the registry stopped sending"));
+                }
+                Ok(Err(e)) => return Err(std::io::Error::other(e)),
+                Ok(Ok(None)) => return Ok(0),
+                Ok(Ok(Some(chunk))) => {
+                    self.read += chunk.len() as u64;
+                    if self.read > self.limit {
+                        return Err(std::io::Error::other(format!("the blob is larger than its {} bytes", self.limit)));
+                    }
+                    self.chunk = chunk;
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
     }
 }

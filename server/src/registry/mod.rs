@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::net::NetError;
 
-pub use client::{FetchedManifest, RegistryClient};
+pub use client::{BlobReader, FetchedManifest, RegistryClient};
 pub use credentials::{Credentials, docker_config_path, from_docker_config};
 pub use pool::{Registries, RegistrySettings};
 

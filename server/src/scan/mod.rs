@@ -1,7 +1,15 @@
 //! Scanning: what an image's layers hold (OS, packages), which advisories apply, and the tune-up
 //! checks.
 
+pub mod cvss;
+pub mod filesystem;
+pub mod findings;
+pub mod inventory;
 pub mod layers;
 pub mod os;
+pub mod osv;
 pub mod packages;
+pub mod run;
+pub mod sbom;
+pub mod tuneup;
 pub mod version;

@@ -218,6 +218,32 @@ pub trait Store: Send + Sync + 'static {
     async fn badge_token(&self, repository: RepositoryId) -> StoreResult<Option<String>>;
     /// Sets (or replaces) the repository's badge token.
     async fn set_badge_token(&self, repository: RepositoryId, token: &str) -> StoreResult<()>;
+
+    // Advisories.
+    /// Stores each advisory unless the stored one is as new (`modified`); returns how many were written.
+    async fn put_advisories(&self, source: &str, advisories: &[AdvisoryRecord]) -> StoreResult<u64>;
+    /// The OSV JSON of every advisory naming one of `names` in `ecosystem` (`Debian:12`).
+    async fn advisories_for(&self, ecosystem: &str, names: &[String]) -> StoreResult<Vec<String>>;
+    async fn record_vulndb_source(&self, source: &VulnDbSource) -> StoreResult<()>;
+    async fn vulndb_sources(&self) -> StoreResult<Vec<VulnDbSource>>;
+}
+
+/// One OSV advisory as stored: its JSON, and the (ecosystem, package) pairs it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdvisoryRecord {
+    pub id: String,
+    pub modified: DateTime<Utc>,
+    pub body: String,
+    pub packages: Vec<(String, String)>,
+}
+
+/// What one import source last brought.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct VulnDbSource {
+    pub source: String,
+    pub records: i64,
+    pub newest_modified: Option<DateTime<Utc>>,
+    pub imported_at: DateTime<Utc>,
 }
 
 pub type SharedStore = Arc<dyn Store>;

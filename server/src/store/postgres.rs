@@ -433,6 +433,82 @@ impl Store for PostgresStore {
         .await?;
         Ok(())
     }
+
+    async fn put_advisories(&self, source: &str, advisories: &[AdvisoryRecord]) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut written = 0;
+        for advisory in advisories {
+            let changed = sqlx::query(
+                "INSERT INTO advisories (id, modified, source, body) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, source = excluded.source, body = excluded.body
+                 WHERE advisories.modified < excluded.modified",
+            )
+            .bind(&advisory.id)
+            .bind(advisory.modified)
+            .bind(source)
+            .bind(&advisory.body)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                continue;
+            }
+            written += 1;
+            sqlx::query("DELETE FROM advisory_packages WHERE advisory_id = $1")
+                .bind(&advisory.id)
+                .execute(&mut *tx)
+                .await?;
+            for (ecosystem, name) in &advisory.packages {
+                sqlx::query(
+                    "INSERT INTO advisory_packages (advisory_id, ecosystem, name) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(&advisory.id)
+                .bind(ecosystem)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    async fn advisories_for(&self, ecosystem: &str, names: &[String]) -> StoreResult<Vec<String>> {
+        let bodies = sqlx::query_scalar(
+            "SELECT a.body FROM advisories a WHERE a.id IN (SELECT p.advisory_id FROM advisory_packages p
+             WHERE p.ecosystem = $1 AND p.name = ANY($2)) ORDER BY a.id",
+        )
+        .bind(ecosystem)
+        .bind(names)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(bodies)
+    }
+
+    async fn record_vulndb_source(&self, source: &VulnDbSource) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO vulndb_sources (source, records, newest_modified, imported_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (source) DO UPDATE SET records = excluded.records, newest_modified = excluded.newest_modified,
+             imported_at = excluded.imported_at",
+        )
+        .bind(&source.source)
+        .bind(source.records)
+        .bind(source.newest_modified)
+        .bind(source.imported_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn vulndb_sources(&self) -> StoreResult<Vec<VulnDbSource>> {
+        let sources = sqlx::query_as::<_, VulnDbSource>(
+            "SELECT source, records, newest_modified, imported_at FROM vulndb_sources ORDER BY source",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(sources)
+    }
 }
 
 async fn insert_history(

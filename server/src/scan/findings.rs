@@ -1,0 +1,120 @@
+//! Which stored advisories apply to the packages found: distro packages are matched on their
+//! source package and source version (advisories name sources, and a binNMU `+b1` rebuild is the
+//! same source), within the OS release's OSV ecosystem (`Debian:12`). One finding per CVE (or
+//! advisory without one) and package, its other IDs as aliases.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::osv::{Record, Verdict};
+use super::packages::Package;
+use crate::store::{SharedStore, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// The CVE when the advisory names one, else the advisory's own ID.
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub package: String,
+    pub version: String,
+    pub source_name: String,
+    pub fixed_version: Option<String>,
+    /// critical, high, medium, low or unknown.
+    pub severity: String,
+    pub summary: Option<String>,
+    pub layer: Option<usize>,
+}
+
+/// An advisory that may apply but names versions the ecosystem's order cannot read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Undecided {
+    pub id: String,
+    pub package: String,
+    pub version: String,
+}
+
+pub async fn match_packages(
+    store: &SharedStore,
+    ecosystem: &str,
+    packages: &[Package],
+) -> Result<(Vec<Finding>, Vec<Undecided>), StoreError> {
+    let mut names: Vec<String> = packages.iter().map(|p| p.source_name.clone()).collect();
+    names.sort();
+    names.dedup();
+    let mut records: Vec<Record> = Vec::new();
+    for body in store.advisories_for(ecosystem, &names).await? {
+        match serde_json::from_str::<Record>(&body) {
+            Ok(record) => records.push(record),
+            Err(e) => tracing::warn!(error = %e, "a stored advisory no longer parses"),
+        }
+    }
+    let mut findings: BTreeMap<(String, String), Finding> = BTreeMap::new();
+    let mut undecided = Vec::new();
+    for package in packages {
+        let scheme = package.ecosystem.version_scheme();
+        for record in &records {
+            for affected in record.affected.iter().filter(|a| {
+                a.package.as_ref().is_some_and(|p| p.ecosystem == ecosystem && p.name == package.source_name)
+            }) {
+                let fixed = match affected.verdict(&package.source_version, scheme) {
+                    Verdict::Affected { fixed } => fixed,
+                    Verdict::NotAffected => continue,
+                    Verdict::Unknown => {
+                        undecided.push(Undecided {
+                            id: record.id.clone(),
+                            package: package.name.clone(),
+                            version: package.version.clone(),
+                        });
+                        continue;
+                    }
+                };
+                let cve = std::iter::once(&record.id).chain(&record.aliases).find(|id| id.starts_with("CVE-"));
+                let id = cve.unwrap_or(&record.id).clone();
+                let finding = findings.entry((id.clone(), package.name.clone())).or_insert_with(|| Finding {
+                    id: id.clone(),
+                    aliases: Vec::new(),
+                    package: package.name.clone(),
+                    version: package.version.clone(),
+                    source_name: package.source_name.clone(),
+                    fixed_version: fixed.clone(),
+                    severity: severity(record),
+                    summary: record.summary.clone(),
+                    layer: package.layer,
+                });
+                for alias in std::iter::once(&record.id).chain(&record.aliases) {
+                    if *alias != finding.id && !finding.aliases.contains(alias) {
+                        finding.aliases.push(alias.clone());
+                    }
+                }
+                if finding.fixed_version.is_none() {
+                    finding.fixed_version = fixed;
+                }
+            }
+        }
+    }
+    Ok((findings.into_values().collect(), undecided))
+}
+
+/// The record's severity word (`database_specific.severity`, as GHSA and many feeds write it),
+/// else from a CVSS v3 vector's impact, else "unknown".
+fn severity(record: &Record) -> String {
+    let word = record
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("severity"))
+        .and_then(|s| s.as_str())
+        .map(str::to_lowercase)
+        .filter(|s| ["critical", "high", "medium", "moderate", "low"].contains(&s.as_str()));
+    if let Some(word) = word {
+        return if word == "moderate" { "medium".into() } else { word };
+    }
+    record
+        .severity
+        .iter()
+        .find(|s| s.kind.starts_with("CVSS_V3"))
+        .and_then(|s| super::cvss::base_score(&s.score))
+        .map(super::cvss::rating)
+        .unwrap_or("unknown")
+        .to_string()
+}

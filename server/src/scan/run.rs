@@ -1,0 +1,279 @@
+//! One scan: inspect the reference, read its platform's layers (in parallel, each once, streamed),
+//! build the filesystem, inventory it, match advisories, run the tune-up checks.
+
+use app::dto::PlatformImage;
+use app::reference::ImageReference;
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::filesystem::Filesystem;
+use super::findings::{Finding, Undecided, match_packages};
+use super::layers::{LayerContents, LayerError, Limits, read_layer};
+use super::os::OsRelease;
+use super::packages::Package;
+use super::{inventory, tuneup};
+use crate::inspect::{InspectError, Inspector, PlatformFilter, Viewer};
+use crate::registry::{BlobReader, Credentials, RegistryError};
+use crate::store::{SharedStore, StoreError, VulnDbSource};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0} has no platform image to scan")]
+    NoImage(String),
+}
+
+/// What a scan tells, as `shipshape scan --format json` prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanReport {
+    pub reference: String,
+    /// The platform image's manifest digest.
+    pub digest: String,
+    pub platform: String,
+    pub os: Option<OsRelease>,
+    pub packages: Vec<PackageOut>,
+    pub findings: Vec<FindingOut>,
+    /// Advisories that may apply but whose versions could not be compared.
+    pub undecided: Vec<Undecided>,
+    pub checks: Vec<CheckOut>,
+    pub layers: Vec<LayerOut>,
+    pub wasted_bytes: u64,
+    pub efficiency: f64,
+    /// The advisory sources the findings come from, with their age.
+    pub vulndb: Vec<VulnDbOut>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PackageOut {
+    pub ecosystem: &'static str,
+    pub name: String,
+    pub version: String,
+    pub source_name: String,
+    pub source_version: String,
+    pub architecture: Option<String>,
+    pub license: Option<String>,
+    pub purl: String,
+    pub layer_digest: Option<String>,
+    pub layer_command: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FindingOut {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub layer_digest: Option<String>,
+    pub layer_command: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckOut {
+    pub id: &'static str,
+    pub severity: &'static str,
+    pub title: String,
+    pub detail: String,
+    pub fix: &'static str,
+    pub layer_digest: Option<String>,
+    pub layer_command: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerOut {
+    pub digest: String,
+    pub size: u64,
+    pub uncompressed: u64,
+    pub command: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VulnDbOut {
+    pub source: String,
+    pub records: i64,
+    pub newest_modified: Option<String>,
+    pub imported_at: String,
+}
+
+/// Progress of a scan, for a bar on a terminal or the tag page.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    Resolved { layers: usize, bytes: u64 },
+    LayerDone { index: usize, bytes: u64 },
+    Matching,
+}
+
+pub async fn scan(
+    inspector: &Inspector,
+    store: &SharedStore,
+    reference: &ImageReference,
+    platform: Option<&PlatformFilter>,
+    credentials: Option<Credentials>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ScanReport, ScanError> {
+    let report = inspector.inspect(reference, platform, false, credentials.clone(), Viewer::Operator).await?;
+    let image = chosen(&report.platforms).ok_or_else(|| ScanError::NoImage(report.reference.clone()))?.clone();
+    progress(Progress::Resolved { layers: image.layers.len(), bytes: image.size });
+    let client = inspector.blob_client(reference, credentials.as_ref()).await?;
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+    let repository = reference.repository.clone();
+    let mut layers: Vec<LayerContents> = Vec::with_capacity(image.layers.len());
+    let mut reads = futures_util::stream::iter(image.layers.iter().enumerate().map(|(index, layer)| {
+        let (client, repository, digest, size) = (client.clone(), repository.clone(), layer.digest.clone(), layer.size);
+        async move {
+            let response = client.blob_response(&repository, &digest).await?;
+            let reader = BlobReader::new(response, client.timeout(), size.max(1));
+            let contents =
+                tokio::task::spawn_blocking(move || read_layer(reader, &digest, &inventory::wanted, Limits::default()))
+                    .await
+                    .map_err(|e| RegistryError::Unreachable { registry: "scan".into(), detail: e.to_string() })??;
+            Ok::<_, ScanError>((index, contents))
+        }
+    }))
+    .buffered(parallel);
+    while let Some(read) = reads.next().await {
+        let (index, contents) = read?;
+        progress(Progress::LayerDone { index, bytes: contents.compressed_bytes });
+        layers.push(contents);
+    }
+    drop(reads);
+    progress(Progress::Matching);
+
+    let fs = Filesystem::build(&layers);
+    let os = inventory::os_release(&layers);
+    let packages = inventory::packages(&layers);
+    let (findings, undecided) = match os.as_ref().and_then(OsRelease::osv_ecosystem) {
+        Some(ecosystem) => match_packages(store, &ecosystem, &packages).await?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let checks = tuneup::checks(&image, &packages, &fs, os.as_ref(), &today);
+    let vulndb = store.vulndb_sources().await?;
+    Ok(assemble(&report.reference, &image, os, &packages, findings, undecided, checks, &layers, &fs, vulndb))
+}
+
+/// linux/amd64 when there, else the first, as the pages choose.
+fn chosen(platforms: &[PlatformImage]) -> Option<&PlatformImage> {
+    platforms.iter().find(|p| p.platform.to_string() == "linux/amd64").or(platforms.first())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    reference: &str,
+    image: &PlatformImage,
+    os: Option<OsRelease>,
+    packages: &[Package],
+    findings: Vec<Finding>,
+    undecided: Vec<Undecided>,
+    checks: Vec<tuneup::Check>,
+    layers: &[LayerContents],
+    fs: &Filesystem,
+    vulndb: Vec<VulnDbSource>,
+) -> ScanReport {
+    let digest_of = |layer: Option<usize>| layer.and_then(|i| image.layers.get(i)).map(|l| l.digest.clone());
+    let command_of = |layer: Option<usize>| {
+        layer.and_then(|i| image.layers.get(i)).and_then(|l| l.instruction.clone().or_else(|| l.created_by.clone()))
+    };
+    let distro = os.as_ref().map(|o| o.id.clone()).unwrap_or_default();
+    ScanReport {
+        reference: reference.to_string(),
+        digest: image.digest.clone(),
+        platform: image.platform.to_string(),
+        packages: packages
+            .iter()
+            .map(|p| PackageOut {
+                ecosystem: p.ecosystem.osv_name(),
+                purl: purl(p, &distro, os.as_ref()),
+                name: p.name.clone(),
+                version: p.version.clone(),
+                source_name: p.source_name.clone(),
+                source_version: p.source_version.clone(),
+                architecture: p.architecture.clone(),
+                license: p.license.clone(),
+                layer_digest: digest_of(p.layer),
+                layer_command: command_of(p.layer),
+            })
+            .collect(),
+        findings: findings
+            .into_iter()
+            .map(|f| FindingOut { layer_digest: digest_of(f.layer), layer_command: command_of(f.layer), finding: f })
+            .collect(),
+        undecided,
+        checks: checks
+            .into_iter()
+            .map(|c| CheckOut {
+                layer_digest: digest_of(c.layer),
+                layer_command: command_of(c.layer),
+                id: c.id,
+                severity: c.severity,
+                title: c.title,
+                detail: c.detail,
+                fix: c.fix,
+            })
+            .collect(),
+        layers: image
+            .layers
+            .iter()
+            .zip(layers)
+            .map(|(l, c)| LayerOut {
+                digest: l.digest.clone(),
+                size: l.size,
+                uncompressed: c.uncompressed_bytes,
+                command: l.instruction.clone().or_else(|| l.created_by.clone()),
+            })
+            .collect(),
+        wasted_bytes: fs.wasted_bytes(),
+        efficiency: fs.efficiency(),
+        os,
+        vulndb: vulndb
+            .into_iter()
+            .map(|s| VulnDbOut {
+                source: s.source,
+                records: s.records,
+                newest_modified: s.newest_modified.map(|t| t.to_rfc3339()),
+                imported_at: s.imported_at.to_rfc3339(),
+            })
+            .collect(),
+    }
+}
+
+/// The package URL: `pkg:deb/debian/libc6@2.36-9?arch=amd64&distro=debian-12`.
+fn purl(package: &Package, distro: &str, os: Option<&OsRelease>) -> String {
+    let namespace =
+        if distro.is_empty() { package.ecosystem.osv_name().to_ascii_lowercase() } else { distro.to_string() };
+    let mut qualifiers = Vec::new();
+    if let Some(arch) = &package.architecture {
+        qualifiers.push(format!("arch={}", encode(arch)));
+    }
+    if let Some(os) = os {
+        qualifiers.push(format!("distro={}-{}", encode(&os.id), encode(&os.version)));
+    }
+    let mut purl = format!(
+        "pkg:{}/{}/{}@{}",
+        package.ecosystem.purl_type(),
+        encode(&namespace),
+        encode(&package.name),
+        encode(&package.version)
+    );
+    if !qualifiers.is_empty() {
+        purl.push('?');
+        purl.push_str(&qualifiers.join("&"));
+    }
+    purl
+}
+
+/// Percent-encodes what the purl spec does not allow bare in a component.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
