@@ -120,6 +120,12 @@ impl LayerBuilder {
             builder.append_data(&mut header, path.trim_start_matches('/'), data)?;
             builder.into_inner().map(|_| ())
         })();
+        // Finishing a tar::Builder appends the end-of-archive marker (two zero blocks); one entry
+        // at a time, it must come off again, or readers stop after the first file. `build` adds
+        // the marker once.
+        if result.is_ok() {
+            self.tar.truncate(self.tar.len() - 1024);
+        }
         if let Err(e) = result {
             self.error = Some(e);
         }
