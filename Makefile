@@ -18,7 +18,7 @@ WASM_BINDGEN_VERSION := 0.2.130
 
 APT_BUILD := rustc-web cargo-web rust-web-src rust-web-llvm lld-22 pkg-config
 APT_TEST := chromium docker-registry skopeo apache2-utils openssl postgresql
-APT_BENCH := wrk nginx-light
+APT_BENCH := wrk nginx-light debootstrap
 
 export RUSTUP_TOOLCHAIN := $(TOOLCHAIN)
 export PATH := $(CURDIR)/style/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
@@ -35,7 +35,7 @@ help:
 	@echo "make run    build (release) and serve on http://127.0.0.1:3000 with ./data/shipshape.db"
 	@echo "make build  build target/release/shipshape and its site (target/site) without serving"
 	@echo "make test   install test prerequisites, start PostgreSQL, run Rust and Playwright tests"
-	@echo "make bench  measure against peers (cold inspect vs skopeo, cached badge vs nginx); see BENCHMARKS.md"
+	@echo "make bench  measure against peers (inspect vs skopeo, badge vs nginx, scan vs gzip -dc); see BENCHMARKS.md"
 
 run: build
 	./$(BINARY) serve
@@ -65,6 +65,7 @@ bench: build test-deps .make/apt-bench
 	cargo build -p shipshape-testkit --bin e2e-registry
 	python3 benches/inspect_vs_skopeo.py 30
 	python3 benches/badge_vs_nginx.py 3 10
+	python3 benches/scan_vs_gzip.py 5
 
 # ---- installation (each step does nothing when already done) ----
 

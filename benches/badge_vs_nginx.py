@@ -17,12 +17,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHIPSHAPE = os.environ.get("SHIPSHAPE_BIN", os.path.join(ROOT, "target/release/shipshape"))
-REGISTRY_BIN = os.environ.get("E2E_REGISTRY_BIN", os.path.join(ROOT, "target/debug/e2e-registry"))
+from harness import SHIPSHAPE, start_registry, wait_for
+
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 REGISTRY_PORT = int(os.environ.get("BENCH_REGISTRY_PORT", "5225"))
 OURS_PORT, NGINX_PORT = 3097, 3098
@@ -52,18 +49,6 @@ http {{
 """
 
 
-def wait_for(url, proc, what):
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"{what} exited early with {proc.returncode}")
-        try:
-            return urllib.request.urlopen(url, timeout=2).read()
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"{what} not ready within 60 s")
-
-
 def wrk(url, seconds):
     out = subprocess.run(["wrk", "-t2", "-c64", f"-d{seconds}s", url], capture_output=True, text=True, check=True)
     match = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
@@ -79,10 +64,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         os.chmod(work, 0o755)  # nginx's workers run as nobody when started by root
         try:
-            registry = subprocess.Popen([REGISTRY_BIN], env={**os.environ, "E2E_REGISTRY_PORT": str(REGISTRY_PORT)},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            procs.append(registry)
-            wait_for(f"http://127.0.0.1:{REGISTRY_PORT + 1}/ready", registry, "registry")
+            procs.append(start_registry(REGISTRY_PORT))
             env = {"PATH": os.environ["PATH"], "HOME": work, "SHIPSHAPE_ALLOW_HOSTS": HOST,
                    "SHIPSHAPE_DATABASE_URL": f"sqlite://{work}/shipshape.db", "SHIPSHAPE_LOG": "warn",
                    "SHIPSHAPE_LISTEN": f"127.0.0.1:{OURS_PORT}", "SHIPSHAPE_BASE_IMAGES": ""}

@@ -19,12 +19,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHIPSHAPE = os.environ.get("SHIPSHAPE_BIN", os.path.join(ROOT, "target/release/shipshape"))
-REGISTRY_BIN = os.environ.get("E2E_REGISTRY_BIN", os.path.join(ROOT, "target/debug/e2e-registry"))
+from harness import ROOT, SHIPSHAPE, start_registry, timed
+
 PORT = int(os.environ.get("BENCH_REGISTRY_PORT", "5227"))
 HOST = f"127.0.0.1:{PORT}"
 CACHE = os.path.expanduser("~/.cache/shipshape/bench-debian")
@@ -60,36 +57,12 @@ def dpkg_packages(root):
     return sorted(out.strip().splitlines())
 
 
-def wait_ready(proc):
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"registry exited early with {proc.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT + 1}/ready", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("registry not ready within 60 s")
-
-
-def timed(cmd, env=None):
-    start = time.perf_counter()
-    out = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if out.returncode != 0:
-        sys.exit(f"{cmd[0]} failed: {out.stderr.decode()[-2000:]}")
-    return elapsed, out.stdout
-
-
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     base, derived = rootfs()
     work = tempfile.mkdtemp()
-    registry = subprocess.Popen([REGISTRY_BIN], env={**os.environ, "E2E_REGISTRY_PORT": str(PORT)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    registry = start_registry(PORT)
     try:
-        wait_ready(registry)
         images = {
             "debian/minbase:12": [f"{base}=ADD rootfs.tar /"],
             "debian/build:12": [f"{base}=ADD rootfs.tar /",

@@ -267,4 +267,10 @@ async fn an_alpine_image_matched_on_origins() {
     assert!(report.checks.iter().all(|c| c.id != "root-user"), "runs as nobody");
     let eol = report.checks.iter().find(|c| c.id == "end-of-life").unwrap();
     assert!(eol.detail.contains("2023-11-01"));
+
+    // Layers are read once: with the registry gone, a second scan comes from the stored analyses.
+    drop(registry);
+    let again = scan_of(&services, &report.reference).await;
+    assert_eq!(again.packages.len(), 15);
+    assert_eq!(again.findings.len(), 2);
 }

@@ -3,7 +3,8 @@
 use chrono::{Duration, TimeZone, Utc};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{
-    self, ConfigRecord, ImageChain, LayerRecord, ManifestRecord, NewEvent, SharedStore, TagChange, Visibility,
+    self, AdvisoryRecord, ConfigRecord, ImageChain, LayerRecord, ManifestRecord, NewEvent, SharedStore, TagChange,
+    Visibility, VulnDbSource,
 };
 use shipshape_testkit::TestDatabase;
 
@@ -94,7 +95,36 @@ async fn conformance(store: SharedStore) {
     assert_eq!(store.badge_token(private.id).await.unwrap().as_deref(), Some("second"));
     assert!(store.badge_token(repo.id).await.unwrap().is_none());
 
+    advisories_and_analyses(&store, at).await;
     lineage_index(&store, at).await;
+}
+
+/// Advisories replace older versions of themselves only; layer analyses are kept per version.
+async fn advisories_and_analyses(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime<Utc>) {
+    let record = |modified, body: &str, name: &str| AdvisoryRecord {
+        id: "OSV-1".into(),
+        modified,
+        body: body.into(),
+        packages: vec![("Debian:12".into(), name.into())],
+    };
+    assert_eq!(store.put_advisories("osv", &[record(at(1), "v1", "openssl")]).await.unwrap(), 1);
+    assert_eq!(store.put_advisories("osv", &[record(at(1), "v1 again", "openssl")]).await.unwrap(), 0);
+    assert_eq!(store.put_advisories("osv", &[record(at(0), "older", "openssl")]).await.unwrap(), 0);
+    assert_eq!(store.put_advisories("osv", &[record(at(2), "v2", "libssl")]).await.unwrap(), 1);
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(store.advisories_for("Debian:12", &names(&["libssl", "zlib"])).await.unwrap(), vec!["v2".to_string()]);
+    assert!(store.advisories_for("Debian:12", &names(&["openssl"])).await.unwrap().is_empty(), "packages replaced too");
+    assert!(store.advisories_for("Debian:11", &names(&["libssl"])).await.unwrap().is_empty());
+    let source = VulnDbSource { source: "osv".into(), records: 1, newest_modified: Some(at(2)), imported_at: at(3) };
+    store.record_vulndb_source(&source).await.unwrap();
+    store.record_vulndb_source(&source).await.unwrap();
+    assert_eq!(store.vulndb_sources().await.unwrap(), vec![source]);
+
+    assert!(store.layer_analysis(L1, 1).await.unwrap().is_none());
+    store.put_layer_analysis(L1, 1, b"one").await.unwrap();
+    store.put_layer_analysis(L1, 1, b"again").await.unwrap();
+    assert_eq!(store.layer_analysis(L1, 1).await.unwrap().as_deref(), Some(&b"one"[..]));
+    assert!(store.layer_analysis(L1, 2).await.unwrap().is_none());
 }
 
 /// The lineage index: chains, index membership, tags naming an image, events.

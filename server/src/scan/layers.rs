@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Bounds on what one layer may make the scanner do.
@@ -54,14 +55,14 @@ pub enum LayerError {
     DigestMismatch { digest: String, actual: String },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntryKind {
     File,
     Dir,
     Link,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Relative, without a leading `./` or `/`: `var/lib/dpkg/status`.
     pub path: String,
@@ -70,10 +71,11 @@ pub struct Entry {
 }
 
 /// What one layer adds and removes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LayerContents {
     pub entries: Vec<Entry>,
     /// Wanted files' contents.
+    #[serde(with = "base64_files")]
     pub files: Vec<(String, Vec<u8>)>,
     /// Paths this layer deletes (`.wh.name`).
     pub whiteouts: Vec<String>,
@@ -81,6 +83,24 @@ pub struct LayerContents {
     pub opaque: Vec<String>,
     pub compressed_bytes: u64,
     pub uncompressed_bytes: u64,
+}
+
+/// Kept file contents as base64 in the stored analysis (JSON would spell each byte as a number).
+mod base64_files {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(files: &[(String, Vec<u8>)], s: S) -> Result<S::Ok, S::Error> {
+        files.iter().map(|(p, d)| (p, STANDARD.encode(d))).collect::<Vec<_>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, Vec<u8>)>, D::Error> {
+        Vec::<(String, String)>::deserialize(d)?
+            .into_iter()
+            .map(|(p, b)| STANDARD.decode(b).map(|d| (p, d)).map_err(serde::de::Error::custom))
+            .collect()
+    }
 }
 
 /// Hashes and counts what passes through; shared so the totals can be read after the tar reader

@@ -5,6 +5,7 @@ pub mod cvss;
 pub mod filesystem;
 pub mod findings;
 pub mod inventory;
+pub mod layer_cache;
 pub mod layers;
 pub mod os;
 pub mod osv;

@@ -11,7 +11,7 @@ use super::findings::{Finding, Undecided, match_packages};
 use super::layers::{LayerContents, LayerError, Limits, read_layer};
 use super::os::OsRelease;
 use super::packages::Package;
-use super::{inventory, tuneup};
+use super::{inventory, layer_cache, tuneup};
 use crate::inspect::{InspectError, Inspector, PlatformFilter, Viewer};
 use crate::registry::{BlobReader, Credentials, RegistryError};
 use crate::store::{SharedStore, StoreError, VulnDbSource};
@@ -125,13 +125,18 @@ pub async fn scan(
     let mut reads = futures_util::stream::iter(image.layers.iter().enumerate().map(|(index, layer)| {
         let (client, repository, digest, size) = (client.clone(), repository.clone(), layer.digest.clone(), layer.size);
         async move {
+            if let Some(contents) = layer_cache::load(store, &digest).await? {
+                return Ok::<_, ScanError>((index, contents));
+            }
             let response = client.blob_response(&repository, &digest).await?;
+            let layer_digest = digest.clone();
             let reader = BlobReader::new(response, client.timeout(), size.max(1));
             let contents =
                 tokio::task::spawn_blocking(move || read_layer(reader, &digest, &inventory::wanted, Limits::default()))
                     .await
                     .map_err(|e| RegistryError::Unreachable { registry: "scan".into(), detail: e.to_string() })??;
-            Ok::<_, ScanError>((index, contents))
+            layer_cache::save(store, &layer_digest, &contents).await?;
+            Ok((index, contents))
         }
     }))
     .buffered(parallel);

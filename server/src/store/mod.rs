@@ -226,6 +226,11 @@ pub trait Store: Send + Sync + 'static {
     async fn advisories_for(&self, ecosystem: &str, names: &[String]) -> StoreResult<Vec<String>>;
     async fn record_vulndb_source(&self, source: &VulnDbSource) -> StoreResult<()>;
     async fn vulndb_sources(&self) -> StoreResult<Vec<VulnDbSource>>;
+
+    // Scans.
+    /// What an earlier pass of this analyser version kept of a layer.
+    async fn layer_analysis(&self, layer_digest: &str, analyser_version: i32) -> StoreResult<Option<Vec<u8>>>;
+    async fn put_layer_analysis(&self, layer_digest: &str, analyser_version: i32, body: &[u8]) -> StoreResult<()>;
 }
 
 /// One OSV advisory as stored: its JSON, and the (ecosystem, package) pairs it names.

@@ -509,6 +509,30 @@ impl Store for PostgresStore {
         .await?;
         Ok(sources)
     }
+
+    async fn layer_analysis(&self, layer_digest: &str, analyser_version: i32) -> StoreResult<Option<Vec<u8>>> {
+        let body =
+            sqlx::query_scalar("SELECT body FROM layer_analyses WHERE layer_digest = $1 AND analyser_version = $2")
+                .bind(layer_digest)
+                .bind(analyser_version)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(body)
+    }
+
+    async fn put_layer_analysis(&self, layer_digest: &str, analyser_version: i32, body: &[u8]) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO layer_analyses (layer_digest, analyser_version, body, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (layer_digest, analyser_version) DO NOTHING",
+        )
+        .bind(layer_digest)
+        .bind(analyser_version)
+        .bind(body)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
 
 async fn insert_history(
