@@ -73,7 +73,7 @@ def main():
         if not syft:
             print("  (syft is not installed here: no Go toolchain or release binary can be fetched; compared with gzip only)")
         for name, layers in images.items():
-            layout = f"{work}/{name.replace('/', '_')}"
+            layout = f"{work}/{name.replace('/', '_').replace(':', '_')}"
             run([sys.executable, os.path.join(ROOT, "benches/oci_image.py"), layout, "t", *layers])
             run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{layout}:t", f"docker://{HOST}/{name}"])
             manifest = json.load(open(f"{layout}/index.json"))["manifests"][0]["digest"].split(":")[1]
