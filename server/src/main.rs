@@ -85,8 +85,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum VulndbCommand {
-    /// Import OSV records: JSON files, or directories of them (withdrawn records are skipped; a
-    /// record replaces the stored one only when its `modified` is newer).
+    /// Import advisories: OSV JSON files, directories of them, OSV all.zip archives, Alpine secdb
+    /// (YAML/JSON) and the Debian security tracker's JSON (withdrawn records are skipped; a record
+    /// replaces the stored one only when its `modified` is newer).
     Import {
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,

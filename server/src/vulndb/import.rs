@@ -1,26 +1,32 @@
-//! `shipshape vulndb import PATH…`: OSV JSON from single files or directories of `*.json`.
-//! Withdrawn records are skipped; a record replaces the stored one only when it is newer.
+//! `shipshape vulndb import PATH…`: OSV records from JSON files, directories of them and OSV
+//! `all.zip` archives; Alpine secdb files (YAML or JSON) and the Debian security tracker's JSON,
+//! converted to OSV on the way. Withdrawn records are skipped; a record replaces the stored one
+//! only when it is newer.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use super::{alpine, debian};
 use crate::scan::osv::Record;
 use crate::store::{AdvisoryRecord, SharedStore, StoreError, VulnDbSource};
 
-/// One advisory file larger than this is refused (OSV records are kilobytes).
+/// One OSV record larger than this is refused (they are kilobytes).
 const MAX_RECORD_BYTES: u64 = 16 << 20;
+/// A whole feed (the Debian tracker's JSON is ~70 MB) larger than this is refused.
+const MAX_FEED_BYTES: u64 = 1 << 30;
 const BATCH: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("{path} is {size} bytes: an OSV record over {MAX_RECORD_BYTES} bytes is refused")]
-    TooLarge { path: String, size: u64 },
-    #[error("{path} is not an OSV record: {detail}")]
-    NotOsv { path: String, detail: String },
-    #[error("{0} holds no OSV records (*.json)")]
+    #[error("{path} is {size} bytes, over the {limit}-byte limit")]
+    TooLarge { path: String, size: u64, limit: u64 },
+    #[error("{path} is not an OSV record, an OSV zip, an Alpine secdb or the Debian tracker's JSON: {detail}")]
+    Unreadable { path: String, detail: String },
+    #[error("{0} holds no advisories (*.json, *.yaml, *.zip)")]
     Empty(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -34,29 +40,32 @@ pub struct ImportSummary {
     pub newest_modified: Option<DateTime<Utc>>,
 }
 
-/// Imports every record under `paths` as `source` (shown with the DB's age).
+/// Imports everything under `paths` as `source` (shown with the DB's age).
 pub async fn import_paths(store: &SharedStore, source: &str, paths: &[PathBuf]) -> Result<ImportSummary, ImportError> {
     let mut files = Vec::new();
     for path in paths {
+        let before = files.len();
         collect(path, &mut files)?;
-        if files.is_empty() {
+        if files.len() == before {
             return Err(ImportError::Empty(path.display().to_string()));
         }
     }
     let mut summary = ImportSummary::default();
     let mut batch = Vec::with_capacity(BATCH);
     for file in files {
-        summary.read += 1;
-        match read_record(&file)? {
-            Some(record) => {
-                summary.newest_modified = summary.newest_modified.max(Some(record.modified));
-                batch.push(record);
+        for (name, body) in osv_bodies(&file)? {
+            summary.read += 1;
+            match advisory(&name, body)? {
+                Some(record) => {
+                    summary.newest_modified = summary.newest_modified.max(Some(record.modified));
+                    batch.push(record);
+                }
+                None => summary.withdrawn += 1,
             }
-            None => summary.withdrawn += 1,
-        }
-        if batch.len() == BATCH {
-            summary.written += store.put_advisories(source, &batch).await?;
-            batch.clear();
+            if batch.len() == BATCH {
+                summary.written += store.put_advisories(source, &batch).await?;
+                batch.clear();
+            }
         }
     }
     summary.written += store.put_advisories(source, &batch).await?;
@@ -78,7 +87,8 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ImportError> {
             std::fs::read_dir(path).map_err(read_error)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for entry in entries {
-            if entry.is_dir() || entry.extension().is_some_and(|e| e == "json") {
+            let known = entry.extension().is_some_and(|e| ["json", "yaml", "yml", "zip"].iter().any(|k| e == *k));
+            if entry.is_dir() || known {
                 collect(&entry, files)?;
             }
         }
@@ -90,15 +100,71 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ImportError> {
     }
 }
 
-/// The record in `path`, `None` when it is withdrawn.
-fn read_record(path: &Path) -> Result<Option<AdvisoryRecord>, ImportError> {
+/// The OSV records a file holds, as (where it came from, JSON), converting other formats.
+fn osv_bodies(path: &Path) -> Result<Vec<(String, String)>, ImportError> {
     let shown = path.display().to_string();
-    let size = std::fs::metadata(path).map_err(|source| ImportError::Read { path: shown.clone(), source })?.len();
-    if size > MAX_RECORD_BYTES {
-        return Err(ImportError::TooLarge { path: shown, size });
+    let read_error = |source| ImportError::Read { path: shown.clone(), source };
+    let unreadable = |detail: String| ImportError::Unreadable { path: shown.clone(), detail };
+    let metadata = std::fs::metadata(path).map_err(read_error)?;
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if extension == "zip" {
+        return zip_bodies(path);
     }
-    let body = std::fs::read_to_string(path).map_err(|source| ImportError::Read { path: shown.clone(), source })?;
-    let not_osv = |detail: String| ImportError::NotOsv { path: shown.clone(), detail };
+    if metadata.len() > MAX_FEED_BYTES {
+        return Err(ImportError::TooLarge { path: shown, size: metadata.len(), limit: MAX_FEED_BYTES });
+    }
+    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    // Converted records are as new as the feed file.
+    let modified: DateTime<Utc> = metadata.modified().map(DateTime::from).unwrap_or_else(|_| Utc::now());
+    let modified = modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if extension == "yaml" || extension == "yml" {
+        return alpine::convert(&text, true, &modified).map_err(unreadable);
+    }
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+    if value.get("distroversion").is_some() {
+        return alpine::convert(&text, false, &modified).map_err(unreadable);
+    }
+    if value.get("id").is_some() && value.get("modified").is_some() {
+        if metadata.len() > MAX_RECORD_BYTES {
+            return Err(ImportError::TooLarge { path: shown, size: metadata.len(), limit: MAX_RECORD_BYTES });
+        }
+        return Ok(vec![(shown, text)]);
+    }
+    debian::convert(&value, &modified).map_err(unreadable)
+}
+
+/// OSV's per-ecosystem `all.zip`: one record per `*.json` entry.
+fn zip_bodies(path: &Path) -> Result<Vec<(String, String)>, ImportError> {
+    let shown = path.display().to_string();
+    let unreadable = |detail: String| ImportError::Unreadable { path: shown.clone(), detail };
+    let file = std::fs::File::open(path).map_err(|source| ImportError::Read { path: shown.clone(), source })?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| unreadable(e.to_string()))?;
+    let mut bodies = Vec::new();
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(|e| unreadable(e.to_string()))?;
+        // A name that is not UTF-8 is not an OSV record's.
+        let Ok(entry_name) = entry.name().map(|n| n.into_owned()) else { continue };
+        if !entry.is_file() || !entry_name.ends_with(".json") {
+            continue;
+        }
+        let name = format!("{shown}:{entry_name}");
+        if entry.size() > MAX_RECORD_BYTES {
+            return Err(ImportError::TooLarge { path: name, size: entry.size(), limit: MAX_RECORD_BYTES });
+        }
+        let mut text = String::new();
+        // The declared size is the archive's word: the read is capped all the same.
+        entry
+            .take(MAX_RECORD_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| ImportError::Unreadable { path: name.clone(), detail: e.to_string() })?;
+        bodies.push((name, text));
+    }
+    Ok(bodies)
+}
+
+/// The stored form of one OSV record, `None` when it is withdrawn.
+fn advisory(name: &str, body: String) -> Result<Option<AdvisoryRecord>, ImportError> {
+    let not_osv = |detail: String| ImportError::Unreadable { path: name.to_string(), detail };
     let record: Record = serde_json::from_str(&body).map_err(|e| not_osv(e.to_string()))?;
     if record.withdrawn.is_some() {
         return Ok(None);
