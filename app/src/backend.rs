@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::dto::{ImageReport, RepositoryTags, ServerStatus};
+use crate::dto::{ImageReport, RepositoryTags, ScanSummary, ServerStatus};
 use crate::error::AppError;
 
 #[async_trait::async_trait]
@@ -10,6 +10,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn status(&self) -> Result<ServerStatus, AppError>;
     /// `reference` as a user writes it; an anonymous visitor's view (public images only).
     async fn inspect(&self, reference: String, platform: Option<String>) -> Result<ImageReport, AppError>;
+    /// The scan of platform image `digest` of `reference`'s repository, queued on first ask.
+    async fn scan(&self, reference: String, digest: String) -> Result<ScanSummary, AppError>;
     async fn repository_tags(
         &self,
         repository: String,

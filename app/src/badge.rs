@@ -1,7 +1,7 @@
 //! What each README badge says about an image: its kinds, styles, and the label, message and colour
 //! of each, worked out from the same report and with the same wording as the tag page.
 
-use crate::dto::{ImageReport, PlatformImage};
+use crate::dto::{ImageReport, PlatformImage, ScanSummary};
 use crate::format::{human_size, relative_age, short_digest, unix_seconds};
 use crate::reference::ImageReference;
 
@@ -53,7 +53,7 @@ impl BadgeKind {
             BadgeKind::Version => "the version label, else the most specific version tag",
             BadgeKind::Commit => "the source revision, linked to the commit",
             BadgeKind::License => "the license label",
-            BadgeKind::Vulnerabilities => "findings by severity once scanned (scanning is being built)",
+            BadgeKind::Vulnerabilities => "findings by severity, coloured by the worst",
             BadgeKind::User => "the user it runs as; root in red",
             BadgeKind::Base => "the nearest base image; red \"rebuild\" when it moved",
             BadgeKind::Updated => "how long ago the image was built",
@@ -112,7 +112,14 @@ impl BadgeFace {
         Self { label: kind.as_str().into(), message: "inspecting".into(), color: GREY, link: None }
     }
 
-    pub fn of(kind: BadgeKind, report: &ImageReport, image: &PlatformImage, now_unix: i64) -> Self {
+    /// `scan` is the platform image's scan, for the vulnerabilities kind.
+    pub fn of(
+        kind: BadgeKind,
+        report: &ImageReport,
+        image: &PlatformImage,
+        scan: Option<&ScanSummary>,
+        now_unix: i64,
+    ) -> Self {
         let face =
             |message: String, color: &'static str| Self { label: kind.as_str().into(), message, color, link: None };
         let facts = &image.label_facts;
@@ -127,7 +134,10 @@ impl BadgeFace {
                 Some(license) => face(license.clone(), BLUE),
                 None => face("unknown".into(), GREY),
             },
-            BadgeKind::Vulnerabilities => face(NOT_SCANNED.into(), GREY),
+            BadgeKind::Vulnerabilities => {
+                let (message, color) = vulnerabilities(scan);
+                face(message, color)
+            }
             BadgeKind::User if image.runs_as_root => face("root".into(), RED),
             BadgeKind::User => face(image.user.clone(), "brightgreen"),
             BadgeKind::Base => match base(image) {
@@ -148,6 +158,29 @@ impl BadgeFace {
 
 /// What the findings say until the image has been scanned.
 pub const NOT_SCANNED: &str = "not scanned";
+
+/// `2 critical | 1 high`, coloured by the worst; `none` in green; the scan's state until it is done.
+pub fn vulnerabilities(scan: Option<&ScanSummary>) -> (String, &'static str) {
+    let Some(scan) = scan else { return (NOT_SCANNED.into(), GREY) };
+    match scan.state.as_str() {
+        "done" => {
+            let present = scan.counts.present();
+            let color = match present.first().map(|(s, _)| *s) {
+                None => return ("none".into(), "brightgreen"),
+                Some("critical") => RED,
+                Some("high") => "orange",
+                Some("medium") => "yellow",
+                Some("low") => "yellowgreen",
+                Some(_) => GREY,
+            };
+            let parts: Vec<String> = present.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            (parts.join(" | "), color)
+        }
+        "queued" | "running" => ("scanning".into(), GREY),
+        "failed" => ("scan failed".into(), GREY),
+        _ => (NOT_SCANNED.into(), GREY),
+    }
+}
 
 /// `3.6 MB | 5 layers`.
 pub fn image_size(image: &PlatformImage) -> String {

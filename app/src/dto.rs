@@ -241,3 +241,76 @@ pub struct TagSummary {
     /// When the tag started pointing at its current digest.
     pub last_changed: Option<String>,
 }
+
+/// A platform image's scan as the tag page and the vulnerabilities badge show it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    /// `queued`, `running`, `done`, `failed`, or `unavailable` (private images are scanned at the CLI).
+    pub state: String,
+    pub layers_done: u32,
+    pub layers_total: u32,
+    pub error: Option<String>,
+    pub scanned_at: Option<String>,
+    /// The newest `modified` among the imported advisories; `None` when none are imported.
+    pub vulndb_as_of: Option<String>,
+    pub os: Option<String>,
+    pub packages: usize,
+    pub counts: SeverityCounts,
+    pub findings: Vec<FindingRow>,
+    pub checks: Vec<CheckRow>,
+    pub wasted_bytes: u64,
+    pub efficiency: f64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeverityCounts {
+    pub critical: u32,
+    pub high: u32,
+    pub medium: u32,
+    pub low: u32,
+    pub unknown: u32,
+}
+
+impl SeverityCounts {
+    pub fn total(&self) -> u32 {
+        self.critical + self.high + self.medium + self.low + self.unknown
+    }
+
+    /// Worst first, with the counts that are not zero.
+    pub fn present(&self) -> Vec<(&'static str, u32)> {
+        [
+            ("critical", self.critical),
+            ("high", self.high),
+            ("medium", self.medium),
+            ("low", self.low),
+            ("unknown", self.unknown),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRow {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub package: String,
+    pub version: String,
+    pub fixed_version: Option<String>,
+    pub severity: String,
+    pub summary: Option<String>,
+    pub layer_digest: Option<String>,
+    pub layer_command: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRow {
+    pub id: String,
+    pub severity: String,
+    pub title: String,
+    pub detail: String,
+    pub fix: String,
+    pub layer_digest: Option<String>,
+    pub layer_command: Option<String>,
+}

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::dto::{ImageReport, RepositoryTags, ServerStatus};
+use crate::dto::{ImageReport, RepositoryTags, ScanSummary, ServerStatus};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -27,4 +27,9 @@ pub async fn list_repository_tags(
     after: Option<String>,
 ) -> Result<RepositoryTags, AppError> {
     backend()?.repository_tags(repository, page_size.clamp(1, 100), after).await
+}
+
+#[server(endpoint = "scan")]
+pub async fn scan_status(reference: String, digest: String) -> Result<ScanSummary, AppError> {
+    backend()?.scan(reference, digest).await
 }

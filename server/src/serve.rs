@@ -76,6 +76,7 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     let indexer = services.clone();
     let bases = config.base_images.clone();
     tokio::spawn(async move { crate::lineage::known_bases::run_forever(&indexer.inspector, &bases).await });
+    tokio::spawn(crate::scan::service::run_forever(services.clone()));
     let app = router(services, site_root, config.listen);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

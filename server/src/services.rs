@@ -4,7 +4,7 @@
 use std::sync::{Arc, Once};
 
 use app::backend::Backend;
-use app::dto::{ImageReport, RepositoryTags, ServerStatus};
+use app::dto::{ImageReport, RepositoryTags, ScanSummary, ServerStatus};
 use app::error::AppError;
 use app::reference::ImageReference;
 
@@ -97,6 +97,25 @@ impl Backend for Services {
             None => None,
         };
         self.inspector.inspect(&reference, platform.as_ref(), false, None, Viewer::Anonymous).await.map_err(app_error)
+    }
+
+    async fn scan(&self, reference: String, digest: String) -> Result<ScanSummary, AppError> {
+        let reference = ImageReference::parse(&reference).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+        let internal = |e: crate::store::StoreError| {
+            tracing::error!(error = %e, "reading a scan");
+            AppError::Internal
+        };
+        let hidden =
+            || AppError::NotFound(format!("{} has no image {digest}, or it is private", reference.repository_path()));
+        let repo = self.store.repository(&reference.registry, &reference.repository).await.map_err(internal)?;
+        // Only an image this (public) repository is known to hold: nothing else gets queued.
+        let repo = repo.filter(|r| r.visibility == crate::store::Visibility::Public).ok_or_else(hidden)?;
+        if !self.store.repository_has_manifest(repo.id, &digest).await.map_err(internal)? {
+            return Err(hidden());
+        }
+        crate::scan::service::summary(&self.store, &reference.repository_path(), &digest, false, true)
+            .await
+            .map_err(internal)
     }
 
     async fn repository_tags(

@@ -139,6 +139,15 @@ async fn badges_tell_stored_facts(store: SharedStore) {
         let report = get_json(&format!("{}/api/v1/images/{host}/{reference}", server.base)).await;
         assert!(report["digest"].is_string(), "{report}");
     }
+    // Scanned in the background as a visitor's first view queues it (no advisories imported: none).
+    let queued = get_json(&format!("{}/api/v1/scans/{host}/badge/app:1.4.2", server.base)).await;
+    assert_eq!(queued["state"], "queued", "{queued}");
+    let scanning = badge(&server, &format!("vulnerabilities/{host}/badge/app:1.4.2.json"), None).await;
+    assert_eq!(
+        (scanning.json()["message"].as_str(), scanning.header("cache-control")),
+        (Some("scanning"), "no-cache, max-age=0")
+    );
+    while shipshape::scan::service::run_one(&server.services).await.unwrap() {}
     let report = get_json(&format!("{}/api/v1/images/{host}/badge/app:1.4.2", server.base)).await;
     let image = &report["platforms"][0];
     let size = human_size(image["size"].as_u64().unwrap());
@@ -152,7 +161,7 @@ async fn badges_tell_stored_facts(store: SharedStore) {
         ("version", "1.4.2".to_string(), "#007ec6"),
         ("commit", REVISION[..12].to_string(), "#007ec6"),
         ("license", "MIT".to_string(), "#007ec6"),
-        ("vulnerabilities", "not scanned".to_string(), "#9f9f9f"),
+        ("vulnerabilities", "none".to_string(), "#4c1"),
         ("user", "root".to_string(), "#e05d44"),
         ("base", format!("{host}/badge/base:3.20"), "#007ec6"),
         ("updated", "1 year ago".to_string(), "#fe7d37"),

@@ -125,6 +125,32 @@ async fn advisories_and_analyses(store: &SharedStore, at: impl Fn(i64) -> chrono
     store.put_layer_analysis(L1, 1, b"again").await.unwrap();
     assert_eq!(store.layer_analysis(L1, 1).await.unwrap().as_deref(), Some(&b"one"[..]));
     assert!(store.layer_analysis(L1, 2).await.unwrap().is_none());
+
+    // Jobs: one per key; claimed once; a lease that runs out lets another worker claim it again.
+    assert!(store.enqueue_job("scan", "r@sha256:1", "scan:1").await.unwrap());
+    assert!(!store.enqueue_job("scan", "r@sha256:1", "scan:1").await.unwrap());
+    let lease = std::time::Duration::from_secs(600);
+    let job = store.claim_job("scan", lease).await.unwrap().unwrap();
+    assert_eq!((job.subject.as_str(), job.state.as_str(), job.attempts), ("r@sha256:1", "running", 1));
+    assert!(store.claim_job("scan", lease).await.unwrap().is_none(), "leased");
+    assert!(store.claim_job("other", lease).await.unwrap().is_none());
+    store.job_progress(job.id, 2, 5).await.unwrap();
+    let seen = store.job("scan:1").await.unwrap().unwrap();
+    assert_eq!((seen.progress_done, seen.progress_total), (2, 5));
+    store.finish_job(job.id, Some("registry unreachable")).await.unwrap();
+    assert_eq!(store.job("scan:1").await.unwrap().unwrap().state, "failed");
+    store.retry_job("scan:1").await.unwrap();
+    let again = store.claim_job("scan", std::time::Duration::ZERO).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (job.id, 2));
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let reclaimed = store.claim_job("scan", lease).await.unwrap().unwrap();
+    assert_eq!((reclaimed.id, reclaimed.attempts), (job.id, 3), "its worker died: the lease ran out");
+    store.finish_job(reclaimed.id, None).await.unwrap();
+    assert_eq!(store.job("scan:1").await.unwrap().unwrap().state, "done");
+
+    store.put_scan_result("sha256:1", "{}").await.unwrap();
+    store.put_scan_result("sha256:1", "{\"again\":1}").await.unwrap();
+    assert_eq!(store.scan_result("sha256:1").await.unwrap().unwrap().0, "{\"again\":1}");
 }
 
 /// The lineage index: chains, index membership, tags naming an image, events.

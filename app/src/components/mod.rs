@@ -2,3 +2,4 @@ pub mod badge_builder;
 pub mod error_panel;
 pub mod layout;
 pub mod reference_box;
+pub mod scan_panel;

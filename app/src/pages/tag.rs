@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::badge;
 use crate::components::badge_builder::BadgeBuilder;
 use crate::components::error_panel::{ErrorPanel, Loading};
+use crate::components::scan_panel::ScanPanel;
 use crate::dto::{ImageReport, LayerInfo, Lineage, PlatformImage};
 use crate::format::{human_size, now_unix, relative_age, short_digest, timestamp};
 use crate::pages::image::image_href;
@@ -150,15 +151,12 @@ fn PlatformDetails(report: ImageReport, image: PlatformImage) -> impl IntoView {
                 {fact("License", facts.license.clone(), None)}
                 {fact("Title", facts.title.clone(), facts.url.clone())}
                 {fact("Authors", facts.authors.clone(), None)}
-                <div>
-                    <dt class="text-xs uppercase tracking-wide text-slate-500">"Vulnerabilities"</dt>
-                    <dd class="font-medium text-slate-500" data-testid="vulnerabilities">{badge::NOT_SCANNED}</dd>
-                </div>
             </div>
             {facts.description.clone().map(|d| view! { <p class="text-slate-700">{d}</p> })}
             <LineageGraph lineage=image.lineage.clone() total=image.layers.len() />
             <Layers layers=image.layers.clone() origins=layer_origins(&image.lineage, image.layers.len()) />
             <Labels labels=image.labels.clone() />
+            <ScanPanel reference=report.reference.clone() digest=image.digest.clone() platform=platform_name.clone() />
             <Config image />
             <BadgeBuilder reference=badge_reference page_path platform=badge_platform />
         </article>

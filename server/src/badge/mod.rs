@@ -18,6 +18,7 @@ use cache::BadgeCache;
 pub use cache::Rendered;
 
 use crate::inspect::{BackgroundInspections, InspectError, Inspector, Requested, Viewer};
+use crate::scan;
 use crate::store::{SharedStore, StoreError, Visibility};
 
 /// What browsers and GitHub's image proxy may keep a badge for.
@@ -170,7 +171,19 @@ impl Badges {
                     self.background.request(&reference);
                 }
                 let Some(image) = chosen_platform(&report, request.platform.as_deref()) else { return not_found };
-                Ok((BadgeFace::of(kind, &report, image, app::format::now_unix()), Answer::Stored))
+                let scan = match kind {
+                    BadgeKind::Vulnerabilities => {
+                        let repository = format!("{}/{}", report.registry, report.repository);
+                        Some(scan::service::summary(&self.store, &repository, &image.digest, private, !private).await?)
+                    }
+                    _ => None,
+                };
+                // A scan under way turns into counts soon: answered like "inspecting", never kept.
+                let answer = match scan.as_ref().map(|s| s.state.as_str()) {
+                    Some("queued" | "running") => Answer::Inspecting,
+                    _ => Answer::Stored,
+                };
+                Ok((BadgeFace::of(kind, &report, image, scan.as_ref(), app::format::now_unix()), answer))
             }
             // A private image is only inspected with credentials, which badge requests do not carry.
             Err(InspectError::NotStored { .. }) if !private => match self.background.request(&reference) {

@@ -2,6 +2,7 @@
 
 mod badges;
 mod openapi;
+mod scans;
 
 use std::sync::Arc;
 
@@ -24,6 +25,8 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/images/{*reference}", get(image))
         .route("/api/v1/repositories/{*path}", get(repository_tags))
+        .route("/api/v1/scans/{*reference}", get(scans::scan))
+        .route("/api/v1/sbom/{*reference}", get(scans::sbom))
         .route("/badges/{kind}/{*file}", get(badges::badge))
         .with_state(services)
 }
@@ -121,7 +124,7 @@ async fn repository_tags(
 
 /// Maps an inspection failure to a status and a stable error code, with the message that says
 /// what to do.
-fn api_error(err: InspectError) -> Response {
+pub(crate) fn api_error(err: InspectError) -> Response {
     use RegistryError as R;
     let (status, code) = match &err {
         InspectError::Reference(_) => (StatusCode::BAD_REQUEST, "invalid_reference"),
@@ -161,7 +164,7 @@ fn api_error(err: InspectError) -> Response {
     error_response(status, code, err.to_string(), retry_after)
 }
 
-fn error_response(status: StatusCode, code: &str, message: String, retry_after: Option<u64>) -> Response {
+pub(crate) fn error_response(status: StatusCode, code: &str, message: String, retry_after: Option<u64>) -> Response {
     let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
     if let Some(seconds) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

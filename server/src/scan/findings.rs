@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::osv::{Record, Verdict};
 use super::packages::Package;
 use crate::store::{SharedStore, StoreError};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The CVE when the advisory names one, else the advisory's own ID.
     pub id: String,
@@ -27,7 +27,7 @@ pub struct Finding {
 }
 
 /// An advisory that may apply but names versions the ecosystem's order cannot read.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Undecided {
     pub id: String,
     pub package: String,

@@ -12,5 +12,6 @@ pub mod osv;
 pub mod packages;
 pub mod run;
 pub mod sbom;
+pub mod service;
 pub mod tuneup;
 pub mod version;

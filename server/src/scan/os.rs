@@ -1,9 +1,9 @@
 //! Which distribution and release an image is: `etc/os-release` (or `usr/lib/os-release`), else
 //! `etc/alpine-release` / `etc/debian_version`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OsRelease {
     /// `debian`, `alpine`, `ubuntu`…
     pub id: String,

@@ -4,7 +4,7 @@
 use app::dto::PlatformImage;
 use app::reference::ImageReference;
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::filesystem::Filesystem;
 use super::findings::{Finding, Undecided, match_packages};
@@ -31,7 +31,7 @@ pub enum ScanError {
 }
 
 /// What a scan tells, as `shipshape scan --format json` prints it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScanReport {
     pub reference: String,
     /// The platform image's manifest digest.
@@ -50,9 +50,9 @@ pub struct ScanReport {
     pub vulndb: Vec<VulnDbOut>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PackageOut {
-    pub ecosystem: &'static str,
+    pub ecosystem: String,
     pub name: String,
     pub version: String,
     pub source_name: String,
@@ -64,7 +64,7 @@ pub struct PackageOut {
     pub layer_command: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FindingOut {
     #[serde(flatten)]
     pub finding: Finding,
@@ -72,18 +72,18 @@ pub struct FindingOut {
     pub layer_command: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CheckOut {
-    pub id: &'static str,
-    pub severity: &'static str,
+    pub id: String,
+    pub severity: String,
     pub title: String,
     pub detail: String,
-    pub fix: &'static str,
+    pub fix: String,
     pub layer_digest: Option<String>,
     pub layer_command: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LayerOut {
     pub digest: String,
     pub size: u64,
@@ -91,7 +91,7 @@ pub struct LayerOut {
     pub command: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VulnDbOut {
     pub source: String,
     pub records: i64,
@@ -122,10 +122,13 @@ pub async fn scan(
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
     let repository = reference.repository.clone();
     let mut layers: Vec<LayerContents> = Vec::with_capacity(image.layers.len());
-    let mut reads = futures_util::stream::iter(image.layers.iter().enumerate().map(|(index, layer)| {
-        let (client, repository, digest, size) = (client.clone(), repository.clone(), layer.digest.clone(), layer.size);
+    // Owned values only: the futures must not borrow from this function (a spawned worker runs it).
+    let wanted: Vec<(usize, String, u64)> =
+        image.layers.iter().enumerate().map(|(i, l)| (i, l.digest.clone(), l.size)).collect();
+    let mut reads = futures_util::stream::iter(wanted.into_iter().map(|(index, digest, size)| {
+        let (client, repository, store) = (client.clone(), repository.clone(), store.clone());
         async move {
-            if let Some(contents) = layer_cache::load(store, &digest).await? {
+            if let Some(contents) = layer_cache::load(&store, &digest).await? {
                 return Ok::<_, ScanError>((index, contents));
             }
             let response = client.blob_response(&repository, &digest).await?;
@@ -135,7 +138,7 @@ pub async fn scan(
                 tokio::task::spawn_blocking(move || read_layer(reader, &digest, &inventory::wanted, Limits::default()))
                     .await
                     .map_err(|e| RegistryError::Unreachable { registry: "scan".into(), detail: e.to_string() })??;
-            layer_cache::save(store, &layer_digest, &contents).await?;
+            layer_cache::save(&store, &layer_digest, &contents).await?;
             Ok((index, contents))
         }
     }))
@@ -191,7 +194,7 @@ fn assemble(
         packages: packages
             .iter()
             .map(|p| PackageOut {
-                ecosystem: p.ecosystem.osv_name(),
+                ecosystem: p.ecosystem.osv_name().to_string(),
                 purl: purl(p, &distro, os.as_ref()),
                 name: p.name.clone(),
                 version: p.version.clone(),
@@ -213,11 +216,11 @@ fn assemble(
             .map(|c| CheckOut {
                 layer_digest: digest_of(c.layer),
                 layer_command: command_of(c.layer),
-                id: c.id,
-                severity: c.severity,
+                id: c.id.to_string(),
+                severity: c.severity.to_string(),
                 title: c.title,
                 detail: c.detail,
-                fix: c.fix,
+                fix: c.fix.to_string(),
             })
             .collect(),
         layers: image

@@ -231,6 +231,35 @@ pub trait Store: Send + Sync + 'static {
     /// What an earlier pass of this analyser version kept of a layer.
     async fn layer_analysis(&self, layer_digest: &str, analyser_version: i32) -> StoreResult<Option<Vec<u8>>>;
     async fn put_layer_analysis(&self, layer_digest: &str, analyser_version: i32, body: &[u8]) -> StoreResult<()>;
+    async fn put_scan_result(&self, manifest_digest: &str, report: &str) -> StoreResult<()>;
+    /// The stored scan report (JSON) and when it was made.
+    async fn scan_result(&self, manifest_digest: &str) -> StoreResult<Option<(String, DateTime<Utc>)>>;
+
+    // Jobs.
+    /// Queues a job unless one with the same key exists (whatever its state); true when queued.
+    async fn enqueue_job(&self, kind: &str, subject: &str, dedupe_key: &str) -> StoreResult<bool>;
+    /// Takes the oldest queued job of `kind`, or a running one whose lease ran out, for `lease`.
+    async fn claim_job(&self, kind: &str, lease: std::time::Duration) -> StoreResult<Option<Job>>;
+    async fn job_progress(&self, id: i64, done: i64, total: i64) -> StoreResult<()>;
+    /// Ends a job: done, or failed with the reason.
+    async fn finish_job(&self, id: i64, error: Option<&str>) -> StoreResult<()>;
+    async fn job(&self, dedupe_key: &str) -> StoreResult<Option<Job>>;
+    /// Puts a failed job back in the queue (a user asked again).
+    async fn retry_job(&self, dedupe_key: &str) -> StoreResult<()>;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub dedupe_key: String,
+    pub state: String,
+    pub attempts: i32,
+    pub progress_done: i32,
+    pub progress_total: i32,
+    pub error: Option<String>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One OSV advisory as stored: its JSON, and the (ecosystem, package) pairs it names.

@@ -559,6 +559,105 @@ impl Store for SqliteStore {
         .await?;
         Ok(())
     }
+
+    async fn put_scan_result(&self, manifest_digest: &str, report: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO scan_results (manifest_digest, report, scanned_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (manifest_digest) DO UPDATE SET report = excluded.report, scanned_at = excluded.scanned_at",
+        )
+        .bind(manifest_digest)
+        .bind(report)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn scan_result(&self, manifest_digest: &str) -> StoreResult<Option<(String, DateTime<Utc>)>> {
+        let row = sqlx::query_as::<_, (String, DateTime<Utc>)>(
+            "SELECT report, scanned_at FROM scan_results WHERE manifest_digest = ?1",
+        )
+        .bind(manifest_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row)
+    }
+
+    async fn enqueue_job(&self, kind: &str, subject: &str, dedupe_key: &str) -> StoreResult<bool> {
+        let now = Utc::now();
+        let inserted = sqlx::query(
+            "INSERT INTO jobs (kind, subject, dedupe_key, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?4) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(subject)
+        .bind(dedupe_key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn claim_job(&self, kind: &str, lease: std::time::Duration) -> StoreResult<Option<Job>> {
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(15));
+        let job = sqlx::query_as::<_, Job>(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?3, updated_at = ?2
+             WHERE id = (SELECT id FROM jobs WHERE kind = ?1
+                         AND (state = 'queued' OR (state = 'running' AND lease_until < ?2))
+                         ORDER BY id LIMIT 1)
+             RETURNING id, kind, subject, dedupe_key, state, attempts, progress_done, progress_total, error, updated_at",
+        )
+        .bind(kind)
+        .bind(now)
+        .bind(until)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(job)
+    }
+
+    async fn job_progress(&self, id: i64, done: i64, total: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE jobs SET progress_done = ?2, progress_total = ?3, updated_at = ?4 WHERE id = ?1")
+            .bind(id)
+            .bind(done)
+            .bind(total)
+            .bind(Utc::now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn finish_job(&self, id: i64, error: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE jobs SET state = ?2, error = ?3, lease_until = NULL, updated_at = ?4 WHERE id = ?1")
+            .bind(id)
+            .bind(if error.is_some() { "failed" } else { "done" })
+            .bind(error)
+            .bind(Utc::now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn job(&self, dedupe_key: &str) -> StoreResult<Option<Job>> {
+        let job = sqlx::query_as::<_, Job>("SELECT id, kind, subject, dedupe_key, state, attempts, progress_done, progress_total, error, updated_at FROM jobs WHERE dedupe_key = ?1")
+            .bind(dedupe_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(job)
+    }
+
+    async fn retry_job(&self, dedupe_key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', error = NULL, progress_done = 0, updated_at = ?2
+             WHERE dedupe_key = ?1 AND state = 'failed'",
+        )
+        .bind(dedupe_key)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
 
 async fn insert_history(

@@ -1,0 +1,89 @@
+//! Scans in the web app over a real registry: a page view queues the scan, the worker runs it,
+//! and the page, the API, the SBOM download and the vulnerabilities badge show its findings.
+
+mod common;
+
+use std::path::Path;
+
+use common::serve;
+use shipshape::config::DatabaseUrl;
+use shipshape::store;
+use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).unwrap()
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let layer = Layer::builder()
+        .file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+        .file("var/lib/dpkg/status", fixture("pkgdb/debian/claircore-postgresql.status"))
+        .file("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease", "lists")
+        .build()
+        .unwrap();
+    ImageBuilder::new()
+        .layer(layer, "RUN apt-get install -y postgresql-client # buildkit")
+        .build(ManifestFormat::Oci)
+        .push(&registry, "web/db", Some("1"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&DatabaseUrl::Sqlite(dir.path().join("shipshape.db"))).await.unwrap();
+    let server = serve(store, &registry.host()).await;
+    let osv = dir.path().join("osv.json");
+    std::fs::write(
+        &osv,
+        r#"{"id":"DEBIAN-CVE-2099-0009","modified":"2026-10-01T00:00:00Z","aliases":["CVE-2099-0009"],
+            "database_specific":{"severity":"high"},
+            "affected":[{"package":{"ecosystem":"Debian:12","name":"postgresql-common"},
+                         "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"201"}]}]}]}"#,
+    )
+    .unwrap();
+    shipshape::vulndb::import_paths(&server.services.store, "test", &[osv]).await.unwrap();
+    let page_url = format!("{}/images/{}/web/db:1", server.base, registry.host());
+
+    let (status, html) = get(&page_url).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"data-state="queued""#) && html.contains("The scan is queued"), "{html}");
+    let (status, body) = get(&format!("{}/api/v1/sbom/{}/web/db:1", server.base, registry.host())).await;
+    assert_eq!(status, 404);
+    assert!(body.contains("not_scanned"), "{body}");
+
+    // The worker (what `serve` runs in the background) takes the queued job.
+    assert!(shipshape::scan::service::run_one(&server.services).await.unwrap());
+    assert!(!shipshape::scan::service::run_one(&server.services).await.unwrap(), "one job, done once");
+
+    let (_, html) = get(&page_url).await;
+    assert!(html.contains(r#"data-state="done""#), "{html}");
+    assert!(html.contains("2 high"), "the two binaries of postgresql-common: {html}");
+    assert_eq!(html.matches(r#"data-testid="finding""#).count(), 2);
+    assert!(html.contains("CVE-2099-0009") && html.contains(r#"data-check="package-cache""#));
+    let (_, filtered) = get(&format!("{page_url}?severity=low")).await;
+    assert_eq!(filtered.matches(r#"data-testid="finding""#).count(), 0, "the severity filter works without JavaScript");
+
+    let (status, body) = get(&format!("{}/api/v1/scans/{}/web/db:1", server.base, registry.host())).await;
+    assert_eq!(status, 200);
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((summary["state"].as_str(), summary["counts"]["high"].as_u64()), (Some("done"), Some(2)));
+    assert_eq!(summary["packages"], 3);
+
+    let (status, body) =
+        get(&format!("{}/api/v1/sbom/{}/web/db:1?format=cyclonedx", server.base, registry.host())).await;
+    assert_eq!(status, 200);
+    let bom: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(bom["components"].as_array().unwrap().len(), 3);
+    let (status, body) = get(&format!("{}/api/v1/sbom/{}/web/db:1?format=spdx", server.base, registry.host())).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("SPDX-2.3"));
+
+    let badge = get(&format!("{}/badges/vulnerabilities/{}/web/db:1.json", server.base, registry.host())).await.1;
+    let badge: serde_json::Value = serde_json::from_str(&badge).unwrap();
+    assert_eq!((badge["message"].as_str(), badge["color"].as_str()), (Some("2 high"), Some("orange")));
+}
