@@ -208,3 +208,61 @@ mod inspect_command {
         assert!(String::from_utf8_lossy(&unknown.stderr).contains("inspect one of its tags first"));
     }
 }
+
+/// `shipshape vulndb import` then `shipshape scan`, as an operator runs them.
+#[tokio::test]
+async fn vulndb_import_then_scan() {
+    use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let status =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pkgdb/debian/claircore-postgresql.status"));
+    let layer = Layer::builder()
+        .file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+        .file("var/lib/dpkg/status", status.unwrap())
+        .build()
+        .unwrap();
+    ImageBuilder::new()
+        .layer(layer, "ADD rootfs.tar /")
+        .build(ManifestFormat::Oci)
+        .push(&registry, "cli/db", Some("1"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let advisory = dir.path().join("advisory.json");
+    std::fs::write(
+        &advisory,
+        r#"{"id":"DEBIAN-CVE-2099-0010","modified":"2026-10-01T00:00:00Z","aliases":["CVE-2099-0010"],
+            "affected":[{"package":{"ecosystem":"Debian:12","name":"postgresql-11"},
+                         "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"11.23-0+deb10u1"}]}]}]}"#,
+    )
+    .unwrap();
+    let output = shipshape(dir.path()).args(["vulndb", "import"]).arg(&advisory).output().await.unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 record(s) read, 0 withdrawn skipped, 1 written"));
+
+    let reference = format!("{}/cli/db:1", registry.host());
+    let scan = |format: &'static str| {
+        shipshape(dir.path())
+            .args(["scan", &reference, "--format", format])
+            .env("SHIPSHAPE_ALLOW_HOSTS", registry.host())
+            .output()
+    };
+    let output = scan("json").await.unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["os"]["id"], "debian");
+    assert_eq!(json["packages"].as_array().unwrap().len(), 3);
+    assert_eq!(json["findings"][0]["id"], "CVE-2099-0010");
+    assert_eq!(json["findings"][0]["fixed_version"], "11.23-0+deb10u1");
+    assert!(
+        output.stderr.is_empty() || !String::from_utf8_lossy(&output.stderr).contains('['),
+        "no progress bar off a terminal"
+    );
+    let table = String::from_utf8(scan("table").await.unwrap().stdout).unwrap();
+    assert!(
+        table.contains("3 packages; 1 findings") && table.contains("CVE-2099-0010") && table.contains("Runs as root"),
+        "{table}"
+    );
+    let bad = shipshape(dir.path()).args(["scan", &reference, "--format", "xml"]).output().await.unwrap();
+    assert!(!bad.status.success());
+}

@@ -73,6 +73,11 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((summary["state"].as_str(), summary["counts"]["high"].as_u64()), (Some("done"), Some(2)));
     assert_eq!(summary["packages"], 3);
+    let (_, spec) = get(&format!("{}/api/v1/openapi.json", server.base)).await;
+    let spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
+    for field in spec["components"]["schemas"]["ScanSummary"]["required"].as_array().unwrap() {
+        assert!(summary.get(field.as_str().unwrap()).is_some(), "ScanSummary.{field} missing from the response");
+    }
 
     let (status, body) =
         get(&format!("{}/api/v1/sbom/{}/web/db:1?format=cyclonedx", server.base, registry.host())).await;

@@ -210,7 +210,7 @@ async fn a_debian_image_with_leftovers() {
     assert_eq!(check("root-user").severity, "high");
     let lists = report.checks.iter().find(|c| c.title.contains("/var/lib/apt/lists")).unwrap();
     assert_eq!(lists.layer_digest.as_deref(), Some(image.layers[1].digest.as_str()));
-    assert!(lists.detail.starts_with("1 file(s)"), "the lock file does not count: {}", lists.detail);
+    assert!(lists.detail.starts_with("1 file(s), 5 B"), "the lock file does not count: {}", lists.detail);
     assert!(report.checks.iter().any(|c| c.title.contains("/var/cache/apt/archives")));
     assert!(check("secret-env").title.contains("DB_PASSWORD"));
     let waste = check("wasted-space");
@@ -265,6 +265,9 @@ async fn an_alpine_image_matched_on_origins() {
     let found: Vec<_> = report.findings.iter().map(|f| (f.finding.id.as_str(), f.finding.package.as_str())).collect();
     assert_eq!(found, [("CVE-2099-0100", "musl"), ("CVE-2099-0100", "musl-utils")], "both built from origin musl");
     assert!(report.checks.iter().all(|c| c.id != "root-user"), "runs as nobody");
+    let build = report.checks.iter().find(|c| c.id == "build-tools").unwrap();
+    assert_eq!(build.title, "Build packages left in the image: pkgconf");
+    assert_eq!(build.layer_command.as_deref(), Some("ADD alpine-minirootfs.tar.gz /"));
     let eol = report.checks.iter().find(|c| c.id == "end-of-life").unwrap();
     assert!(eol.detail.contains("2023-11-01"));
 

@@ -67,6 +67,36 @@ pub fn spec() -> Value {
                     }
                 }
             },
+            "/api/v1/scans/{reference}": {
+                "get": {
+                    "summary": "The scan of a tag's platform image",
+                    "description": "Queued as a background job on first ask (public images); state, progress, counts by severity, findings and tune-up checks once done.",
+                    "parameters": [
+                        { "name": "reference", "in": "path", "required": true, "schema": string },
+                        { "name": "platform", "in": "query", "schema": string, "description": "os/arch[/variant]; default linux/amd64, else the first" }
+                    ],
+                    "responses": {
+                        "200": { "description": "the scan", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ScanSummary" } } } },
+                        "400": error_response("invalid_reference or invalid_platform"),
+                        "404": error_response("not_found_or_private, repository_not_found, manifest_not_found")
+                    }
+                }
+            },
+            "/api/v1/sbom/{reference}": {
+                "get": {
+                    "summary": "The SBOM of a scanned tag's platform image",
+                    "parameters": [
+                        { "name": "reference", "in": "path", "required": true, "schema": string },
+                        { "name": "platform", "in": "query", "schema": string },
+                        { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["cyclonedx", "spdx"], "default": "cyclonedx" } }
+                    ],
+                    "responses": {
+                        "200": { "description": "CycloneDX 1.6 or SPDX 2.3 JSON (as a download)" },
+                        "400": error_response("invalid_format or invalid_reference"),
+                        "404": error_response("not_scanned (scan it first), not_found_or_private")
+                    }
+                }
+            },
             "/badges/{kind}/{file}": {
                 "get": {
                     "summary": "A README badge (SVG) or its shields.io endpoint JSON",
@@ -187,6 +217,25 @@ pub fn spec() -> Value {
                         "tag_history": { "type": "array", "items": { "type": "object", "required": ["digest", "first_seen", "last_seen"],
                             "properties": { "digest": string, "first_seen": string, "last_seen": string } } },
                         "also_tagged": { "type": "array", "items": string }
+                    }
+                },
+                "ScanSummary": {
+                    "type": "object",
+                    "required": ["state", "layers_done", "layers_total", "packages", "counts", "findings", "checks", "wasted_bytes", "efficiency"],
+                    "properties": {
+                        "state": { "type": "string", "enum": ["none", "queued", "running", "done", "failed", "unavailable"] },
+                        "layers_done": { "type": "integer" }, "layers_total": { "type": "integer" },
+                        "error": opt_string, "scanned_at": opt_string, "vulndb_as_of": opt_string, "os": opt_string,
+                        "packages": { "type": "integer" },
+                        "counts": { "type": "object", "properties": { "critical": { "type": "integer" }, "high": { "type": "integer" },
+                            "medium": { "type": "integer" }, "low": { "type": "integer" }, "unknown": { "type": "integer" } } },
+                        "findings": { "type": "array", "items": { "type": "object", "required": ["id", "aliases", "package", "version", "severity"],
+                            "properties": { "id": string, "aliases": { "type": "array", "items": string }, "package": string, "version": string,
+                                "fixed_version": opt_string, "severity": string, "summary": opt_string, "layer_digest": opt_string, "layer_command": opt_string } } },
+                        "checks": { "type": "array", "items": { "type": "object", "required": ["id", "severity", "title", "detail", "fix"],
+                            "properties": { "id": string, "severity": string, "title": string, "detail": string, "fix": string,
+                                "layer_digest": opt_string, "layer_command": opt_string } } },
+                        "wasted_bytes": { "type": "integer" }, "efficiency": { "type": "number" }
                     }
                 },
                 "RepositoryTags": {

@@ -39,12 +39,14 @@ const BUILD_TOOLS: [&str; 16] = [
     "pkgconf",
     "musl-dev",
 ];
-/// Package-manager leftovers: (directory, what it holds, files that are always there).
-const CACHES: [(&str, &str, &[&str]); 4] = [
-    ("var/cache/apk", "apk's package cache", &[]),
-    ("var/lib/apt/lists", "apt's package lists", &["lock"]),
-    ("var/cache/apt/archives", "downloaded .deb files", &["lock"]),
-    ("var/cache/apt", "apt's package caches", &[]),
+const APK_FIX: &str = "Install with `apk add --no-cache …` (or delete /var/cache/apk/* in the same RUN).";
+const APT_FIX: &str = "Clean up in the same RUN: `apt-get install … && apt-get clean && rm -rf /var/lib/apt/lists/*`.";
+/// Package-manager leftovers: (directory, what it holds, files that are always there, the fix).
+const CACHES: [(&str, &str, &[&str], &str); 4] = [
+    ("var/cache/apk", "apk's package cache", &[], APK_FIX),
+    ("var/lib/apt/lists", "apt's package lists", &["lock"], APT_FIX),
+    ("var/cache/apt/archives", "downloaded .deb files", &["lock"], APT_FIX),
+    ("var/cache/apt", "apt's package caches", &[], APT_FIX),
 ];
 const SECRET_WORDS: [&str; 8] =
     ["password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "aws_secret_access_key"];
@@ -71,20 +73,30 @@ pub fn checks(
             layer: None,
         });
     }
+    // Build packages, one check per layer that installed them.
+    let mut build: std::collections::BTreeMap<Option<usize>, Vec<&Package>> = std::collections::BTreeMap::new();
     for package in packages {
         let name = package.name.as_str();
         if BUILD_TOOLS.contains(&name) || name.ends_with("-dev") {
-            found.push(Check {
-                id: "build-tools",
-                severity: "medium",
-                title: format!("Build package left in the image: {name}"),
-                detail: format!("{name} {} is only needed to build; in the final image it adds size and attack surface.", package.version),
-                fix: "Build in a separate stage (multi-stage build) and copy only the results, or remove the package in the same RUN that installed it.",
-                layer: package.layer,
-            });
+            build.entry(package.layer).or_default().push(package);
         }
     }
-    for (dir, what, always) in CACHES {
+    for (layer, tools) in build {
+        let names: Vec<&str> = tools.iter().map(|p| p.name.as_str()).collect();
+        found.push(Check {
+            id: "build-tools",
+            severity: "medium",
+            title: format!("Build packages left in the image: {}", names.join(", ")),
+            detail: format!(
+                "{} package(s) needed only to build ({}); in the final image they add size and attack surface.",
+                tools.len(),
+                tools.iter().map(|p| format!("{} {}", p.name, p.version)).collect::<Vec<_>>().join(", ")
+            ),
+            fix: "Build in a separate stage (multi-stage build) and copy only the results, or remove the packages in the same RUN that installed them.",
+            layer,
+        });
+    }
+    for (dir, what, always, fix) in CACHES {
         let files: Vec<_> = fs
             .files_below(dir)
             .filter(|(path, _)| {
@@ -101,8 +113,12 @@ pub fn checks(
             id: "package-cache",
             severity: "low",
             title: format!("{what} left in /{dir}"),
-            detail: format!("{} file(s), {bytes} bytes, that nothing at run time needs.", files.len()),
-            fix: "Clean up in the same RUN: `apk add --no-cache …`, or `apt-get install … && rm -rf /var/lib/apt/lists/*` (and `apt-get clean`).",
+            detail: format!(
+                "{} file(s), {}, that nothing at run time needs.",
+                files.len(),
+                app::format::human_size(bytes)
+            ),
+            fix,
             layer,
         });
     }
