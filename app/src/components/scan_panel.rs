@@ -37,7 +37,8 @@ pub fn ScanPanel(reference: String, digest: String, platform: String) -> impl In
     view! {
         <section class="space-y-3" data-testid="scan">
             <h2 class="text-lg font-semibold">"Vulnerabilities and tune-up"</h2>
-            <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the scan…"</p> }>
+            // A Transition keeps the last answer on screen while the next one loads.
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the scan…"</p> }>
                 {move || Suspend::new({
                     let (cyclonedx, spdx) = (cyclonedx.clone(), spdx.clone());
                     async move {
@@ -47,7 +48,7 @@ pub fn ScanPanel(reference: String, digest: String, platform: String) -> impl In
                         }
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

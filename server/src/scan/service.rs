@@ -15,6 +15,8 @@ use crate::store::{SharedStore, StoreError};
 pub const SCAN_JOB: &str = "scan";
 /// A scan that takes longer than this is taken to have died with its worker and is claimed again.
 const LEASE: Duration = Duration::from_secs(30 * 60);
+/// A failed scan (registry down, say) is tried again when viewed this long after it failed.
+const RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
 
 fn job_key(digest: &str) -> String {
     format!("{SCAN_JOB}:{digest}")
@@ -54,6 +56,14 @@ pub async fn summary(
             store.retry_job(&key).await?;
             ScanSummary { state: "queued".into(), ..ScanSummary::default() }
         }
+        Some(job)
+            if enqueue
+                && job.state == "failed"
+                && (chrono::Utc::now() - job.updated_at).to_std().is_ok_and(|age| age > RETRY_AFTER) =>
+        {
+            store.retry_job(&key).await?;
+            ScanSummary { state: "queued".into(), ..ScanSummary::default() }
+        }
         Some(job) => ScanSummary {
             state: job.state,
             layers_done: job.progress_done.max(0) as u32,
@@ -63,11 +73,6 @@ pub async fn summary(
         },
         None => ScanSummary { state: "none".into(), ..ScanSummary::default() },
     })
-}
-
-/// Queues a failed scan again.
-pub async fn retry(store: &SharedStore, digest: &str) -> Result<(), StoreError> {
-    store.retry_job(&job_key(digest)).await
 }
 
 fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanSummary {

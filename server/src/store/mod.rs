@@ -244,7 +244,7 @@ pub trait Store: Send + Sync + 'static {
     /// Ends a job: done, or failed with the reason.
     async fn finish_job(&self, id: i64, error: Option<&str>) -> StoreResult<()>;
     async fn job(&self, dedupe_key: &str) -> StoreResult<Option<Job>>;
-    /// Puts a failed job back in the queue (a user asked again).
+    /// Puts a failed or finished job back in the queue.
     async fn retry_job(&self, dedupe_key: &str) -> StoreResult<()>;
 }
 

@@ -624,7 +624,7 @@ impl Store for PostgresStore {
     async fn retry_job(&self, dedupe_key: &str) -> StoreResult<()> {
         sqlx::query(
             "UPDATE jobs SET state = 'queued', error = NULL, progress_done = 0, updated_at = $2
-             WHERE dedupe_key = $1 AND state = 'failed'",
+             WHERE dedupe_key = $1 AND state IN ('failed', 'done')",
         )
         .bind(dedupe_key)
         .bind(Utc::now())
