@@ -8,23 +8,11 @@ use app::reference::ImageReference;
 
 use std::sync::Arc;
 
+use super::CliError;
 use crate::config::Config;
 use crate::inspect::{InspectError, PlatformFilter, Viewer};
-use crate::registry::{Credentials, RegistryError, docker_config_path, from_docker_config};
 use crate::services::{Services, registries};
-use crate::store::{self, StoreError};
-
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error(transparent)]
-    Inspect(#[from] InspectError),
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("cannot write JSON: {0}")]
-    Json(#[from] serde_json::Error),
-}
+use crate::store;
 
 pub struct InspectArgs {
     pub reference: String,
@@ -38,13 +26,7 @@ pub struct InspectArgs {
 pub async fn run(config: &Config, args: InspectArgs) -> Result<String, CliError> {
     let reference = ImageReference::parse(&args.reference).map_err(InspectError::from)?;
     let platform = args.platform.as_deref().map(PlatformFilter::parse).transpose()?;
-    let credentials = match &args.creds {
-        Some(creds) => Some(Credentials::parse(creds)?),
-        None => match docker_config_path() {
-            Some(path) => from_docker_config(&path, &reference.registry)?,
-            None => None,
-        },
-    };
+    let credentials = super::credentials(args.creds.as_deref(), &reference.registry)?;
     // The registry's client (outbound check, DNS, egress proxy) is set up on this thread while the
     // database opens on its own; a failure here is met again, and reported, by the inspection.
     let registries = Arc::new(registries(config));

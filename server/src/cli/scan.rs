@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use app::format::{human_size, short_digest};
 use app::reference::ImageReference;
 
+use super::CliError;
 use crate::config::Config;
 use crate::inspect::{InspectError, PlatformFilter};
-use crate::registry::{Credentials, RegistryError, docker_config_path, from_docker_config};
-use crate::scan::run::{Progress, ScanError, ScanReport, scan};
+use crate::scan::run::{Progress, ScanReport, scan};
 use crate::scan::sbom;
 use crate::services::{Services, registries};
 use crate::store;
@@ -25,20 +25,6 @@ pub enum Format {
     Spdx,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ScanCliError {
-    #[error(transparent)]
-    Scan(#[from] ScanError),
-    #[error(transparent)]
-    Inspect(#[from] InspectError),
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error("cannot write JSON: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
 pub struct ScanArgs {
     pub reference: String,
     pub platform: Option<String>,
@@ -46,16 +32,10 @@ pub struct ScanArgs {
     pub creds: Option<String>,
 }
 
-pub async fn run(config: &Config, args: ScanArgs) -> Result<String, ScanCliError> {
+pub async fn run(config: &Config, args: ScanArgs) -> Result<String, CliError> {
     let reference = ImageReference::parse(&args.reference).map_err(InspectError::from)?;
     let platform = args.platform.as_deref().map(PlatformFilter::parse).transpose()?;
-    let credentials = match &args.creds {
-        Some(creds) => Some(Credentials::parse(creds)?),
-        None => match docker_config_path() {
-            Some(path) => from_docker_config(&path, &reference.registry)?,
-            None => None,
-        },
-    };
+    let credentials = super::credentials(args.creds.as_deref(), &reference.registry)?;
     let store = store::open_for_command(&config.database_url).await?;
     let services = Services::with_registries(store, Arc::new(registries(config)), config);
     let bar = Bar::new(std::io::stderr().is_terminal());
