@@ -1,7 +1,7 @@
 //! One scan: inspect the reference, read its platform's layers (in parallel, each once, streamed),
 //! build the filesystem, inventory it, match advisories, run the tune-up checks.
 
-use app::dto::PlatformImage;
+use app::dto::{CheckRow, PlatformImage};
 use app::reference::ImageReference;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,7 @@ pub struct ScanReport {
     pub findings: Vec<FindingOut>,
     /// Advisories that may apply but whose versions could not be compared.
     pub undecided: Vec<Undecided>,
-    pub checks: Vec<CheckOut>,
+    pub checks: Vec<CheckRow>,
     pub layers: Vec<LayerOut>,
     pub wasted_bytes: u64,
     pub efficiency: f64,
@@ -68,17 +68,6 @@ pub struct PackageOut {
 pub struct FindingOut {
     #[serde(flatten)]
     pub finding: Finding,
-    pub layer_digest: Option<String>,
-    pub layer_command: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CheckOut {
-    pub id: String,
-    pub severity: String,
-    pub title: String,
-    pub detail: String,
-    pub fix: String,
     pub layer_digest: Option<String>,
     pub layer_command: Option<String>,
 }
@@ -213,7 +202,7 @@ fn assemble(
         undecided,
         checks: checks
             .into_iter()
-            .map(|c| CheckOut {
+            .map(|c| CheckRow {
                 layer_digest: digest_of(c.layer),
                 layer_command: command_of(c.layer),
                 id: c.id.to_string(),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::dto::{CheckRow, FindingRow, ScanSummary, SeverityCounts};
+use app::dto::{FindingRow, ScanSummary, SeverityCounts};
 use app::reference::ImageReference;
 
 use super::run::{Progress, ScanReport, scan};
@@ -114,19 +114,7 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
         packages: report.packages.len(),
         counts,
         findings,
-        checks: report
-            .checks
-            .iter()
-            .map(|c| CheckRow {
-                id: c.id.clone(),
-                severity: c.severity.clone(),
-                title: c.title.clone(),
-                detail: c.detail.clone(),
-                fix: c.fix.clone(),
-                layer_digest: c.layer_digest.clone(),
-                layer_command: c.layer_command.clone(),
-            })
-            .collect(),
+        checks: report.checks.clone(),
         wasted_bytes: report.wasted_bytes,
         efficiency: report.efficiency,
     }
