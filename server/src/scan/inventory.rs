@@ -3,25 +3,52 @@
 
 use std::collections::HashMap;
 
-use super::layers::LayerContents;
+use super::executable::{self, ExecutableFacts};
+use super::layers::{LayerContents, Wanted};
 use super::os::OsRelease;
-use super::packages::{Package, apk, dpkg};
+use super::packages::{Package, apk, cargo, dpkg, gem, golang, npm, python, rpm};
 
 const DPKG_STATUS: &str = "var/lib/dpkg/status";
 const DPKG_STATUS_D: &str = "var/lib/dpkg/status.d/";
 const APK_INSTALLED: &str = "lib/apk/db/installed";
+const RPM_SQLITE: [&str; 2] = ["var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"];
 const OS_FILES: [&str; 4] = ["etc/os-release", "usr/lib/os-release", "etc/alpine-release", "etc/debian_version"];
 
-/// The files the analysers read: everything else in a layer is only counted.
+/// What the layer pass keeps for the analysers: everything else in a layer is only counted.
+pub const WANTED: Wanted = Wanted { file: wanted, reduce, executable: executable::facts };
+
+fn is_package_json(path: &str) -> bool {
+    path == "package.json" || path.ends_with("/package.json")
+}
+
 pub fn wanted(path: &str) -> bool {
     path == DPKG_STATUS
         || path == APK_INSTALLED
+        || RPM_SQLITE.contains(&path)
         || OS_FILES.contains(&path)
         || path.strip_prefix(DPKG_STATUS_D).is_some_and(|name| !name.is_empty() && !name.contains('/'))
+        || is_package_json(path)
+        || python::wanted(path)
+        || gem::wanted(path)
+        || cargo::wanted(path)
 }
 
-/// The final content of each wanted file, with its layer (whiteouts applied).
-fn final_files(layers: &[LayerContents]) -> HashMap<String, (usize, &[u8])> {
+fn reduce(path: &str, data: Vec<u8>) -> Vec<u8> {
+    if is_package_json(path) {
+        npm::reduce(data)
+    } else if python::wanted(path) {
+        python::reduce(data)
+    } else {
+        data
+    }
+}
+
+/// The final content of each kept file (`files`, or `executables`), with its layer (whiteouts
+/// applied).
+fn final_files(
+    layers: &[LayerContents],
+    kept: fn(&LayerContents) -> &[(String, Vec<u8>)],
+) -> HashMap<String, (usize, &[u8])> {
     let mut files: HashMap<String, (usize, &[u8])> = HashMap::new();
     for (index, layer) in layers.iter().enumerate() {
         for dir in &layer.opaque {
@@ -30,7 +57,7 @@ fn final_files(layers: &[LayerContents]) -> HashMap<String, (usize, &[u8])> {
         for gone in &layer.whiteouts {
             files.retain(|path, _| path != gone && !path.starts_with(&format!("{gone}/")));
         }
-        for (path, data) in &layer.files {
+        for (path, data) in kept(layer) {
             files.insert(path.clone(), (index, data.as_slice()));
         }
     }
@@ -38,7 +65,7 @@ fn final_files(layers: &[LayerContents]) -> HashMap<String, (usize, &[u8])> {
 }
 
 pub fn os_release(layers: &[LayerContents]) -> Option<OsRelease> {
-    let files = final_files(layers);
+    let files = final_files(layers, |l| &l.files);
     let text = |path: &str| files.get(path).map(|(_, data)| String::from_utf8_lossy(data).into_owned());
     text("etc/os-release")
         .or_else(|| text("usr/lib/os-release"))
@@ -48,25 +75,65 @@ pub fn os_release(layers: &[LayerContents]) -> Option<OsRelease> {
 }
 
 pub fn packages(layers: &[LayerContents]) -> Vec<Package> {
-    let mut found = database_history(layers, DPKG_STATUS, dpkg::parse_status);
-    found.extend(database_history(layers, APK_INSTALLED, apk::parse_installed));
-    // Distroless: one file per package, introduced by the layer that wrote the file.
-    let mut status_d: Vec<_> = final_files(layers).into_iter().filter(|(p, _)| p.starts_with(DPKG_STATUS_D)).collect();
-    status_d.sort_by(|a, b| a.0.cmp(&b.0));
-    for (_, (layer, data)) in status_d {
-        found.extend(dpkg::parse_status_d(&String::from_utf8_lossy(data)).into_iter().map(|mut p| {
-            p.layer = Some(layer);
-            p
-        }));
+    let text = |data: &[u8]| String::from_utf8_lossy(data).into_owned();
+    let mut found = database_history(layers, DPKG_STATUS, &|d| dpkg::parse_status(&text(d)));
+    found.extend(database_history(layers, APK_INSTALLED, &|d| apk::parse_installed(&text(d))));
+    for path in RPM_SQLITE {
+        found.extend(database_history(layers, path, &|d| rpm::parse_sqlite(d).unwrap_or_default()));
     }
-    found.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.version.cmp(&b.version)));
+    let mut files: Vec<_> = final_files(layers, |l| &l.files).into_iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, (layer, data)) in files {
+        let packages = if path.starts_with(DPKG_STATUS_D) {
+            // Distroless: one file per package, introduced by the layer that wrote the file.
+            dpkg::parse_status_d(&text(data))
+        } else if is_package_json(&path) {
+            npm::parse(data).into_iter().collect()
+        } else if python::wanted(&path) {
+            python::parse(data).into_iter().collect()
+        } else if gem::wanted(&path) {
+            gem::parse(data).into_iter().collect()
+        } else if cargo::wanted(&path) {
+            cargo::parse_lock(data)
+        } else {
+            Vec::new()
+        };
+        found.extend(located(packages, &path, layer));
+    }
+    let mut binaries: Vec<_> = final_files(layers, |l| &l.executables).into_iter().collect();
+    binaries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, (layer, data)) in binaries {
+        let Ok(facts) = serde_json::from_slice::<ExecutableFacts>(data) else { continue };
+        let mut packages = Vec::new();
+        if let Some(go) = &facts.go_version {
+            packages.extend(golang::parse(go, facts.go_modules.as_deref().unwrap_or("")));
+        }
+        if let Some(audit) = &facts.rust_audit {
+            packages.extend(cargo::parse_audit(audit));
+        }
+        found.extend(located(packages, &path, layer));
+    }
+    found.sort_by(|a, b| {
+        (a.ecosystem, &a.name, &a.version, a.layer).cmp(&(b.ecosystem, &b.name, &b.version, b.layer))
+    });
+    // The same package found twice (two copies of a module) is listed once, at its first layer.
     found.dedup_by(|a, b| a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version);
     found
 }
 
+fn located(packages: Vec<Package>, path: &str, layer: usize) -> impl Iterator<Item = Package> {
+    packages.into_iter().map(move |mut p| {
+        p.layer = p.layer.or(Some(layer));
+        if !p.ecosystem.is_distro() {
+            p.path = Some(format!("/{path}"));
+        }
+        p
+    })
+}
+
 /// Reads one database file as each layer that touches it leaves it: a package keeps the layer
 /// where it first appeared at its current version.
-fn database_history(layers: &[LayerContents], path: &str, parse: fn(&str) -> Vec<Package>) -> Vec<Package> {
+fn database_history(layers: &[LayerContents], path: &str, parse: &dyn Fn(&[u8]) -> Vec<Package>) -> Vec<Package> {
     let mut current: Vec<Package> = Vec::new();
     let mut introduced: HashMap<String, (String, usize)> = HashMap::new();
     for (index, layer) in layers.iter().enumerate() {
@@ -78,7 +145,7 @@ fn database_history(layers: &[LayerContents], path: &str, parse: fn(&str) -> Vec
             introduced.clear();
         }
         let Some((_, data)) = layer.files.iter().find(|(p, _)| p == path) else { continue };
-        let mut packages = parse(&String::from_utf8_lossy(data));
+        let mut packages = parse(data);
         let mut next = HashMap::new();
         for package in &mut packages {
             let layer = match introduced.get(&package.name) {

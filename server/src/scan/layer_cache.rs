@@ -1,13 +1,13 @@
 //! What a layer pass kept, stored per layer digest and analyser version (gzip-compressed JSON),
 //! so tags that share layers share the work. Bump [`ANALYSER_VERSION`] whenever what a pass keeps
-//! changes (`inventory::wanted`, the entry list): older analyses are then read again.
+//! changes (`inventory::WANTED`, the entry list): older analyses are then read again.
 
 use std::io::{Read, Write};
 
 use super::layers::LayerContents;
 use crate::store::{SharedStore, StoreError};
 
-pub const ANALYSER_VERSION: i32 = 1;
+pub const ANALYSER_VERSION: i32 = 2;
 /// A stored analysis never unpacks to more than this (it is the database's data, but bounded all the same).
 const MAX_DECODED: u64 = 1 << 30;
 

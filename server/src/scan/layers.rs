@@ -24,6 +24,8 @@ pub struct Limits {
     pub bomb_after: u64,
     /// Entries remembered per layer (path and size, for wasted-space analysis).
     pub entries: usize,
+    /// The largest executable read for build metadata (Go buildinfo, cargo-auditable).
+    pub executable_bytes: u64,
 }
 
 impl Default for Limits {
@@ -35,6 +37,7 @@ impl Default for Limits {
             ratio: 200,
             bomb_after: 1 << 30,
             entries: 1_000_000,
+            executable_bytes: 256 << 20,
         }
     }
 }
@@ -74,9 +77,12 @@ pub struct Entry {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LayerContents {
     pub entries: Vec<Entry>,
-    /// Wanted files' contents.
+    /// Wanted files' contents (or the part of them analysers use).
     #[serde(with = "base64_files")]
     pub files: Vec<(String, Vec<u8>)>,
+    /// What executables say of how they were built, by path (see [`Wanted::executable`]).
+    #[serde(with = "base64_files", default)]
+    pub executables: Vec<(String, Vec<u8>)>,
     /// Paths this layer deletes (`.wh.name`).
     pub whiteouts: Vec<String>,
     /// Directories whose lower contents this layer hides (`.wh..wh..opq`).
@@ -156,13 +162,28 @@ pub fn normalise(path: &str) -> String {
     path.split('/').filter(|p| !p.is_empty() && *p != ".").collect::<Vec<_>>().join("/")
 }
 
-/// Reads one layer from `source` (its compressed bytes), keeping the files `wanted` names.
-pub fn read_layer(
-    source: impl Read,
-    digest: &str,
-    wanted: &dyn Fn(&str) -> bool,
-    limits: Limits,
-) -> Result<LayerContents, LayerError> {
+/// What a layer pass keeps.
+#[derive(Clone, Copy)]
+pub struct Wanted {
+    /// Regular files kept (by path).
+    pub file: fn(&str) -> bool,
+    /// What is kept of a wanted file (a package.json's name and version, not its readme).
+    pub reduce: fn(&str, Vec<u8>) -> Vec<u8>,
+    /// From a whole ELF executable, what it says of its build, if anything.
+    pub executable: fn(&[u8]) -> Option<Vec<u8>>,
+}
+
+impl Wanted {
+    /// Only the files `file` names, whole; no executables.
+    pub fn files(file: fn(&str) -> bool) -> Self {
+        Self { file, reduce: |_, data| data, executable: |_| None }
+    }
+}
+
+const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
+
+/// Reads one layer from `source` (its compressed bytes), keeping what `wanted` names.
+pub fn read_layer(source: impl Read, digest: &str, wanted: &Wanted, limits: Limits) -> Result<LayerContents, LayerError> {
     let state = Rc::new(RefCell::new((Sha256::new(), 0u64)));
     let io_error = |source: io::Error| match source.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
         Some(Refused::TooLarge) => LayerError::TooLarge { digest: digest.to_string(), limit: limits.layer_bytes },
@@ -211,10 +232,22 @@ pub fn read_layer(
         if kind == EntryKind::File && size > limits.file_bytes {
             return Err(LayerError::FileTooLarge { digest: digest.to_string(), path, size, limit: limits.file_bytes });
         }
-        if kind == EntryKind::File && size <= limits.kept_bytes && wanted(&path) {
+        let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
+        if kind == EntryKind::File && size <= limits.kept_bytes && (wanted.file)(&path) {
             let mut data = Vec::with_capacity(size as usize);
             entry.read_to_end(&mut data).map_err(tar_error)?;
-            contents.files.push((path.clone(), data));
+            contents.files.push((path.clone(), (wanted.reduce)(&path, data)));
+        } else if kind == EntryKind::File && executable && size > 64 && size <= limits.executable_bytes {
+            let mut magic = [0u8; 4];
+            entry.read_exact(&mut magic).map_err(tar_error)?;
+            if &magic == ELF_MAGIC {
+                let mut data = Vec::with_capacity(size as usize);
+                data.extend_from_slice(&magic);
+                entry.read_to_end(&mut data).map_err(tar_error)?;
+                if let Some(facts) = (wanted.executable)(&data) {
+                    contents.executables.push((path.clone(), facts));
+                }
+            }
         }
         if contents.entries.len() < limits.entries && !path.is_empty() {
             contents.entries.push(Entry { path, size, kind });
@@ -266,7 +299,7 @@ mod tests {
             ("etc/.wh.motd", b""),
             ("opt/app/.wh..wh..opq", b""),
         ]);
-        let wanted = |p: &str| p == "var/lib/dpkg/status";
+        let wanted = Wanted::files(|p| p == "var/lib/dpkg/status");
         let layer = read_layer(&blob[..], &digest, &wanted, Limits::default()).unwrap();
         assert_eq!(layer.files, vec![("var/lib/dpkg/status".to_string(), b"Package: a\n".to_vec())]);
         assert_eq!(layer.whiteouts, vec!["etc/motd".to_string()]);
@@ -283,22 +316,22 @@ mod tests {
         let (blob, _) = tar_gz(&[("a", b"x")]);
         let wrong = format!("sha256:{}", "0".repeat(64));
         assert!(matches!(
-            read_layer(&blob[..], &wrong, &|_| false, Limits::default()),
+            read_layer(&blob[..], &wrong, &Wanted::files(|_| false), Limits::default()),
             Err(LayerError::DigestMismatch { .. })
         ));
         let big = vec![0u8; 4096];
         let (blob, digest) = tar_gz(&[("big", &big)]);
         let limits = Limits { file_bytes: 1024, ..Limits::default() };
-        assert!(matches!(read_layer(&blob[..], &digest, &|_| false, limits), Err(LayerError::FileTooLarge { .. })));
+        assert!(matches!(read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits), Err(LayerError::FileTooLarge { .. })));
         let limits = Limits { layer_bytes: 2048, ..Limits::default() };
-        assert!(matches!(read_layer(&blob[..], &digest, &|_| false, limits), Err(LayerError::TooLarge { .. })));
+        assert!(matches!(read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits), Err(LayerError::TooLarge { .. })));
         let zeros = vec![0u8; 8 << 20];
         let (blob, digest) = tar_gz(&[("zeros", &zeros)]);
         let limits = Limits { bomb_after: 1 << 20, ..Limits::default() };
-        let bomb = read_layer(&blob[..], &digest, &|_| false, limits);
+        let bomb = read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits);
         assert!(matches!(bomb, Err(LayerError::Bomb { .. })), "{bomb:?} {}", blob.len());
         let garbage = b"not a layer at all, just text that is long enough".repeat(20);
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(&garbage)));
-        assert!(read_layer(&garbage[..], &digest, &|_| false, Limits::default()).is_err());
+        assert!(read_layer(&garbage[..], &digest, &Wanted::files(|_| false), Limits::default()).is_err());
     }
 }

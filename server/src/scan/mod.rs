@@ -2,6 +2,7 @@
 //! checks.
 
 pub mod cvss;
+pub mod executable;
 pub mod filesystem;
 pub mod findings;
 pub mod inventory;
@@ -13,5 +14,6 @@ pub mod packages;
 pub mod run;
 pub mod sbom;
 pub mod service;
+pub mod sqlite_file;
 pub mod tuneup;
 pub mod version;

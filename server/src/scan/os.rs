@@ -45,15 +45,27 @@ impl OsRelease {
         })
     }
 
-    /// The OSV ecosystem suffix: `Debian:12`, `Alpine:v3.20`; `None` for distributions Shipshape
-    /// has no advisories for.
+    /// The OSV ecosystem of the release's packages: `Debian:12`, `Alpine:v3.20`,
+    /// `Ubuntu:22.04:LTS`, `Rocky Linux:9`, `AlmaLinux:9`, `openSUSE:Leap 15.5`; `None` for
+    /// distributions whose advisories OSV does not name by release (RHEL, Fedora, Amazon Linux).
     pub fn osv_ecosystem(&self) -> Option<String> {
+        let mut parts = self.version.split('.');
+        let major = parts.next().filter(|m| !m.is_empty());
         match self.id.as_str() {
-            "debian" => Some(format!("Debian:{}", self.version.split('.').next()?)),
-            "alpine" => {
-                let mut parts = self.version.split('.');
-                Some(format!("Alpine:v{}.{}", parts.next()?, parts.next()?))
+            "debian" => Some(format!("Debian:{}", major?)),
+            "alpine" => Some(format!("Alpine:v{}.{}", major?, parts.next()?)),
+            "ubuntu" => {
+                let lts = self.pretty_name.as_deref().is_some_and(|p| p.contains("LTS"));
+                Some(format!("Ubuntu:{}{}", self.version, if lts { ":LTS" } else { "" }))
             }
+            "rocky" => Some(format!("Rocky Linux:{}", major?)),
+            "almalinux" => Some(format!("AlmaLinux:{}", major?)),
+            "opensuse-leap" => Some(format!("openSUSE:Leap {}", self.version)),
+            "sles" => Some(match parts.next() {
+                Some(sp) if sp != "0" => format!("SUSE:Linux Enterprise Server {} SP{sp}", major?),
+                _ => format!("SUSE:Linux Enterprise Server {}", major?),
+            }),
+            "mageia" => Some(format!("Mageia:{}", self.version)),
             _ => None,
         }
     }
@@ -102,5 +114,11 @@ mod tests {
         assert_eq!(alpine.end_of_life(), Some("2023-11-01"));
         assert_eq!(OsRelease::from_debian_version("12.5\n").unwrap().version, "12");
         assert!(OsRelease::from_debian_version("trixie/sid").is_none());
+        let rocky = OsRelease::from_os_release("ID=\"rocky\"\nVERSION_ID=\"9.3\"\n").unwrap();
+        assert_eq!(rocky.osv_ecosystem().as_deref(), Some("Rocky Linux:9"));
+        let ubuntu = OsRelease::from_os_release("ID=ubuntu\nVERSION_ID=\"22.04\"\nPRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\n");
+        assert_eq!(ubuntu.unwrap().osv_ecosystem().as_deref(), Some("Ubuntu:22.04:LTS"));
+        let fedora = OsRelease::from_os_release("ID=fedora\nVERSION_ID=40\n").unwrap();
+        assert_eq!(fedora.osv_ecosystem(), None);
     }
 }

@@ -1,6 +1,7 @@
 //! OSV records (the canonical advisory format here) and the OSV rules for whether a version is
-//! affected: `versions` lists, and `ECOSYSTEM` ranges of `introduced`, `fixed`, `last_affected`
-//! and `limit` events, compared with the ecosystem's own version order.
+//! affected: `versions` lists, and `ECOSYSTEM` ranges (compared in the ecosystem's own version
+//! order) or `SEMVER` ranges of `introduced`, `fixed`, `last_affected` and `limit` events.
+//! `GIT` ranges name commits, which an image does not carry: they are not evaluated.
 
 use std::cmp::Ordering;
 
@@ -83,11 +84,17 @@ pub enum Verdict {
 
 impl Affected {
     pub fn verdict(&self, version: &str, scheme: Scheme) -> Verdict {
-        if self.versions.iter().any(|v| v == version) {
+        let listed = |v: &String| v == version || (scheme == Scheme::Semver && scheme.compare(v, version).is_some_and(Ordering::is_eq));
+        if self.versions.iter().any(listed) {
             return Verdict::Affected { fixed: None };
         }
         let mut unknown = false;
-        for range in self.ranges.iter().filter(|r| r.kind == "ECOSYSTEM") {
+        for range in &self.ranges {
+            let scheme = match range.kind.as_str() {
+                "ECOSYSTEM" => scheme,
+                "SEMVER" => Scheme::Semver,
+                _ => continue,
+            };
             match range_verdict(&range.events, version, scheme) {
                 Some(Verdict::NotAffected) => {}
                 Some(found) => return found,
@@ -184,6 +191,13 @@ mod tests {
         let limited = affected(r#"[{"introduced":"0"},{"limit":"2.0"}]"#);
         assert_eq!(limited.verdict("2.1", Scheme::Dpkg), Verdict::NotAffected);
         assert_eq!(limited.verdict("1.1", Scheme::Dpkg), Verdict::Affected { fixed: None });
+        let go: Affected = serde_json::from_str(
+            r#"{"package":{"ecosystem":"Go","name":"golang.org/x/net"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"0.17.0"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(go.verdict("v0.16.0", Scheme::Semver), Verdict::Affected { fixed: Some("0.17.0".into()) });
+        assert_eq!(go.verdict("v0.17.0", Scheme::Semver), Verdict::NotAffected);
+        assert_eq!(go.verdict("(devel)", Scheme::Semver), Verdict::Unknown);
         let apk = affected(r#"[{"introduced":"0"},{"fixed":"1.1.1l-r8"}]"#);
         assert_eq!(apk.verdict("1.1.1l-r7", Scheme::Apk), Verdict::Affected { fixed: Some("1.1.1l-r8".into()) });
     }

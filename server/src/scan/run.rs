@@ -60,6 +60,9 @@ pub struct PackageOut {
     pub architecture: Option<String>,
     pub license: Option<String>,
     pub purl: String,
+    /// Where a language package was found: its manifest, lock file or binary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub layer_digest: Option<String>,
     pub layer_command: Option<String>,
 }
@@ -124,7 +127,7 @@ pub async fn scan(
             let layer_digest = digest.clone();
             let reader = BlobReader::new(response, client.timeout(), size.max(1));
             let contents =
-                tokio::task::spawn_blocking(move || read_layer(reader, &digest, &inventory::wanted, Limits::default()))
+                tokio::task::spawn_blocking(move || read_layer(reader, &digest, &inventory::WANTED, Limits::default()))
                     .await
                     .map_err(|e| RegistryError::Unreachable { registry: "scan".into(), detail: e.to_string() })??;
             layer_cache::save(&store, &layer_digest, &contents).await?;
@@ -143,10 +146,7 @@ pub async fn scan(
     let fs = Filesystem::build(&layers);
     let os = inventory::os_release(&layers);
     let packages = inventory::packages(&layers);
-    let (findings, undecided) = match os.as_ref().and_then(OsRelease::osv_ecosystem) {
-        Some(ecosystem) => match_packages(store, &ecosystem, &packages).await?,
-        None => (Vec::new(), Vec::new()),
-    };
+    let (findings, undecided) = match_packages(store, os.as_ref(), &packages).await?;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let checks = tuneup::checks(&image, &packages, &fs, os.as_ref(), &today);
     let vulndb = store.vulndb_sources().await?;
@@ -175,7 +175,6 @@ fn assemble(
     let command_of = |layer: Option<usize>| {
         layer.and_then(|i| image.layers.get(i)).and_then(|l| l.instruction.clone().or_else(|| l.created_by.clone()))
     };
-    let distro = os.as_ref().map(|o| o.id.clone()).unwrap_or_default();
     ScanReport {
         reference: reference.to_string(),
         digest: image.digest.clone(),
@@ -183,8 +182,9 @@ fn assemble(
         packages: packages
             .iter()
             .map(|p| PackageOut {
-                ecosystem: p.ecosystem.osv_name().to_string(),
-                purl: purl(p, &distro, os.as_ref()),
+                ecosystem: p.ecosystem.label().to_string(),
+                purl: purl(p, os.as_ref()),
+                path: p.path.clone(),
                 name: p.name.clone(),
                 version: p.version.clone(),
                 source_name: p.source_name.clone(),
@@ -238,24 +238,46 @@ fn assemble(
     }
 }
 
-/// The package URL: `pkg:deb/debian/libc6@2.36-9?arch=amd64&distro=debian-12`.
-fn purl(package: &Package, distro: &str, os: Option<&OsRelease>) -> String {
-    let namespace =
-        if distro.is_empty() { package.ecosystem.osv_name().to_ascii_lowercase() } else { distro.to_string() };
+/// The package URL, as the purl spec writes each type: `pkg:deb/debian/libc6@2.36-9?arch=amd64&distro=debian-12`,
+/// `pkg:npm/%40types/node@20.1.0`, `pkg:golang/golang.org/x/net@v0.1.0`, `pkg:pypi/jinja2@3.1.2`.
+fn purl(package: &Package, os: Option<&OsRelease>) -> String {
+    use super::packages::Ecosystem;
     let mut qualifiers = Vec::new();
-    if let Some(arch) = &package.architecture {
-        qualifiers.push(format!("arch={}", encode(arch)));
+    let mut version = package.version.clone();
+    let (namespace, name) = match package.ecosystem {
+        Ecosystem::Debian | Ecosystem::Alpine | Ecosystem::Rpm => {
+            if package.ecosystem == Ecosystem::Rpm
+                && let Some((epoch, rest)) = package.version.split_once(':')
+            {
+                qualifiers.push(format!("epoch={}", encode(epoch)));
+                version = rest.to_string();
+            }
+            if let Some(arch) = &package.architecture {
+                qualifiers.push(format!("arch={}", encode(arch)));
+            }
+            if let Some(os) = os {
+                qualifiers.push(format!("distro={}-{}", encode(&os.id), encode(&os.version)));
+            }
+            let namespace = os.map_or_else(|| package.ecosystem.label().to_ascii_lowercase(), |o| o.id.clone());
+            (Some(encode(&namespace)), encode(&package.name))
+        }
+        Ecosystem::Npm => match package.name.split_once('/') {
+            Some((scope, name)) => (Some(encode(scope)), encode(name)),
+            None => (None, encode(&package.name)),
+        },
+        Ecosystem::PyPI => (None, encode(&package.source_name)),
+        Ecosystem::Go => match package.name.rsplit_once('/') {
+            Some((path, name)) => (Some(path.split('/').map(encode).collect::<Vec<_>>().join("/")), encode(name)),
+            None => (None, encode(&package.name)),
+        },
+        Ecosystem::RubyGems | Ecosystem::Cargo => (None, encode(&package.name)),
+    };
+    let mut purl = format!("pkg:{}/", package.ecosystem.purl_type());
+    if let Some(namespace) = namespace {
+        purl.push_str(&namespace);
+        purl.push('/');
     }
-    if let Some(os) = os {
-        qualifiers.push(format!("distro={}-{}", encode(&os.id), encode(&os.version)));
-    }
-    let mut purl = format!(
-        "pkg:{}/{}/{}@{}",
-        package.ecosystem.purl_type(),
-        encode(&namespace),
-        encode(&package.name),
-        encode(&package.version)
-    );
+    purl.push_str(&format!("{name}@{}", encode(&version)));
     if !qualifiers.is_empty() {
         purl.push('?');
         purl.push_str(&qualifiers.join("&"));

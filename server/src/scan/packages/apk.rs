@@ -22,6 +22,7 @@ pub fn parse_installed(text: &str) -> Vec<Package> {
                 architecture,
                 license,
                 layer: None,
+                path: None,
             })
         })
         .collect()

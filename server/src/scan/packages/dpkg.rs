@@ -41,6 +41,7 @@ fn package(fields: &[(&str, String)], needs_status: bool) -> Option<Package> {
         architecture: get("Architecture").map(str::to_string),
         license: None,
         layer: None,
+        path: None,
     })
 }
 
