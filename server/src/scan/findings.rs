@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::os::OsRelease;
 use super::osv::{Record, Verdict};
-use super::packages::Package;
+use super::packages::{Package, advisory_key};
 use crate::store::{SharedStore, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,7 +51,7 @@ pub async fn match_packages(
     let mut findings: BTreeMap<(String, String, String), Finding> = BTreeMap::new();
     let mut undecided = Vec::new();
     for (ecosystem, packages) in by_ecosystem {
-        let key = |p: &Package| p.ecosystem.advisory_key(p.advisory_name_version().0);
+        let key = |p: &Package| advisory_key(&ecosystem, p.advisory_name_version().0);
         let mut names: Vec<String> = packages.iter().map(|p| key(p)).collect();
         names.sort();
         names.dedup();
@@ -68,7 +68,7 @@ pub async fn match_packages(
                 for affected in record.affected.iter().filter(|a| {
                     a.package
                         .as_ref()
-                        .is_some_and(|p| p.ecosystem == ecosystem && package.ecosystem.advisory_key(&p.name) == name)
+                        .is_some_and(|p| p.ecosystem == ecosystem && advisory_key(&ecosystem, &p.name) == name)
                 }) {
                     let fixed = match affected.verdict(version, package.ecosystem.version_scheme()) {
                         Verdict::Affected { fixed } => fixed,

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{alpine, debian};
 use crate::scan::osv::Record;
+use crate::scan::packages::advisory_key;
 use crate::store::{AdvisoryRecord, SharedStore, StoreError, VulnDbSource};
 
 /// One OSV record larger than this is refused (they are kilobytes).
@@ -175,7 +176,7 @@ fn advisory(name: &str, body: String) -> Result<Option<AdvisoryRecord>, ImportEr
     let mut packages: Vec<(String, String)> = record
         .affected
         .iter()
-        .filter_map(|a| a.package.as_ref().map(|p| (p.ecosystem.clone(), p.name.clone())))
+        .filter_map(|a| a.package.as_ref().map(|p| (p.ecosystem.clone(), advisory_key(&p.ecosystem, &p.name))))
         .collect();
     packages.sort();
     packages.dedup();

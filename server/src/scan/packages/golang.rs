@@ -1,13 +1,25 @@
 //! Go modules linked into a binary, from the module info in its buildinfo (`path`, `mod`, `dep`
-//! and `=>` replacement lines), plus the standard library at the toolchain's version.
+//! and `=>` replacement lines), plus the standard library at the toolchain's version. A main
+//! module built from a checkout says `(devel)`; its version is then read, as syft reads it, from
+//! a `-X …version=` linker flag, else made the pseudo-version of the recorded VCS revision.
 
 use super::{Ecosystem, Package};
 
 pub fn parse(go_version: &str, modules: &str) -> Vec<Package> {
     let mut found: Vec<Package> = Vec::new();
+    let build = |key: &str| {
+        modules.lines().find_map(|l| l.strip_prefix("build\t")?.strip_prefix(key)?.strip_prefix('=').map(str::to_string))
+    };
     for line in modules.lines() {
         let fields: Vec<&str> = line.split('\t').collect();
         match fields.as_slice() {
+            ["mod", path, "(devel)", ..] => {
+                let version = build("-ldflags")
+                    .and_then(|flags| version_flag(&flags))
+                    .or_else(|| pseudo_version(&build("vcs.revision")?, &build("vcs.time")?))
+                    .unwrap_or_else(|| "(devel)".into());
+                found.push(module(path, &version));
+            }
             ["mod" | "dep", path, version, ..] => found.push(module(path, version)),
             // A replacement stands in for the module on the line before it.
             ["=>", path, version, ..] => {
@@ -23,6 +35,29 @@ pub fn parse(go_version: &str, modules: &str) -> Vec<Package> {
     stdlib.source_version = go_version.trim_start_matches("go").to_string();
     found.push(stdlib);
     found
+}
+
+/// `-X main.version=1.18.1` (or `…/internal.Version=v2.0.0`) → `v1.18.1`.
+fn version_flag(flags: &str) -> Option<String> {
+    let flags = flags.trim_matches('"');
+    let mut words = flags.split_whitespace();
+    while let Some(word) = words.next() {
+        let assignment = if word == "-X" { words.next()? } else { word.strip_prefix("-X=").unwrap_or("") };
+        let Some((symbol, value)) = assignment.split_once('=') else { continue };
+        let variable = symbol.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+        let value = value.trim_matches(|c| c == '\'' || c == '"');
+        let bare = value.strip_prefix('v').unwrap_or(value);
+        if variable == "version" && crate::scan::version::Semver::parse(bare).is_some() && bare.contains('.') {
+            return Some(format!("v{bare}"));
+        }
+    }
+    None
+}
+
+/// Go's pseudo-version for a commit: `v0.0.0-20241213183011-5e16e5031a13`.
+fn pseudo_version(revision: &str, time: &str) -> Option<String> {
+    let stamp: String = chrono::DateTime::parse_from_rfc3339(time).ok()?.to_utc().format("%Y%m%d%H%M%S").to_string();
+    (revision.len() >= 12).then(|| format!("v0.0.0-{stamp}-{}", &revision[..12]))
 }
 
 fn module(path: &str, version: &str) -> Package {
@@ -47,5 +82,9 @@ mod tests {
             ("stdlib", "go1.21.5", "1.21.5"),
         ];
         assert_eq!(found, want.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())));
+        let flags = "mod\tgithub.com/anchore/syft\t(devel)\t\nbuild\t-ldflags=\"-w -s -X main.version=1.18.1 -X main.gitCommit=5e16e50\"\n";
+        assert_eq!(parse("go1.23.4", flags)[0].version, "v1.18.1");
+        let vcs = "mod\texample.com/app\t(devel)\t\nbuild\tvcs.revision=5e16e5031a13f8a11057feb8544decebfc43b4ed\nbuild\tvcs.time=2024-12-13T18:30:11Z\n";
+        assert_eq!(parse("go1.23.4", vcs)[0].version, "v0.0.0-20241213183011-5e16e5031a13");
     }
 }

@@ -87,15 +87,14 @@ impl Ecosystem {
             Ecosystem::RubyGems => Scheme::RubyGems,
         }
     }
+}
 
-    /// The name advisories use for a package: the source package for Debian and Alpine (whose
-    /// advisories name sources), the package itself elsewhere (rpm advisories name binary
-    /// packages); PyPI names compared in their normalised form.
-    pub fn advisory_key(self, name: &str) -> String {
-        match self {
-            Ecosystem::PyPI => python::normalise_name(name),
-            _ => name.to_string(),
-        }
+/// The form of a package name advisories are indexed and matched by: PyPI names normalised
+/// (PEP 503), the rest as written.
+pub fn advisory_key(osv_ecosystem: &str, name: &str) -> String {
+    match osv_ecosystem {
+        "PyPI" => python::normalise_name(name),
+        _ => name.to_string(),
     }
 }
 
@@ -131,7 +130,9 @@ impl Package {
         }
     }
 
-    /// The name and version advisories are matched on.
+    /// The name and version advisories are matched on: the source package for Debian and Alpine
+    /// (their advisories name sources), the package itself elsewhere (rpm advisories name binary
+    /// packages).
     pub fn advisory_name_version(&self) -> (&str, &str) {
         match self.ecosystem {
             Ecosystem::Rpm => (&self.name, &self.version),

@@ -25,9 +25,8 @@ pub fn parse(data: &[u8]) -> Option<Package> {
     let name = header("Name")?;
     let version = header("Version")?;
     let license = header("License-Expression").or_else(|| header("License"));
-    let mut package = Package::language(Ecosystem::PyPI, name, version, license);
-    package.source_name = normalise_name(&package.name);
-    Some(package)
+    // Named in the normalised form, as PyPI's index, OSV and syft name it (`Jinja2` is `jinja2`).
+    Some(Package::language(Ecosystem::PyPI, normalise_name(&name), version, license))
 }
 
 /// PEP 503: lowercase, runs of `-`, `_` and `.` as one `-` (how advisories and indexes name it).
@@ -53,8 +52,7 @@ mod tests {
     fn metadata_headers() {
         let metadata = b"Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.2\nLicense: BSD-3-Clause\n\nName: not this\n";
         let package = parse(&reduce(metadata.to_vec())).unwrap();
-        assert_eq!((package.name.as_str(), package.version.as_str()), ("Jinja2", "3.1.2"));
-        assert_eq!(package.source_name, "jinja2");
+        assert_eq!((package.name.as_str(), package.version.as_str()), ("jinja2", "3.1.2"));
         assert_eq!(package.license.as_deref(), Some("BSD-3-Clause"));
         assert_eq!(normalise_name("Zope.Interface__x"), "zope-interface-x");
         assert!(parse(b"Name: x\n").is_none());
