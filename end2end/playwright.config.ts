@@ -58,6 +58,8 @@ export default defineConfig({
       // No background indexing of Docker Hub's official images: the specs have no internet and
       // look at the registry's bases themselves.
       SHIPSHAPE_BASE_IMAGES: "",
+      // Advisories come from the specs themselves (vulndb import), never from osv.dev.
+      SHIPSHAPE_VULNDB_INTERVAL: "0",
     },
     },
   ],

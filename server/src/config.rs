@@ -35,6 +35,29 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("SHIPSHAPE_BASE_TAGS", "newest version tags indexed per base repository, besides latest (default 5)"),
     ("SHIPSHAPE_BASE_PLATFORMS", "platforms indexed for base images (default linux/amd64,linux/arm64)"),
     ("SHIPSHAPE_BASE_INTERVAL", "seconds between re-checks of the base images' tags (default 21600)"),
+    (
+        "SHIPSHAPE_VULNDB_URL",
+        "where `vulndb sync` downloads ECOSYSTEM/all.zip from, laid out like osv.dev's bucket \
+         (default https://osv-vulnerabilities.storage.googleapis.com)",
+    ),
+    ("SHIPSHAPE_VULNDB_ECOSYSTEMS", "comma-separated OSV ecosystems `vulndb sync` downloads (default: those scans match)"),
+    ("SHIPSHAPE_VULNDB_INTERVAL", "seconds between the advisory syncs `serve` runs (default 86400; 0: never)"),
+];
+
+pub const DEFAULT_VULNDB_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+
+/// The OSV ecosystems whose packages scans find and match.
+pub const DEFAULT_VULNDB_ECOSYSTEMS: &[&str] = &[
+    "Alpine",
+    "Debian",
+    "Ubuntu",
+    "Rocky Linux",
+    "AlmaLinux",
+    "npm",
+    "PyPI",
+    "Go",
+    "crates.io",
+    "RubyGems",
 ];
 
 /// The official images most Dockerfiles start `FROM`.
@@ -81,6 +104,16 @@ pub struct Config {
     pub registry_timeout: Duration,
     pub insecure_registries: Vec<String>,
     pub base_images: KnownBases,
+    pub vulndb: VulnDbSync,
+}
+
+/// Where advisories are synced from, which, and how often `serve` does it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VulnDbSync {
+    pub url: url::Url,
+    pub ecosystems: Vec<String>,
+    /// `None`: `serve` never syncs by itself.
+    pub interval: Option<Duration>,
 }
 
 /// What the background indexer keeps in the lineage index so bases are known on a fresh install.
@@ -178,6 +211,9 @@ struct FileConfig {
     base_tags: Option<u64>,
     base_platforms: Option<AllowHostsValue>,
     base_interval: Option<u64>,
+    vulndb_url: Option<String>,
+    vulndb_ecosystems: Option<AllowHostsValue>,
+    vulndb_interval: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,6 +329,30 @@ impl Config {
         let interval = seconds("SHIPSHAPE_BASE_INTERVAL", file.base_interval, 21_600, 60)?;
         let base_images = KnownBases { repositories, tags_per_repository, platforms, interval };
 
+        let url = match pick("SHIPSHAPE_VULNDB_URL", file.vulndb_url) {
+            Some((name, value)) => url::Url::parse(value.trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| ConfigError::invalid(&name, format!("{value:?} is not an http(s) URL")))?,
+            None => url::Url::parse(DEFAULT_VULNDB_URL).expect("default vulndb URL parses"),
+        };
+        let ecosystems = match pick("SHIPSHAPE_VULNDB_ECOSYSTEMS", file.vulndb_ecosystems.map(list)) {
+            Some((name, value)) => {
+                let ecosystems = items(&value);
+                if let Some(bad) = ecosystems.iter().find(|e| e.contains(['/', '\\', '?', '#']) || e.starts_with('.')) {
+                    return Err(ConfigError::invalid(&name, format!("{bad:?} is not an OSV ecosystem name")));
+                }
+                ecosystems
+            }
+            None => DEFAULT_VULNDB_ECOSYSTEMS.iter().map(|e| e.to_string()).collect(),
+        };
+        let vulndb_interval = seconds("SHIPSHAPE_VULNDB_INTERVAL", file.vulndb_interval, 86_400, 0)?;
+        let vulndb = VulnDbSync {
+            url,
+            ecosystems,
+            interval: (!vulndb_interval.is_zero()).then_some(vulndb_interval.max(Duration::from_secs(60))),
+        };
+
         Ok(Config {
             listen,
             database_url,
@@ -302,6 +362,7 @@ impl Config {
             registry_timeout,
             insecure_registries,
             base_images,
+            vulndb,
         })
     }
 }

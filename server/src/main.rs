@@ -95,6 +95,18 @@ enum VulndbCommand {
         #[arg(long)]
         source: Option<String>,
     },
+    /// Download each ecosystem's all.zip from an osv.dev-style bucket and import it (a feed whose
+    /// ETag has not changed since the last sync is not downloaded again).
+    #[command(after_help = "Examples:\n  shipshape vulndb sync\n  shipshape vulndb sync --ecosystem Debian --ecosystem PyPI\n  \
+        shipshape vulndb sync --url http://mirror.lan/osv")]
+    Sync {
+        /// Base URL (default SHIPSHAPE_VULNDB_URL, else osv.dev's bucket).
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// OSV ecosystem to sync, repeatable (default SHIPSHAPE_VULNDB_ECOSYSTEMS).
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
+    },
 }
 
 fn environment_help() -> String {
@@ -202,6 +214,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 summary.written,
                 summary.newest_modified.map_or("-".into(), |t| t.to_rfc3339())
             );
+            finish_now();
+        }
+        Command::Vulndb { command: VulndbCommand::Sync { url, ecosystems } } => {
+            let report = shipshape::cli::vulndb::run(&config, url, ecosystems).await?;
+            print!("{}", report.text);
+            if report.failures > 0 {
+                anyhow::bail!("{} ecosystem(s) could not be synced", report.failures);
+            }
             finish_now();
         }
         Command::BadgeToken { repository, rotate } => {

@@ -77,6 +77,13 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     let bases = config.base_images.clone();
     tokio::spawn(async move { crate::lineage::known_bases::run_forever(&indexer.inspector, &bases).await });
     tokio::spawn(crate::scan::service::run_forever(services.clone()));
+    let policy = Arc::new(crate::net::Policy::new(config.allow_hosts.clone()));
+    tokio::spawn(crate::vulndb::sync::run_forever(
+        services.store.clone(),
+        policy,
+        config.vulndb.clone(),
+        config.registry_timeout,
+    ));
     let app = router(services, site_root, config.listen);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

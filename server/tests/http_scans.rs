@@ -91,4 +91,41 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     let badge = get(&format!("{}/badges/vulnerabilities/{}/web/db:1.json", server.base, registry.host())).await.1;
     let badge: serde_json::Value = serde_json::from_str(&badge).unwrap();
     assert_eq!((badge["message"].as_str(), badge["color"].as_str()), (Some("2 high"), Some("orange")));
+
+    // Advisories imported after the scan apply to it at once: the stored packages are matched
+    // again, no layer is read.
+    let newer = dir.path().join("newer.json");
+    std::fs::write(
+        &newer,
+        r#"{"id":"DEBIAN-CVE-2099-0010","modified":"2026-11-01T00:00:00Z","aliases":["CVE-2099-0010"],
+            "database_specific":{"severity":"critical"},
+            "affected":[{"package":{"ecosystem":"Debian:12","name":"postgresql-11"},
+                         "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"11.22-0+deb10u3"}]}]}]}"#,
+    )
+    .unwrap();
+    shipshape::vulndb::import_paths(&server.services.store, "newer", &[newer]).await.unwrap();
+    let (_, body) = get(&format!("{}/api/v1/scans/{}/web/db:1", server.base, registry.host())).await;
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((summary["counts"]["critical"].as_u64(), summary["counts"]["high"].as_u64()), (Some(1), Some(2)), "{body}");
+    assert!(!shipshape::scan::service::run_one(&server.services).await.unwrap(), "re-matching queues no scan");
+
+    // The tag moves to a new image: seen moved (here by a refresh), the new image is queued at once.
+    let patched = Layer::builder()
+        .file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+        .file("var/lib/dpkg/status", "Package: postgresql-client-11\nStatus: install ok installed\nSource: postgresql-11\nVersion: 11.22-0+deb10u3\n")
+        .build()
+        .unwrap();
+    ImageBuilder::new()
+        .layer(patched, "RUN apt-get install -y postgresql-client-11 # buildkit")
+        .build(ManifestFormat::Oci)
+        .push(&registry, "web/db", Some("1"))
+        .await
+        .unwrap();
+    let (status, _) = get(&format!("{}/api/v1/images/{}/web/db:1?refresh=true", server.base, registry.host())).await;
+    assert_eq!(status, 200);
+    assert!(shipshape::scan::service::run_one(&server.services).await.unwrap(), "the moved tag's new image is scanned");
+    let (_, body) = get(&format!("{}/api/v1/scans/{}/web/db:1", server.base, registry.host())).await;
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((summary["state"].as_str(), summary["packages"].as_u64()), (Some("done"), Some(1)), "{body}");
+    assert_eq!(summary["findings"].as_array().unwrap().len(), 0, "the patched version is fixed: {body}");
 }

@@ -115,7 +115,13 @@ async fn advisories_and_analyses(store: &SharedStore, at: impl Fn(i64) -> chrono
     assert_eq!(store.advisories_for("Debian:12", &names(&["libssl", "zlib"])).await.unwrap(), vec!["v2".to_string()]);
     assert!(store.advisories_for("Debian:12", &names(&["openssl"])).await.unwrap().is_empty(), "packages replaced too");
     assert!(store.advisories_for("Debian:11", &names(&["libssl"])).await.unwrap().is_empty());
-    let source = VulnDbSource { source: "osv".into(), records: 1, newest_modified: Some(at(2)), imported_at: at(3) };
+    let source = VulnDbSource {
+        source: "osv".into(),
+        records: 1,
+        newest_modified: Some(at(2)),
+        imported_at: at(3),
+        etag: Some("\"abc\"".into()),
+    };
     store.record_vulndb_source(&source).await.unwrap();
     store.record_vulndb_source(&source).await.unwrap();
     assert_eq!(store.vulndb_sources().await.unwrap(), vec![source]);

@@ -3,6 +3,7 @@
 pub mod badge_token;
 pub mod inspect;
 pub mod scan;
+pub mod vulndb;
 
 use crate::inspect::InspectError;
 use crate::registry::{Credentials, RegistryError, docker_config_path, from_docker_config};
@@ -28,6 +29,8 @@ pub enum CliError {
     UnknownRepository(String),
     #[error("no random source for a new token: {0}")]
     Random(getrandom::Error),
+    #[error(transparent)]
+    Sync(#[from] crate::vulndb::sync::SyncError),
 }
 
 /// `--creds USER:PASS` when given, else the `auths` entry for `registry` in Docker's config.json.

@@ -361,7 +361,16 @@ impl Inspector {
             && let TagChange::Moved { from } = self.store.record_tag(repo.id, tag, &top.digest, seen_at).await?
         {
             let raised = lineage::raise_base_moved(&self.store, repo, tag, &from, &top.digest).await?;
-            tracing::info!(repository = %repo.name, tag, from, to = %top.digest, raised, "tag moved");
+            // Workers hold no credentials: private images are rescanned with `shipshape scan`.
+            let rescan = repo.visibility == Visibility::Public
+                && crate::scan::service::rescan_moved_tag(
+                    &self.store,
+                    &format!("{}/{}", repo.registry, repo.name),
+                    &from,
+                    &top.digest,
+                )
+                .await?;
+            tracing::info!(repository = %repo.name, tag, from, to = %top.digest, raised, rescan, "tag moved");
         }
         let checked_at = self.store.tag(repo.id, tag).await?.map(|t| t.checked_at.to_rfc3339());
         let history = self

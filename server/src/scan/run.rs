@@ -226,16 +226,63 @@ fn assemble(
         wasted_bytes: fs.wasted_bytes(),
         efficiency: fs.efficiency(),
         os,
-        vulndb: vulndb
-            .into_iter()
-            .map(|s| VulnDbOut {
-                source: s.source,
-                records: s.records,
-                newest_modified: s.newest_modified.map(|t| t.to_rfc3339()),
-                imported_at: s.imported_at.to_rfc3339(),
-            })
-            .collect(),
+        vulndb: vulndb_out(vulndb),
     }
+}
+
+fn vulndb_out(sources: Vec<VulnDbSource>) -> Vec<VulnDbOut> {
+    sources
+        .into_iter()
+        .map(|s| VulnDbOut {
+            source: s.source,
+            records: s.records,
+            newest_modified: s.newest_modified.map(|t| t.to_rfc3339()),
+            imported_at: s.imported_at.to_rfc3339(),
+        })
+        .collect()
+}
+
+/// Whether advisories were imported (or synced) since the report's findings were matched.
+pub fn matched_before(report: &ScanReport, sources: &[VulnDbSource]) -> bool {
+    let now: Vec<(&str, String)> = sources.iter().map(|s| (s.source.as_str(), s.imported_at.to_rfc3339())).collect();
+    let then: Vec<(&str, String)> = report.vulndb.iter().map(|s| (s.source.as_str(), s.imported_at.clone())).collect();
+    now != then
+}
+
+/// The report's findings matched again against the advisories stored now, from its package list:
+/// no layer is read again.
+pub async fn rematch(store: &SharedStore, mut report: ScanReport) -> Result<ScanReport, StoreError> {
+    let index = |digest: &Option<String>| digest.as_ref().and_then(|d| report.layers.iter().position(|l| &l.digest == d));
+    let packages: Vec<Package> = report
+        .packages
+        .iter()
+        .filter_map(|p| {
+            Some(Package {
+                ecosystem: super::packages::Ecosystem::from_label(&p.ecosystem)?,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                source_name: p.source_name.clone(),
+                source_version: p.source_version.clone(),
+                architecture: p.architecture.clone(),
+                license: p.license.clone(),
+                layer: index(&p.layer_digest),
+                path: p.path.clone(),
+            })
+        })
+        .collect();
+    let (findings, undecided) = match_packages(store, report.os.as_ref(), &packages).await?;
+    let layer = |i: Option<usize>| i.and_then(|i| report.layers.get(i));
+    report.findings = findings
+        .into_iter()
+        .map(|f| FindingOut {
+            layer_digest: layer(f.layer).map(|l| l.digest.clone()),
+            layer_command: layer(f.layer).and_then(|l| l.command.clone()),
+            finding: f,
+        })
+        .collect();
+    report.undecided = undecided;
+    report.vulndb = vulndb_out(store.vulndb_sources().await?);
+    Ok(report)
 }
 
 /// The package URL, as the purl spec writes each type: `pkg:deb/debian/libc6@2.36-9?arch=amd64&distro=debian-12`,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use app::dto::{FindingRow, ScanSummary, SeverityCounts};
 use app::reference::ImageReference;
 
-use super::run::{Progress, ScanReport, scan};
+use super::run::{Progress, ScanReport, matched_before, rematch, scan};
 use crate::services::Services;
 use crate::store::{SharedStore, StoreError};
 
@@ -33,6 +33,12 @@ pub async fn summary(
 ) -> Result<ScanSummary, StoreError> {
     if let Some((report, scanned_at)) = store.scan_result(digest).await? {
         match serde_json::from_str::<ScanReport>(&report) {
+            Ok(report) if matched_before(&report, &store.vulndb_sources().await?) => {
+                // New advisories since: the findings are matched again from the stored packages.
+                let report = rematch(store, report).await?;
+                store.put_scan_result(digest, &serde_json::to_string(&report).unwrap_or_default()).await?;
+                return Ok(done(&report, scanned_at));
+            }
             Ok(report) => return Ok(done(&report, scanned_at)),
             Err(e) => tracing::warn!(digest, error = %e, "a stored scan no longer reads; scanning again"),
         }
@@ -73,6 +79,24 @@ pub async fn summary(
         },
         None => ScanSummary { state: "none".into(), ..ScanSummary::default() },
     })
+}
+
+/// A tag that moved off an image that was scanned: its new image is queued at once, so its
+/// findings are ready before anyone looks (`to` may be an index; the worker scans its linux/amd64
+/// image, else its first).
+pub async fn rescan_moved_tag(store: &SharedStore, repository: &str, from: &str, to: &str) -> Result<bool, StoreError> {
+    let mut before = store.index_children(from).await?;
+    before.push(from.to_string());
+    for digest in &before {
+        if store.scan_result(digest).await?.is_some() {
+            let key = job_key(to);
+            if store.job(&key).await?.is_none() {
+                store.enqueue_job(SCAN_JOB, &format!("{repository}@{to}"), &key).await?;
+            }
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanSummary {

@@ -278,6 +278,8 @@ pub struct VulnDbSource {
     pub records: i64,
     pub newest_modified: Option<DateTime<Utc>>,
     pub imported_at: DateTime<Utc>,
+    /// The feed's HTTP ETag when it was downloaded (`vulndb sync`).
+    pub etag: Option<String>,
 }
 
 pub type SharedStore = Arc<dyn Store>;

@@ -488,14 +488,15 @@ impl Store for PostgresStore {
 
     async fn record_vulndb_source(&self, source: &VulnDbSource) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO vulndb_sources (source, records, newest_modified, imported_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO vulndb_sources (source, records, newest_modified, imported_at, etag) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (source) DO UPDATE SET records = excluded.records, newest_modified = excluded.newest_modified,
-             imported_at = excluded.imported_at",
+             imported_at = excluded.imported_at, etag = excluded.etag",
         )
         .bind(&source.source)
         .bind(source.records)
         .bind(source.newest_modified)
         .bind(source.imported_at)
+        .bind(&source.etag)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -503,7 +504,7 @@ impl Store for PostgresStore {
 
     async fn vulndb_sources(&self) -> StoreResult<Vec<VulnDbSource>> {
         let sources = sqlx::query_as::<_, VulnDbSource>(
-            "SELECT source, records, newest_modified, imported_at FROM vulndb_sources ORDER BY source",
+            "SELECT source, records, newest_modified, imported_at, etag FROM vulndb_sources ORDER BY source",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -43,6 +43,16 @@ pub struct ImportSummary {
 
 /// Imports everything under `paths` as `source` (shown with the DB's age).
 pub async fn import_paths(store: &SharedStore, source: &str, paths: &[PathBuf]) -> Result<ImportSummary, ImportError> {
+    import_feed(store, source, paths, None).await
+}
+
+/// As [`import_paths`], recording the HTTP ETag the feed was downloaded with.
+pub async fn import_feed(
+    store: &SharedStore,
+    source: &str,
+    paths: &[PathBuf],
+    etag: Option<String>,
+) -> Result<ImportSummary, ImportError> {
     let mut files = Vec::new();
     for path in paths {
         let before = files.len();
@@ -54,18 +64,26 @@ pub async fn import_paths(store: &SharedStore, source: &str, paths: &[PathBuf]) 
     let mut summary = ImportSummary::default();
     let mut batch = Vec::with_capacity(BATCH);
     for file in files {
-        for (name, body) in osv_bodies(&file)? {
-            summary.read += 1;
-            match advisory(&name, body)? {
-                Some(record) => {
-                    summary.newest_modified = summary.newest_modified.max(Some(record.modified));
-                    batch.push(record);
-                }
-                None => summary.withdrawn += 1,
+        let mut bodies = osv_bodies(&file)?;
+        // A zip is read a batch at a time: an ecosystem's all.zip can hold hundreds of MB of JSON.
+        loop {
+            let next = bodies.next_batch(BATCH)?;
+            if next.is_empty() {
+                break;
             }
-            if batch.len() == BATCH {
-                summary.written += store.put_advisories(source, &batch).await?;
-                batch.clear();
+            for (name, body) in next {
+                summary.read += 1;
+                match advisory(&name, body)? {
+                    Some(record) => {
+                        summary.newest_modified = summary.newest_modified.max(Some(record.modified));
+                        batch.push(record);
+                    }
+                    None => summary.withdrawn += 1,
+                }
+                if batch.len() == BATCH {
+                    summary.written += store.put_advisories(source, &batch).await?;
+                    batch.clear();
+                }
             }
         }
     }
@@ -76,6 +94,7 @@ pub async fn import_paths(store: &SharedStore, source: &str, paths: &[PathBuf]) 
             records: (summary.read - summary.withdrawn) as i64,
             newest_modified: summary.newest_modified,
             imported_at: Utc::now(),
+            etag,
         })
         .await?;
     Ok(summary)
@@ -101,16 +120,48 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ImportError> {
     }
 }
 
+/// The OSV records of one file, handed out in batches.
+enum Bodies {
+    Converted(std::vec::IntoIter<(String, String)>),
+    Zip { shown: String, archive: zip::ZipArchive<std::fs::File>, next: usize },
+}
+
+impl Bodies {
+    fn next_batch(&mut self, size: usize) -> Result<Vec<(String, String)>, ImportError> {
+        match self {
+            Bodies::Converted(records) => Ok(records.by_ref().take(size).collect()),
+            Bodies::Zip { shown, archive, next } => {
+                let mut batch = Vec::with_capacity(size);
+                while batch.len() < size && *next < archive.len() {
+                    *next += 1;
+                    if let Some(body) = zip_entry(shown, archive, *next - 1)? {
+                        batch.push(body);
+                    }
+                }
+                Ok(batch)
+            }
+        }
+    }
+}
+
 /// The OSV records a file holds, as (where it came from, JSON), converting other formats.
-fn osv_bodies(path: &Path) -> Result<Vec<(String, String)>, ImportError> {
+fn osv_bodies(path: &Path) -> Result<Bodies, ImportError> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+        let shown = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|source| ImportError::Read { path: shown.clone(), source })?;
+        let archive =
+            zip::ZipArchive::new(file).map_err(|e| ImportError::Unreadable { path: shown.clone(), detail: e.to_string() })?;
+        return Ok(Bodies::Zip { shown, archive, next: 0 });
+    }
+    converted(path).map(|records| Bodies::Converted(records.into_iter()))
+}
+
+fn converted(path: &Path) -> Result<Vec<(String, String)>, ImportError> {
     let shown = path.display().to_string();
     let read_error = |source| ImportError::Read { path: shown.clone(), source };
     let unreadable = |detail: String| ImportError::Unreadable { path: shown.clone(), detail };
     let metadata = std::fs::metadata(path).map_err(read_error)?;
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if extension == "zip" {
-        return zip_bodies(path);
-    }
     if metadata.len() > MAX_FEED_BYTES {
         return Err(ImportError::TooLarge { path: shown, size: metadata.len(), limit: MAX_FEED_BYTES });
     }
@@ -134,33 +185,30 @@ fn osv_bodies(path: &Path) -> Result<Vec<(String, String)>, ImportError> {
     debian::convert(&value, &modified).map_err(unreadable)
 }
 
-/// OSV's per-ecosystem `all.zip`: one record per `*.json` entry.
-fn zip_bodies(path: &Path) -> Result<Vec<(String, String)>, ImportError> {
-    let shown = path.display().to_string();
-    let unreadable = |detail: String| ImportError::Unreadable { path: shown.clone(), detail };
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Read { path: shown.clone(), source })?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| unreadable(e.to_string()))?;
-    let mut bodies = Vec::new();
-    for i in 0..archive.len() {
-        let entry = archive.by_index(i).map_err(|e| unreadable(e.to_string()))?;
-        // A name that is not UTF-8 is not an OSV record's.
-        let Ok(entry_name) = entry.name().map(|n| n.into_owned()) else { continue };
-        if !entry.is_file() || !entry_name.ends_with(".json") {
-            continue;
-        }
-        let name = format!("{shown}:{entry_name}");
-        if entry.size() > MAX_RECORD_BYTES {
-            return Err(ImportError::TooLarge { path: name, size: entry.size(), limit: MAX_RECORD_BYTES });
-        }
-        let mut text = String::new();
-        // The declared size is the archive's word: the read is capped all the same.
-        entry
-            .take(MAX_RECORD_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| ImportError::Unreadable { path: name.clone(), detail: e.to_string() })?;
-        bodies.push((name, text));
+/// One entry of OSV's per-ecosystem `all.zip` (one record per `*.json`); `None` for other entries.
+fn zip_entry(
+    shown: &str,
+    archive: &mut zip::ZipArchive<std::fs::File>,
+    index: usize,
+) -> Result<Option<(String, String)>, ImportError> {
+    let unreadable = |detail: String| ImportError::Unreadable { path: shown.to_string(), detail };
+    let entry = archive.by_index(index).map_err(|e| unreadable(e.to_string()))?;
+    // A name that is not UTF-8 is not an OSV record's.
+    let Ok(entry_name) = entry.name().map(|n| n.into_owned()) else { return Ok(None) };
+    if !entry.is_file() || !entry_name.ends_with(".json") {
+        return Ok(None);
     }
-    Ok(bodies)
+    let name = format!("{shown}:{entry_name}");
+    if entry.size() > MAX_RECORD_BYTES {
+        return Err(ImportError::TooLarge { path: name, size: entry.size(), limit: MAX_RECORD_BYTES });
+    }
+    let mut text = String::new();
+    // The declared size is the archive's word: the read is capped all the same.
+    entry
+        .take(MAX_RECORD_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| ImportError::Unreadable { path: name.clone(), detail: e.to_string() })?;
+    Ok(Some((name, text)))
 }
 
 /// The stored form of one OSV record, `None` when it is withdrawn.

@@ -43,6 +43,21 @@ impl Ecosystem {
         }
     }
 
+    pub fn from_label(label: &str) -> Option<Self> {
+        [
+            Ecosystem::Debian,
+            Ecosystem::Alpine,
+            Ecosystem::Rpm,
+            Ecosystem::Npm,
+            Ecosystem::PyPI,
+            Ecosystem::RubyGems,
+            Ecosystem::Go,
+            Ecosystem::Cargo,
+        ]
+        .into_iter()
+        .find(|e| e.label() == label)
+    }
+
     /// Installed by the distribution's package manager (matched within the OS release).
     pub fn is_distro(self) -> bool {
         matches!(self, Ecosystem::Debian | Ecosystem::Alpine | Ecosystem::Rpm)
