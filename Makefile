@@ -58,7 +58,7 @@ test: deps test-deps build
 	$(MAKE) --no-print-directory -k test-rust test-e2e
 
 test-rust: postgres
-	TEST_POSTGRES_URL=$(PG_URL) TEST_REQUIRE_POSTGRES=1 TEST_SYFT=$(SYFT) cargo test --workspace --no-fail-fast
+	TEST_POSTGRES_URL=$(PG_URL) TEST_REQUIRE_POSTGRES=1 TEST_SYFT=$(SYFT) TEST_REQUIRE_SYFT=1 cargo test --workspace --no-fail-fast
 
 # The specs browse a real registry (server/testkit's e2e-registry), started by Playwright.
 test-e2e:

@@ -255,11 +255,20 @@ pub struct ScanSummary {
     pub vulndb_as_of: Option<String>,
     pub os: Option<String>,
     pub packages: usize,
+    /// Packages per ecosystem (`Debian`, `npm`…), most first.
+    #[serde(default)]
+    pub ecosystems: Vec<EcosystemCount>,
     pub counts: SeverityCounts,
     pub findings: Vec<FindingRow>,
     pub checks: Vec<CheckRow>,
     pub wasted_bytes: u64,
     pub efficiency: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EcosystemCount {
+    pub ecosystem: String,
+    pub count: usize,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,6 +304,9 @@ impl SeverityCounts {
 pub struct FindingRow {
     pub id: String,
     pub aliases: Vec<String>,
+    /// `Debian`, `npm`, `PyPI`…, as the scan report names it.
+    #[serde(default)]
+    pub ecosystem: String,
     pub package: String,
     pub version: String,
     pub fixed_version: Option<String>,

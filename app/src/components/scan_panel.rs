@@ -62,9 +62,15 @@ fn ScanState(summary: ScanSummary, cyclonedx: String, spdx: String) -> impl Into
         "failed" => format!("The scan failed: {}", summary.error.clone().unwrap_or_default()),
         "unavailable" => "Private images are scanned at the command line: shipshape scan REF --creds USER:PASS.".into(),
         "done" => format!(
-            "{} · {} packages · scanned {} · vulnerability DB as of {}",
+            "{} · {} packages{} · scanned {} · vulnerability DB as of {}",
             summary.os.clone().unwrap_or_else(|| "unknown OS".into()),
             summary.packages,
+            if summary.ecosystems.len() > 1 {
+                let parts: Vec<String> = summary.ecosystems.iter().map(|e| format!("{} {}", e.count, e.ecosystem)).collect();
+                format!(" ({})", parts.join(", "))
+            } else {
+                String::new()
+            },
             summary.scanned_at.as_deref().map(timestamp).unwrap_or_default(),
             summary.vulndb_as_of.as_deref().map(timestamp).unwrap_or_else(|| "— (no advisories imported)".into())
         ),
@@ -169,7 +175,12 @@ fn Findings(findings: Vec<FindingRow>) -> impl IntoView {
                                     <tr data-testid="finding" data-severity=f.severity.clone()>
                                         <td class="px-3 py-1.5">{f.severity.clone()}</td>
                                         <td class="px-3 py-1.5 font-mono" title=f.aliases.join(", ")>{f.id.clone()}</td>
-                                        <td class="px-3 py-1.5 font-mono">{f.package.clone()}</td>
+                                        <td class="px-3 py-1.5">
+                                            <span class="font-mono">{f.package.clone()}</span>
+                                            {(!f.ecosystem.is_empty()).then(|| view! {
+                                                <span class="ml-1 rounded bg-slate-100 px-1 text-xs text-slate-600">{f.ecosystem.clone()}</span>
+                                            })}
+                                        </td>
                                         <td class="px-3 py-1.5 font-mono">{f.version.clone()}</td>
                                         <td class="px-3 py-1.5 font-mono">{f.fixed_version.clone().unwrap_or_else(|| "no fix yet".into())}</td>
                                         <td class="px-3 py-1.5 font-mono text-xs" title=f.layer_digest.clone().unwrap_or_default()>

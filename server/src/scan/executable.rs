@@ -206,10 +206,16 @@ mod tests {
     use super::*;
 
     /// A minimal little-endian ELF64 with the given named sections.
-    pub(crate) fn elf_with(sections: &[(&str, &[u8])]) -> Vec<u8> {
+    fn elf_with(sections: &[(&str, &[u8])]) -> Vec<u8> {
+        let placed: Vec<(&str, &[u8], u64)> = sections.iter().map(|(n, b)| (*n, *b, 0)).collect();
+        elf_at(&placed)
+    }
+
+    /// The same, each section mapped at the given virtual address.
+    fn elf_at(sections: &[(&str, &[u8], u64)]) -> Vec<u8> {
         let mut names = vec![0u8];
         let mut name_offsets = Vec::new();
-        for (name, _) in sections.iter().chain(&[(".shstrtab", &[][..])]) {
+        for (name, _, _) in sections.iter().chain(&[(".shstrtab", &[][..], 0)]) {
             name_offsets.push(names.len() as u32);
             names.extend_from_slice(name.as_bytes());
             names.push(0);
@@ -219,16 +225,17 @@ mod tests {
         data[4] = 2;
         data[5] = 1;
         let mut placed = Vec::new();
-        for (_, body) in sections.iter().chain(&[("", &names[..])]) {
-            placed.push((data.len() as u64, body.len() as u64));
+        for (_, body, addr) in sections.iter().chain(&[("", &names[..], 0)]) {
+            placed.push((data.len() as u64, body.len() as u64, *addr));
             data.extend_from_slice(body);
         }
         let shoff = data.len() as u64;
         data.extend_from_slice(&[0u8; 64]); // the null section
-        for (i, (offset, size)) in placed.iter().enumerate() {
+        for (i, (offset, size, addr)) in placed.iter().enumerate() {
             let mut header = [0u8; 64];
             header[..4].copy_from_slice(&name_offsets[i].to_le_bytes());
             header[4..8].copy_from_slice(&1u32.to_le_bytes());
+            header[16..24].copy_from_slice(&addr.to_le_bytes());
             header[24..32].copy_from_slice(&offset.to_le_bytes());
             header[32..40].copy_from_slice(&size.to_le_bytes());
             data.extend_from_slice(&header);
@@ -240,7 +247,7 @@ mod tests {
         data
     }
 
-    pub(crate) fn go_buildinfo_blob(version: &str, modules: &str) -> Vec<u8> {
+    fn go_buildinfo_blob(version: &str, modules: &str) -> Vec<u8> {
         let mut blob = GO_MAGIC.to_vec();
         blob.extend_from_slice(&[8, 2]);
         blob.resize(32, 0);
@@ -277,5 +284,30 @@ mod tests {
         assert_eq!(facts.rust_audit.as_deref(), Some(audit));
         assert!(super::facts(&elf_with(&[(".text", b"plain")])).is_none());
         assert!(super::facts(b"\x7fELF but truncated").is_none());
+    }
+
+    /// Before Go 1.18 the blob held pointers to Go string headers (address, length) elsewhere.
+    #[test]
+    fn go_buildinfo_pointer_format() {
+        let version = b"go1.16.15";
+        let modules = b"0123456789abcdefpath\tex.com/old\nmod\tex.com/old\tv1.0.0\t\n0123456789abcdef";
+        let data_addr = 0x50_0000u64;
+        // .data: two string headers, then the strings they point at.
+        let mut data = Vec::new();
+        let strings_at = data_addr + 32;
+        data.extend_from_slice(&strings_at.to_le_bytes());
+        data.extend_from_slice(&(version.len() as u64).to_le_bytes());
+        data.extend_from_slice(&(strings_at + version.len() as u64).to_le_bytes());
+        data.extend_from_slice(&(modules.len() as u64).to_le_bytes());
+        data.extend_from_slice(version);
+        data.extend_from_slice(modules);
+        let mut blob = GO_MAGIC.to_vec();
+        blob.extend_from_slice(&[8, 0]);
+        blob.extend_from_slice(&data_addr.to_le_bytes());
+        blob.extend_from_slice(&(data_addr + 16).to_le_bytes());
+        let elf = elf_at(&[(".go.buildinfo", &blob, 0x40_0000), (".data", &data, data_addr)]);
+        let facts: ExecutableFacts = serde_json::from_slice(&facts(&elf).unwrap()).unwrap();
+        assert_eq!(facts.go_version.as_deref(), Some("go1.16.15"));
+        assert_eq!(facts.go_modules.as_deref(), Some("path\tex.com/old\nmod\tex.com/old\tv1.0.0\t\n"));
     }
 }

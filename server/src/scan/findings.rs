@@ -19,6 +19,9 @@ pub struct Finding {
     /// The CVE when the advisory names one, else the advisory's own ID.
     pub id: String,
     pub aliases: Vec<String>,
+    /// The package's ecosystem as reports name it (`Debian`, `npm`…); empty in scans stored before.
+    #[serde(default)]
+    pub ecosystem: String,
     pub package: String,
     pub version: String,
     pub source_name: String,
@@ -88,6 +91,7 @@ pub async fn match_packages(
                     let finding = findings.entry(entry).or_insert_with(|| Finding {
                         id: id.clone(),
                         aliases: Vec::new(),
+                        ecosystem: package.ecosystem.label().to_string(),
                         package: package.name.clone(),
                         version: package.version.clone(),
                         source_name: package.source_name.clone(),

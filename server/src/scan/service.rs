@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::dto::{FindingRow, ScanSummary, SeverityCounts};
+use app::dto::{EcosystemCount, FindingRow, ScanSummary, SeverityCounts};
 use app::reference::ImageReference;
 
 use super::run::{Progress, ScanReport, matched_before, rematch, scan};
@@ -117,6 +117,7 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
         .map(|f| FindingRow {
             id: f.finding.id.clone(),
             aliases: f.finding.aliases.clone(),
+            ecosystem: f.finding.ecosystem.clone(),
             package: f.finding.package.clone(),
             version: f.finding.version.clone(),
             fixed_version: f.finding.fixed_version.clone(),
@@ -136,12 +137,25 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
         vulndb_as_of: report.vulndb.iter().filter_map(|s| s.newest_modified.clone()).max(),
         os: report.os.as_ref().map(|o| o.pretty_name.clone().unwrap_or_else(|| format!("{} {}", o.id, o.version))),
         packages: report.packages.len(),
+        ecosystems: ecosystem_counts(report),
         counts,
         findings,
         checks: report.checks.clone(),
         wasted_bytes: report.wasted_bytes,
         efficiency: report.efficiency,
     }
+}
+
+fn ecosystem_counts(report: &ScanReport) -> Vec<EcosystemCount> {
+    let mut counts: Vec<EcosystemCount> = Vec::new();
+    for package in &report.packages {
+        match counts.iter_mut().find(|c| c.ecosystem == package.ecosystem) {
+            Some(c) => c.count += 1,
+            None => counts.push(EcosystemCount { ecosystem: package.ecosystem.clone(), count: 1 }),
+        }
+    }
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.ecosystem.cmp(&b.ecosystem)));
+    counts
 }
 
 /// Runs queued scans one at a time, for as long as the process lives (`serve` starts it).
