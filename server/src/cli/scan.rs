@@ -12,7 +12,9 @@ use app::reference::ImageReference;
 use super::CliError;
 use crate::config::Config;
 use crate::inspect::{InspectError, PlatformFilter};
+use crate::scan::findings::severity_rank;
 use crate::scan::run::{Progress, ScanReport, scan};
+use crate::scan::service::ecosystem_counts;
 use crate::scan::sbom;
 use crate::services::{Services, registries};
 use crate::store;
@@ -111,7 +113,13 @@ fn table(report: &ScanReport) -> String {
         o.pretty_name.clone().unwrap_or_else(|| format!("{} {}", o.id, o.version))
     });
     let _ = writeln!(out, "{}  ({}, {})", report.reference, report.platform, short_digest(&report.digest));
-    let _ = writeln!(out, "{os}; {} packages; {} findings", report.packages.len(), report.findings.len());
+    let counts = ecosystem_counts(report);
+    let breakdown = if counts.len() > 1 {
+        format!(" ({})", counts.iter().map(|c| format!("{} {}", c.count, c.ecosystem)).collect::<Vec<_>>().join(", "))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "{os}; {} packages{breakdown}; {} findings", report.packages.len(), report.findings.len());
     match report.vulndb.iter().filter_map(|s| s.newest_modified.as_deref()).max() {
         Some(newest) => {
             let _ = writeln!(out, "vulnerability DB as of {}", app::format::timestamp(newest));
@@ -122,12 +130,15 @@ fn table(report: &ScanReport) -> String {
     }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "\nFINDINGS");
-        for f in &report.findings {
+        let mut findings: Vec<_> = report.findings.iter().collect();
+        findings.sort_by_key(|f| severity_rank(&f.finding.severity));
+        for f in findings {
             let _ = writeln!(
                 out,
-                "  {:<9} {:<18} {} {} → {}  (layer {})",
+                "  {:<9} {:<18} {}{} {} → {}  (layer {})",
                 f.finding.severity,
                 f.finding.id,
+                if f.finding.ecosystem.is_empty() { String::new() } else { format!("[{}] ", f.finding.ecosystem) },
                 f.finding.package,
                 f.finding.version,
                 f.finding.fixed_version.as_deref().unwrap_or("no fix yet"),

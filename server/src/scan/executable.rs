@@ -27,10 +27,14 @@ const AUDIT_MAX: u64 = 8 << 20;
 pub fn facts(data: &[u8]) -> Option<Vec<u8>> {
     let elf = Elf::parse(data)?;
     let mut facts = ExecutableFacts::default();
-    let buildinfo = elf.section(".go.buildinfo").or_else(|| {
+    let buildinfo = match elf.names {
+        Some(_) => elf.section(".go.buildinfo"),
         // Stripped of section names: the blob is 16-byte aligned somewhere in the data.
-        (0..data.len().saturating_sub(32)).step_by(16).find(|&at| data[at..].starts_with(GO_MAGIC)).map(|at| &data[at..])
-    });
+        None => (0..data.len().saturating_sub(32))
+            .step_by(16)
+            .find(|&at| data[at..].starts_with(GO_MAGIC))
+            .map(|at| &data[at..]),
+    };
     if let Some((version, modules)) = buildinfo.and_then(|b| go_buildinfo(&elf, b)) {
         facts.go_version = Some(version);
         facts.go_modules = (!modules.is_empty()).then_some(modules);
@@ -135,7 +139,8 @@ impl<'a> Elf<'a> {
 
     /// The file bytes at a virtual address, through the section that maps it.
     fn at_address(&self, addr: u64, len: u64) -> Option<&'a [u8]> {
-        let s = self.sections.iter().find(|s| s.addr != 0 && addr >= s.addr && addr + len <= s.addr + s.size)?;
+        let end = addr.checked_add(len)?;
+        let s = self.sections.iter().find(|s| s.addr != 0 && addr >= s.addr && s.addr.checked_add(s.size).is_some_and(|e| end <= e))?;
         let start = usize::try_from(s.offset + (addr - s.addr)).ok()?;
         self.data.get(start..start.checked_add(usize::try_from(len).ok()?)?)
     }

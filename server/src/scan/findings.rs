@@ -117,6 +117,11 @@ pub async fn match_packages(
     Ok((findings.into_values().collect(), undecided))
 }
 
+/// Most severe first: critical, high, medium, low, then anything else.
+pub fn severity_rank(severity: &str) -> usize {
+    ["critical", "high", "medium", "low"].iter().position(|r| *r == severity).unwrap_or(4)
+}
+
 /// The record's severity word (`database_specific.severity`, as GHSA and many feeds write it),
 /// else from a CVSS v3 vector's impact, else "unknown".
 fn severity(record: &Record) -> String {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use app::dto::{EcosystemCount, FindingRow, ScanSummary, SeverityCounts};
 use app::reference::ImageReference;
 
+use super::findings::severity_rank;
 use super::run::{Progress, ScanReport, matched_before, rematch, scan};
 use crate::services::Services;
 use crate::store::{SharedStore, StoreError};
@@ -110,7 +111,6 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
             _ => counts.unknown += 1,
         }
     }
-    let rank = |s: &str| ["critical", "high", "medium", "low"].iter().position(|r| *r == s).unwrap_or(4);
     let mut findings: Vec<FindingRow> = report
         .findings
         .iter()
@@ -127,7 +127,7 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
             layer_command: f.layer_command.clone(),
         })
         .collect();
-    findings.sort_by(|a, b| rank(&a.severity).cmp(&rank(&b.severity)).then_with(|| a.id.cmp(&b.id)));
+    findings.sort_by(|a, b| severity_rank(&a.severity).cmp(&severity_rank(&b.severity)).then_with(|| a.id.cmp(&b.id)));
     ScanSummary {
         state: "done".into(),
         layers_done: report.layers.len() as u32,
@@ -146,7 +146,8 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
     }
 }
 
-fn ecosystem_counts(report: &ScanReport) -> Vec<EcosystemCount> {
+/// Packages per ecosystem, most first.
+pub fn ecosystem_counts(report: &ScanReport) -> Vec<EcosystemCount> {
     let mut counts: Vec<EcosystemCount> = Vec::new();
     for package in &report.packages {
         match counts.iter_mut().find(|c| c.ecosystem == package.ecosystem) {

@@ -98,6 +98,10 @@ impl<'a> Database<'a> {
         let (_rowid, used2) = varint(page.get(cell + used..).ok_or(Corrupt)?)?;
         let start = cell + used + used2;
         let size = usize::try_from(size).map_err(|_| Corrupt)?;
+        // No record is larger than the file that holds it.
+        if size > self.data.len() {
+            return Err(Corrupt);
+        }
         let max_local = self.usable - 35;
         if size <= max_local {
             let payload = page.get(start..start + size).ok_or(Corrupt)?;
@@ -149,6 +153,32 @@ fn record(payload: &[u8]) -> Result<Vec<Value>, Corrupt> {
         body += len;
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every single-byte corruption of a real database (rpm's, see tests/fixtures/rpm) reads as
+    /// rows or as `Corrupt`, never a panic or a runaway allocation.
+    #[test]
+    fn corrupted_databases_never_panic() {
+        let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rpm/rpmdb.sqlite")).unwrap();
+        assert_eq!(Database::open(&data).unwrap().table("Packages").unwrap().len(), 3);
+        assert_eq!(Database::open(&data).unwrap().table("Nope"), Err(Corrupt));
+        // The file header, the schema page and the b-tree pages' headers and cell pointers.
+        let positions = (0..data.len()).filter(|i| i % 4096 < 112 || i % 1999 == 0);
+        let mut bad = data.clone();
+        for at in positions {
+            for value in [0x00, 0xff] {
+                bad[at] = value;
+                if let Ok(db) = Database::open(&bad) {
+                    let _ = db.table("Packages");
+                }
+            }
+            bad[at] = data[at];
+        }
+    }
 }
 
 fn signed(bytes: &[u8]) -> i64 {
