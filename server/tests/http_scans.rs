@@ -56,8 +56,26 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     assert_eq!(status, 404);
     assert!(body.contains("not_scanned"), "{body}");
 
+    // The page follows the scan over server-sent events: the stream says "queued", then (as the
+    // worker reads the layer) how far it got, and ends with the finished summary.
+    let events_url = format!("{}/api/v1/scan-events/{}/web/db:1", server.base, registry.host());
+    let events = tokio::spawn(async move {
+        let response = reqwest::get(&events_url).await.unwrap();
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        response.text().await.unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
     // The worker (what `serve` runs in the background) takes the queued job.
     assert!(shipshape::scan::service::run_one(&server.services).await.unwrap());
+    let stream = tokio::time::timeout(std::time::Duration::from_secs(30), events).await.unwrap().unwrap();
+    let states: Vec<String> = stream
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap()["state"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(states.first().map(String::as_str), Some("queued"), "{stream}");
+    assert_eq!(states.last().map(String::as_str), Some("done"), "the stream ends once the scan is done: {stream}");
     assert!(!shipshape::scan::service::run_one(&server.services).await.unwrap(), "one job, done once");
 
     let (_, html) = get(&page_url).await;

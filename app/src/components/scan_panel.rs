@@ -1,6 +1,7 @@
-//! The tag page's scan: its state while it runs (refreshed every two seconds once hydrated; a
-//! refresh link without JavaScript), then the findings with a severity chart and filter, the
-//! tune-up report, and SBOM downloads.
+//! The tag page's scan: its state while it runs (pushed over server-sent events once hydrated,
+//! asked for every two seconds where the stream cannot be held; a refresh link without
+//! JavaScript), then the findings with a severity chart and filter, the tune-up report, and SBOM
+//! downloads.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -23,35 +24,108 @@ const SEVERITIES: [(&str, &str); 5] = [
 pub fn ScanPanel(reference: String, digest: String, platform: String) -> impl IntoView {
     let key = (reference.clone(), digest.clone());
     let scan = Resource::new(move || key.clone(), |(reference, digest)| scan_status(reference, digest));
-    // Hydrated: ask again while the scan is queued or running (effects never run on the server).
+    // What the event stream last said; it replaces the server-rendered answer once it speaks.
+    let live: RwSignal<Option<ScanSummary>> = RwSignal::new(None);
+    // Set when the stream could not be opened or was refused: then the panel asks every 2 s.
+    let polling = RwSignal::new(false);
+    let following = StoredValue::new(false);
+    let events = format!("/api/v1/scan-events/{reference}?platform={}", query_escape(&platform));
+    // Hydrated only: effects never run on the server.
     Effect::new(move |_| {
-        if let Some(Ok(summary)) = scan.get()
-            && (summary.state == "queued" || summary.state == "running")
-        {
+        let Some(Ok(summary)) = scan.get() else { return };
+        if !running(&summary) {
+            return;
+        }
+        if polling.get() {
             set_timeout(move || scan.refetch(), std::time::Duration::from_secs(2));
+        } else if !following.get_value() {
+            following.set_value(true);
+            follow(&events, live, polling);
         }
     });
     let sbom =
         move |format: &str| format!("/api/v1/sbom/{reference}?format={format}&platform={}", query_escape(&platform));
     let (cyclonedx, spdx) = (sbom("cyclonedx"), sbom("spdx"));
+    let (live_cyclonedx, live_spdx) = (cyclonedx.clone(), spdx.clone());
     view! {
         <section class="space-y-3" data-testid="scan">
             <h2 class="text-lg font-semibold">"Vulnerabilities and tune-up"</h2>
-            // A Transition keeps the last answer on screen while the next one loads.
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the scan…"</p> }>
-                {move || Suspend::new({
+            <Show
+                when=move || live.with(Option::is_some)
+                fallback=move || {
                     let (cyclonedx, spdx) = (cyclonedx.clone(), spdx.clone());
-                    async move {
-                        match scan.await {
-                            Ok(summary) => view! { <ScanState summary cyclonedx spdx /> }.into_any(),
-                            Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                        }
+                    // A Transition keeps the last answer on screen while the next one loads.
+                    view! {
+                        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the scan…"</p> }>
+                            {move || Suspend::new({
+                                let (cyclonedx, spdx) = (cyclonedx.clone(), spdx.clone());
+                                async move {
+                                    match scan.await {
+                                        Ok(summary) => view! { <ScanState summary cyclonedx spdx /> }.into_any(),
+                                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                                    }
+                                }
+                            })}
+                        </Transition>
                     }
-                })}
-            </Transition>
+                }
+            >
+                {
+                    let (cyclonedx, spdx) = (live_cyclonedx.clone(), live_spdx.clone());
+                    move || {
+                        live.get().map(|summary| {
+                            let (cyclonedx, spdx) = (cyclonedx.clone(), spdx.clone());
+                            view! { <ScanState summary cyclonedx spdx /> }
+                        })
+                    }
+                }
+            </Show>
         </section>
     }
 }
+
+fn running(summary: &ScanSummary) -> bool {
+    summary.state == "queued" || summary.state == "running"
+}
+
+/// Opens the scan's event stream: each message is the summary as it stands; the stream is closed
+/// once the scan settles. A stream the browser cannot open, or the server refuses, turns polling on.
+#[cfg(target_arch = "wasm32")]
+fn follow(url: &str, live: RwSignal<Option<ScanSummary>>, polling: RwSignal<bool>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Ok(source) = web_sys::EventSource::new(url) else {
+        polling.set(true);
+        return;
+    };
+    let stream = source.clone();
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        let Some(summary) = event.data().as_string().and_then(|t| serde_json::from_str::<ScanSummary>(&t).ok())
+        else {
+            return;
+        };
+        if !running(&summary) {
+            stream.close();
+        }
+        live.set(Some(summary));
+    });
+    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let stream = source.clone();
+    // The browser reconnects a dropped stream by itself; CLOSED means it gave up (an error status).
+    let on_error = Closure::<dyn FnMut()>::new(move || {
+        if stream.ready_state() == web_sys::EventSource::CLOSED && live.with_untracked(|l| l.as_ref().is_none_or(running)) {
+            // The server-rendered answer (refetched every 2 s) is shown again.
+            live.set(None);
+            polling.set(true);
+        }
+    });
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn follow(_url: &str, _live: RwSignal<Option<ScanSummary>>, _polling: RwSignal<bool>) {}
 
 #[component]
 fn ScanState(summary: ScanSummary, cyclonedx: String, spdx: String) -> impl IntoView {

@@ -26,6 +26,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .route("/api/v1/images/{*reference}", get(image))
         .route("/api/v1/repositories/{*path}", get(repository_tags))
         .route("/api/v1/scans/{*reference}", get(scans::scan))
+        .route("/api/v1/scan-events/{*reference}", get(scans::scan_events))
         .route("/api/v1/sbom/{*reference}", get(scans::sbom))
         .route("/badges/{kind}/{*file}", get(badges::badge))
         .with_state(services)

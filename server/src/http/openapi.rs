@@ -82,6 +82,21 @@ pub fn spec() -> Value {
                     }
                 }
             },
+            "/api/v1/scan-events/{reference}": {
+                "get": {
+                    "summary": "The scan's progress, pushed",
+                    "description": "Server-sent events: each `data:` is the ScanSummary JSON, sent when it changes; the stream ends after a state that does not change by itself (done, failed, unavailable, none). Does not queue a scan.",
+                    "parameters": [
+                        { "name": "reference", "in": "path", "required": true, "schema": string },
+                        { "name": "platform", "in": "query", "schema": string, "description": "os/arch[/variant]; default linux/amd64, else the first" }
+                    ],
+                    "responses": {
+                        "200": { "description": "the event stream", "content": { "text/event-stream": { "schema": string } } },
+                        "400": error_response("invalid_reference or invalid_platform"),
+                        "404": error_response("not_found_or_private, repository_not_found, manifest_not_found")
+                    }
+                }
+            },
             "/api/v1/sbom/{reference}": {
                 "get": {
                     "summary": "The SBOM of a scanned tag's platform image",

@@ -1,5 +1,7 @@
-//! `/api/v1/scans/{reference}` (the scan of a tag's platform image, queued on first ask) and
-//! `/api/v1/sbom/{reference}?format=cyclonedx|spdx` (its bill of materials once scanned).
+//! `/api/v1/scans/{reference}` (the scan of a tag's platform image, queued on first ask),
+//! `/api/v1/scan-events/{reference}` (the same summary pushed as server-sent events while the scan
+//! runs, for the tag page) and `/api/v1/sbom/{reference}?format=cyclonedx|spdx` (its bill of
+//! materials once scanned).
 
 use std::sync::Arc;
 
@@ -60,6 +62,53 @@ pub async fn scan(
         Ok(summary) => Json(summary).into_response(),
         Err(e) => internal(e),
     }
+}
+
+/// How often the stream looks at the job (progress is written by whichever replica runs it).
+const EVENTS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// A stream ends after this even if the scan has not: the page then asks again.
+const EVENTS_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// Server-sent events: one `data:` line of `ScanSummary` JSON each time it changes, ending with a
+/// state that will not change by itself (`done`, `failed`, `unavailable`, `none`).
+pub async fn scan_events(
+    State(services): State<Arc<Services>>,
+    Path(reference): Path<String>,
+    Query(query): Query<ScanQuery>,
+) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let (repository, digest) = match platform_image(&services, &reference, query.platform.as_deref()).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let store = services.store.clone();
+    let started = std::time::Instant::now();
+    let events = futures_util::stream::unfold(Some(String::new()), move |last| {
+        let (store, repository, digest) = (store.clone(), repository.clone(), digest.clone());
+        async move {
+            let mut last = last?;
+            loop {
+                let summary = match service::summary(&store, &repository, &digest, false, false).await {
+                    Ok(summary) => summary,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "scan events: store unavailable");
+                        return None;
+                    }
+                };
+                let json = serde_json::to_string(&summary).unwrap_or_default();
+                let settled = !matches!(summary.state.as_str(), "queued" | "running");
+                if json != last || settled {
+                    let event = Event::default().data(json.clone());
+                    // After a settled state the stream ends (the next poll of `unfold` sees `None`).
+                    let next = (!settled && started.elapsed() < EVENTS_FOR).then_some(json);
+                    return Some((Ok::<_, std::convert::Infallible>(event), next));
+                }
+                last = json;
+                tokio::time::sleep(EVENTS_EVERY).await;
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
 }
 
 pub async fn sbom(
