@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::dto::{ImageReport, RepositoryTags, ScanSummary, ServerStatus};
+use crate::dto::{ImageReport, PackageRow, RepositoryTags, ScanSummary, ServerStatus};
 use crate::error::AppError;
 
 #[async_trait::async_trait]
@@ -12,6 +12,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn inspect(&self, reference: String, platform: Option<String>) -> Result<ImageReport, AppError>;
     /// The scan of platform image `digest` of `reference`'s repository, queued on first ask.
     async fn scan(&self, reference: String, digest: String) -> Result<ScanSummary, AppError>;
+    /// The packages that scan found; `None` until it is done.
+    async fn scan_packages(&self, reference: String, digest: String) -> Result<Option<Vec<PackageRow>>, AppError>;
     async fn repository_tags(
         &self,
         repository: String,

@@ -265,6 +265,22 @@ pub struct ScanSummary {
     pub efficiency: f64,
 }
 
+/// One package of a scanned image, as the tag page's package list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageRow {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    pub license: Option<String>,
+    pub purl: String,
+    /// Where a language package was found.
+    pub path: Option<String>,
+    pub layer_digest: Option<String>,
+    pub layer_command: Option<String>,
+    /// Findings naming this package at this version.
+    pub findings: u32,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EcosystemCount {
     pub ecosystem: String,

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::dto::{ImageReport, RepositoryTags, ScanSummary, ServerStatus};
+use crate::dto::{ImageReport, PackageRow, RepositoryTags, ScanSummary, ServerStatus};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -32,4 +32,9 @@ pub async fn list_repository_tags(
 #[server(endpoint = "scan")]
 pub async fn scan_status(reference: String, digest: String) -> Result<ScanSummary, AppError> {
     backend()?.scan(reference, digest).await
+}
+
+#[server(endpoint = "scan-packages")]
+pub async fn scan_packages(reference: String, digest: String) -> Result<Option<Vec<PackageRow>>, AppError> {
+    backend()?.scan_packages(reference, digest).await
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Once};
 
 use app::backend::Backend;
-use app::dto::{ImageReport, RepositoryTags, ScanSummary, ServerStatus};
+use app::dto::{ImageReport, PackageRow, RepositoryTags, ScanSummary, ServerStatus};
 use app::error::AppError;
 use app::reference::ImageReference;
 
@@ -33,6 +33,26 @@ impl Services {
         let badges = Badges::new(store.clone(), inspector.clone(), config.tag_ttl);
         Self { store, inspector, badges }
     }
+
+    /// `reference`'s repository when it is public and known to hold `digest`: the page's scan
+    /// calls name nothing else, so nothing else is queued or shown.
+    async fn public_image(&self, reference: &str, digest: &str) -> Result<ImageReference, AppError> {
+        let reference = ImageReference::parse(reference).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+        let hidden =
+            || AppError::NotFound(format!("{} has no image {digest}, or it is private", reference.repository_path()));
+        let repo =
+            self.store.repository(&reference.registry, &reference.repository).await.map_err(scan_store_error)?;
+        let repo = repo.filter(|r| r.visibility == crate::store::Visibility::Public).ok_or_else(hidden)?;
+        if !self.store.repository_has_manifest(repo.id, digest).await.map_err(scan_store_error)? {
+            return Err(hidden());
+        }
+        Ok(reference)
+    }
+}
+
+fn scan_store_error(e: crate::store::StoreError) -> AppError {
+    tracing::error!(error = %e, "reading a scan");
+    AppError::Internal
 }
 
 /// The registry clients' cache, under the configured outbound policy and settings.
@@ -100,22 +120,15 @@ impl Backend for Services {
     }
 
     async fn scan(&self, reference: String, digest: String) -> Result<ScanSummary, AppError> {
-        let reference = ImageReference::parse(&reference).map_err(|e| AppError::InvalidInput(e.to_string()))?;
-        let internal = |e: crate::store::StoreError| {
-            tracing::error!(error = %e, "reading a scan");
-            AppError::Internal
-        };
-        let hidden =
-            || AppError::NotFound(format!("{} has no image {digest}, or it is private", reference.repository_path()));
-        let repo = self.store.repository(&reference.registry, &reference.repository).await.map_err(internal)?;
-        // Only an image this (public) repository is known to hold: nothing else gets queued.
-        let repo = repo.filter(|r| r.visibility == crate::store::Visibility::Public).ok_or_else(hidden)?;
-        if !self.store.repository_has_manifest(repo.id, &digest).await.map_err(internal)? {
-            return Err(hidden());
-        }
+        let reference = self.public_image(&reference, &digest).await?;
         crate::scan::service::summary(&self.store, &reference.repository_path(), &digest, false, true)
             .await
-            .map_err(internal)
+            .map_err(scan_store_error)
+    }
+
+    async fn scan_packages(&self, reference: String, digest: String) -> Result<Option<Vec<PackageRow>>, AppError> {
+        self.public_image(&reference, &digest).await?;
+        crate::scan::service::packages(&self.store, &digest).await.map_err(scan_store_error)
     }
 
     async fn repository_tags(

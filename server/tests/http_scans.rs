@@ -83,6 +83,13 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     assert!(html.contains("2 high"), "the two binaries of postgresql-common: {html}");
     assert_eq!(html.matches(r#"data-testid="finding""#).count(), 2);
     assert!(html.contains("CVE-2099-0009") && html.contains(r#"data-check="package-cache""#));
+    // The package list comes on demand (a link, no JavaScript needed), with its findings per package.
+    assert!(html.contains(r#"data-testid="show-packages""#) && !html.contains(r#"data-testid="package""#));
+    let (_, listed) = get(&format!("{page_url}?packages=all")).await;
+    assert_eq!(listed.matches(r#"data-testid="package""#).count(), 3, "{listed}");
+    assert!(listed.contains("postgresql-client-common") && listed.contains("Debian 3"));
+    let (_, none) = get(&format!("{page_url}?packages=npm")).await;
+    assert_eq!(none.matches(r#"data-testid="package""#).count(), 0, "a filter on an ecosystem the image lacks");
     let (_, filtered) = get(&format!("{page_url}?severity=low")).await;
     assert_eq!(filtered.matches(r#"data-testid="finding""#).count(), 0, "the severity filter works without JavaScript");
 

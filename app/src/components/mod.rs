@@ -1,5 +1,6 @@
 pub mod badge_builder;
 pub mod error_panel;
 pub mod layout;
+pub mod package_list;
 pub mod reference_box;
 pub mod scan_panel;

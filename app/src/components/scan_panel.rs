@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::badge::vulnerabilities;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::package_list::PackageList;
 use crate::dto::{CheckRow, FindingRow, ScanSummary};
 use crate::format::{human_size, query_escape, short_digest, timestamp};
 use crate::server_fns::scan_status;
@@ -22,6 +23,7 @@ const SEVERITIES: [(&str, &str); 5] = [
 
 #[component]
 pub fn ScanPanel(reference: String, digest: String, platform: String) -> impl IntoView {
+    let (list_reference, list_digest) = (reference.clone(), digest.clone());
     let key = (reference.clone(), digest.clone());
     let scan = Resource::new(move || key.clone(), |(reference, digest)| scan_status(reference, digest));
     // What the event stream last said; it replaces the server-rendered answer once it speaks.
@@ -80,6 +82,7 @@ pub fn ScanPanel(reference: String, digest: String, platform: String) -> impl In
                     }
                 }
             </Show>
+            <PackageList reference=list_reference digest=list_digest />
         </section>
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::dto::{EcosystemCount, FindingRow, ScanSummary, SeverityCounts};
+use app::dto::{EcosystemCount, FindingRow, PackageRow, ScanSummary, SeverityCounts};
 use app::reference::ImageReference;
 
 use super::findings::severity_rank;
@@ -144,6 +144,34 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
         wasted_bytes: report.wasted_bytes,
         efficiency: report.efficiency,
     }
+}
+
+/// The packages of the stored scan of `digest`, with how many findings name each; `None` when it
+/// is not scanned (yet).
+pub async fn packages(store: &SharedStore, digest: &str) -> Result<Option<Vec<PackageRow>>, StoreError> {
+    let Some((json, _)) = store.scan_result(digest).await? else { return Ok(None) };
+    let Ok(report) = serde_json::from_str::<ScanReport>(&json) else { return Ok(None) };
+    let mut rows: Vec<PackageRow> = report
+        .packages
+        .iter()
+        .map(|p| PackageRow {
+            ecosystem: p.ecosystem.clone(),
+            name: p.name.clone(),
+            version: p.version.clone(),
+            license: p.license.clone(),
+            purl: p.purl.clone(),
+            path: p.path.clone(),
+            layer_digest: p.layer_digest.clone(),
+            layer_command: p.layer_command.clone(),
+            findings: report
+                .findings
+                .iter()
+                .filter(|f| f.finding.package == p.name && f.finding.version == p.version)
+                .count() as u32,
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.ecosystem, &a.name, &a.version).cmp(&(&b.ecosystem, &b.name, &b.version)));
+    Ok(Some(rows))
 }
 
 /// Packages per ecosystem, most first.
