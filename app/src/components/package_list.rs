@@ -48,10 +48,12 @@ pub fn PackageList(reference: String, digest: String) -> impl IntoView {
                             </p>
                         }
                         .into_any(),
-                        Ok(Some(Some(rows))) => {
-                            let filter = wanted.get_untracked().unwrap_or_default();
-                            view! { <PackageTable rows filter /> }.into_any()
-                        }
+                        // The filter follows the URL: a client-side navigation changes it, not the rows.
+                        Ok(Some(Some(rows))) => (move || {
+                            let filter = wanted.get().unwrap_or_default();
+                            view! { <PackageTable rows=rows.clone() filter /> }
+                        })
+                        .into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -115,7 +117,10 @@ fn PackageTable(rows: Vec<PackageRow>, filter: String) -> impl IntoView {
                                     <td class=if flagged { "px-3 py-1.5 font-semibold text-red-700" } else { "px-3 py-1.5 text-slate-400" }>
                                         {p.findings}
                                     </td>
-                                    <td class="px-3 py-1.5 font-mono text-xs" title=p.layer_digest.clone().unwrap_or_default()>
+                                    <td
+                                        class="max-w-xs truncate px-3 py-1.5 font-mono text-xs"
+                                        title=format!("{}\n{}", p.layer_command.clone().unwrap_or_default(), p.layer_digest.clone().unwrap_or_default())
+                                    >
                                         {p.layer_command.clone().unwrap_or_default()}
                                     </td>
                                 </tr>

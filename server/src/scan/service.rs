@@ -170,7 +170,15 @@ pub async fn packages(store: &SharedStore, digest: &str) -> Result<Option<Vec<Pa
                 .count() as u32,
         })
         .collect();
-    rows.sort_by(|a, b| (&a.ecosystem, &a.name, &a.version).cmp(&(&b.ecosystem, &b.name, &b.version)));
+    // Packages with findings first.
+    rows.sort_by(|a, b| {
+        (std::cmp::Reverse(a.findings), &a.ecosystem, &a.name, &a.version).cmp(&(
+            std::cmp::Reverse(b.findings),
+            &b.ecosystem,
+            &b.name,
+            &b.version,
+        ))
+    });
     Ok(Some(rows))
 }
 

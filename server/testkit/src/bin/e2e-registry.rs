@@ -5,8 +5,9 @@
 //! `e2e/app`: tags 1.0, 1.1, 2.0-rc1, latest; three layers, OCI labels, a non-root user.
 //! `e2e/multi:latest`: an OCI index for linux/amd64 and linux/arm64/v8.
 //! `e2e/root:latest`: runs as root, no labels.
-//! `e2e/live:1`: another such image, opened only by the hydrated scan spec, so its first view
-//! always finds the scan queued and the page has a running scan to follow.
+//! `e2e/live:1`: another such image with two npm modules and a Python package, opened only by the
+//! hydrated scan spec, so its first view always finds the scan queued and the page has a running
+//! scan to follow and packages to filter.
 //! `e2e/base:12` ← `e2e/runtime:1` ← `e2e/service:1`: a lineage, each built on the one before.
 
 use shipshape_testkit::{BuiltIndex, ImageBuilder, Layer, ManifestFormat, RegistryAuthMode, TestRegistry};
@@ -74,7 +75,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build(ManifestFormat::Docker)
         .push(&registry, "e2e/root", Some("latest"))
         .await?;
-    let layer = Layer::builder().file("bin/live", "followed over server-sent events").build()?;
+    let layer = Layer::builder()
+        .file("bin/live", "followed over server-sent events")
+        .file("usr/lib/node_modules/left-pad/package.json", r#"{"name":"left-pad","version":"1.3.0","license":"WTFPL"}"#)
+        .file("usr/lib/node_modules/ms/package.json", r#"{"name":"ms","version":"2.1.3","license":"MIT"}"#)
+        .file("usr/lib/python3/site-packages/six-1.16.0.dist-info/METADATA", "Name: six\nVersion: 1.16.0\nLicense: MIT\n")
+        .build()?;
     ImageBuilder::new()
         .layer(layer, "COPY live /bin/ # buildkit")
         .build(ManifestFormat::Docker)
