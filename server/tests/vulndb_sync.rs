@@ -132,6 +132,9 @@ async fn feeds_are_downloaded_once_imported_and_refused_unless_allowed() {
     let refused = sync(&store, Arc::new(Policy::new(AllowList::default())), &settings, timeout, &progress).await.unwrap();
     let error = outcome(&refused, "Debian");
     assert!(error.contains("SHIPSHAPE_ALLOW_HOSTS"), "{error}");
+    // The other feeds live on the same host: not asked again in this round.
+    assert!(outcome(&refused, "PyPI").contains("not tried"), "{}", outcome(&refused, "PyPI"));
+    assert_eq!(refused.len(), 4);
     assert_eq!(bucket.downloads.lock().unwrap().len(), 4);
 }
 

@@ -28,6 +28,8 @@ pub enum SyncError {
     TooLarge { url: String, limit: u64 },
     #[error("cannot write the download to {path}: {source}")]
     Write { path: String, source: std::io::Error },
+    #[error("not tried: {url} was unreachable for the ecosystem before")]
+    NotTried { url: String },
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error(transparent)]
@@ -81,7 +83,15 @@ pub async fn sync(
                 None => e,
             }
         });
+        // Every feed comes from one host: one that cannot be reached is not asked again this round.
+        let unreachable = matches!(outcome, Err(SyncError::Fetch { .. }));
         outcomes.push((ecosystem.clone(), outcome));
+        if unreachable {
+            for rest in settings.ecosystems.iter().skip(outcomes.len()) {
+                outcomes.push((rest.clone(), Err(SyncError::NotTried { url: settings.url.to_string() })));
+            }
+            break;
+        }
     }
     Ok(outcomes)
 }
@@ -99,7 +109,14 @@ pub async fn run_forever(store: SharedStore, policy: Arc<Policy>, settings: Vuln
                         Ok(Outcome::Imported(s)) => {
                             tracing::info!(ecosystem, read = s.read, written = s.written, "advisories synced")
                         }
-                        Err(e) => tracing::warn!(ecosystem, error = %e, "advisories not synced"),
+                        Err(SyncError::NotTried { .. }) => {}
+                        Err(e) => tracing::warn!(
+                            ecosystem,
+                            error = %e,
+                            "advisories not synced (next try in SHIPSHAPE_VULNDB_INTERVAL; offline, import files with \
+                             `shipshape vulndb import`, point SHIPSHAPE_VULNDB_URL at a mirror, or set \
+                             SHIPSHAPE_VULNDB_INTERVAL=0)"
+                        ),
                     }
                 }
             }
