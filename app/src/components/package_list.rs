@@ -107,10 +107,10 @@ fn PackageTable(rows: Vec<PackageRow>, filter: String) -> impl IntoView {
                             let flagged = p.findings > 0;
                             view! {
                                 <tr data-testid="package" data-ecosystem=p.ecosystem.clone() title=p.purl.clone()>
-                                    <td class="px-3 py-1.5">
-                                        <span class="font-mono">{p.name.clone()}</span>
+                                    <td class="max-w-sm px-3 py-1.5">
+                                        <span class="break-all font-mono">{p.name.clone()}</span>
                                         <span class="ml-1 rounded bg-slate-100 px-1 text-xs text-slate-600">{p.ecosystem.clone()}</span>
-                                        {p.path.clone().map(|path| view! { <div class="font-mono text-xs text-slate-500">{path}</div> })}
+                                        {p.path.clone().map(|path| view! { <div class="break-all font-mono text-xs text-slate-500">{path}</div> })}
                                     </td>
                                     <td class="px-3 py-1.5 font-mono">{p.version.clone()}</td>
                                     <td class="px-3 py-1.5 text-xs">{p.license.clone().unwrap_or_default()}</td>
@@ -118,7 +118,7 @@ fn PackageTable(rows: Vec<PackageRow>, filter: String) -> impl IntoView {
                                         {p.findings}
                                     </td>
                                     <td
-                                        class="max-w-xs truncate px-3 py-1.5 font-mono text-xs"
+                                        class="max-w-[16rem] truncate px-3 py-1.5 font-mono text-xs"
                                         title=format!("{}\n{}", p.layer_command.clone().unwrap_or_default(), p.layer_digest.clone().unwrap_or_default())
                                     >
                                         {p.layer_command.clone().unwrap_or_default()}
