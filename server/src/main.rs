@@ -23,6 +23,9 @@ struct Cli {
 enum Command {
     /// Serve the web app (default http://127.0.0.1:3000).
     Serve,
+    /// Run the background jobs (scans, event reactions, base indexing, advisory syncs) without
+    /// serving HTTP; `serve` runs them too unless SHIPSHAPE_WORKER=false.
+    Worker,
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Show an image's platforms, layers, labels and config, storing what was fetched.
@@ -132,7 +135,7 @@ fn main() -> ExitCode {
     // The server wants every core; a one-shot command is faster on one thread, without the
     // cross-thread wake-ups between its HTTP client, egress proxy and database tasks.
     let runtime = match cli.command {
-        Command::Serve => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        Command::Serve | Command::Worker => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
         _ => tokio::runtime::Builder::new_current_thread().enable_all().build(),
     };
     let result = match runtime {
@@ -164,6 +167,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let site_root = shipshape::site::locate_for_current_process()?;
             shipshape::serve::run(config, site_root).await?;
         }
+        Command::Worker => shipshape::serve::run_worker(config).await?,
         Command::Inspect { reference, platform, json, refresh, creds } => {
             let args = shipshape::cli::inspect::InspectArgs { reference, platform, json, refresh, creds };
             let output = shipshape::cli::inspect::run(&config, args).await?;
@@ -206,6 +210,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let source = source
                 .unwrap_or_else(|| paths[0].file_name().map_or("osv".into(), |n| n.to_string_lossy().into_owned()));
             let summary = shipshape::vulndb::import_paths(&store, &source, &paths).await?;
+            if summary.written > 0 {
+                // Stored scans are matched again by the next worker that runs.
+                shipshape::jobs::enqueue(&store, &shipshape::scan::jobs::RematchAll {}).await?;
+            }
             println!(
                 "{}: {} record(s) read, {} withdrawn skipped, {} written; newest modified {}",
                 source,

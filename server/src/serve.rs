@@ -73,27 +73,39 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     let store = store::open(&config.database_url).await?;
     tracing::info!(database = %config.database_url, site = %site_root.display(), "store ready");
     let services = Arc::new(Services::new(store, &config));
-    let indexer = services.clone();
-    let bases = config.base_images.clone();
-    tokio::spawn(async move { crate::lineage::known_bases::run_forever(&indexer.inspector, &bases).await });
-    tokio::spawn(crate::scan::service::run_forever(services.clone()));
-    let policy = Arc::new(crate::net::Policy::new(config.allow_hosts.clone()));
-    tokio::spawn(crate::vulndb::sync::run_forever(
-        services.store.clone(),
-        policy,
-        config.vulndb.clone(),
-        config.registry_timeout,
-    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = config.worker.then(|| {
+        let runner = crate::worker::runner(services.store.clone(), services.inspector.clone(), &config);
+        tokio::spawn(runner.run(stopped))
+    });
     let app = router(services, site_root, config.listen);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // Running jobs go back to the queue for another worker (or the next start).
+    let _ = stop.send(true);
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// `shipshape worker`: the job loops without HTTP, until SIGINT or SIGTERM.
+pub async fn run_worker(config: Config) -> Result<(), ServeError> {
+    let store = store::open(&config.database_url).await?;
+    let services = Services::new(store, &config);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let runner = crate::worker::runner(services.store.clone(), services.inspector.clone(), &config);
+    let worker = tokio::spawn(runner.run(stopped));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = worker.await;
+    Ok(())
+}
+
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

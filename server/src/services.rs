@@ -10,7 +10,7 @@ use app::reference::ImageReference;
 
 use crate::badge::Badges;
 use crate::config::Config;
-use crate::inspect::{InspectError, Inspector, PlatformFilter, Viewer};
+use crate::inspect::{InspectError, InspectRequest, Inspector, PlatformFilter, Viewer};
 use crate::net::Policy;
 use crate::registry::{Registries, RegistryError, RegistrySettings};
 use crate::store::SharedStore;
@@ -116,14 +116,15 @@ impl Backend for Services {
             Some(p) => Some(PlatformFilter::parse(&p).map_err(app_error)?),
             None => None,
         };
-        self.inspector.inspect(&reference, platform.as_ref(), false, None, Viewer::Anonymous).await.map_err(app_error)
+        self.inspector.inspect(InspectRequest::new(&reference, Viewer::Anonymous).platform(platform.as_ref())).await.map_err(app_error)
     }
 
     async fn scan(&self, reference: String, digest: String) -> Result<ScanSummary, AppError> {
         let reference = self.public_image(&reference, &digest).await?;
-        crate::scan::service::summary(&self.store, &reference.repository_path(), &digest, false, true)
+        crate::scan::service::request(&self.store, &reference.repository_path(), &digest)
             .await
-            .map_err(scan_store_error)
+            .map_err(scan_store_error)?;
+        crate::scan::service::summary(&self.store, &digest, false).await.map_err(scan_store_error)
     }
 
     async fn scan_packages(&self, reference: String, digest: String) -> Result<Option<Vec<PackageRow>>, AppError> {

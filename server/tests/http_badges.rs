@@ -139,7 +139,8 @@ async fn badges_tell_stored_facts(store: SharedStore) {
         let report = get_json(&format!("{}/api/v1/images/{host}/{reference}", server.base)).await;
         assert!(report["digest"].is_string(), "{report}");
     }
-    // Scanned in the background as a visitor's first view queues it (no advisories imported: none).
+    // Scanned in the background as a visitor's first view queues it. No advisories are imported,
+    // so the badge says the findings were not checked rather than "none".
     let queued = get_json(&format!("{}/api/v1/scans/{host}/badge/app:1.4.2", server.base)).await;
     assert_eq!(queued["state"], "queued", "{queued}");
     let scanning = badge(&server, &format!("vulnerabilities/{host}/badge/app:1.4.2.json"), None).await;
@@ -147,7 +148,7 @@ async fn badges_tell_stored_facts(store: SharedStore) {
         (scanning.json()["message"].as_str(), scanning.header("cache-control")),
         (Some("scanning"), "no-cache, max-age=0")
     );
-    while shipshape::scan::service::run_one(&server.services).await.unwrap() {}
+    server.jobs.drain().await.unwrap();
     let report = get_json(&format!("{}/api/v1/images/{host}/badge/app:1.4.2", server.base)).await;
     let image = &report["platforms"][0];
     let size = human_size(image["size"].as_u64().unwrap());
@@ -161,7 +162,7 @@ async fn badges_tell_stored_facts(store: SharedStore) {
         ("version", "1.4.2".to_string(), "#007ec6"),
         ("commit", REVISION[..12].to_string(), "#007ec6"),
         ("license", "MIT".to_string(), "#007ec6"),
-        ("vulnerabilities", "none".to_string(), "#4c1"),
+        ("vulnerabilities", "not checked".to_string(), "#9f9f9f"),
         ("user", "root".to_string(), "#e05d44"),
         ("base", format!("{host}/badge/base:3.20"), "#007ec6"),
         ("updated", "1 year ago".to_string(), "#fe7d37"),
@@ -261,7 +262,7 @@ async fn badges_tell_stored_facts(store: SharedStore) {
     secret.push(&private, "team/secret", Some("1")).await.unwrap();
     let secret_ref = app::reference::ImageReference::parse(&format!("{}/team/secret:1", private.host())).unwrap();
     let creds = Some(Credentials::new("alice", "s3cret"));
-    let inspected = server.services.inspector.inspect(&secret_ref, None, false, creds, Viewer::Operator).await.unwrap();
+    let inspected = server.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&secret_ref, Viewer::Operator).credentials(creds)).await.unwrap();
     assert!(inspected.private);
     let path = format!("user/{}/team/secret:1.json", private.host());
     let hidden = badge(&server, &path, None).await.json();

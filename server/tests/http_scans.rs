@@ -67,7 +67,7 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     // The worker (what `serve` runs in the background) takes the queued job.
-    assert!(shipshape::scan::service::run_one(&server.services).await.unwrap());
+    assert_eq!(server.jobs.drain().await.unwrap(), 1);
     let stream = tokio::time::timeout(std::time::Duration::from_secs(30), events).await.unwrap().unwrap();
     let states: Vec<String> = stream
         .lines()
@@ -76,7 +76,7 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
         .collect();
     assert_eq!(states.first().map(String::as_str), Some("queued"), "{stream}");
     assert_eq!(states.last().map(String::as_str), Some("done"), "the stream ends once the scan is done: {stream}");
-    assert!(!shipshape::scan::service::run_one(&server.services).await.unwrap(), "one job, done once");
+    assert_eq!(server.jobs.drain().await.unwrap(), 0, "one job, done once");
 
     let (_, html) = get(&page_url).await;
     assert!(html.contains(r#"data-state="done""#), "{html}");
@@ -117,8 +117,8 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     let badge: serde_json::Value = serde_json::from_str(&badge).unwrap();
     assert_eq!((badge["message"].as_str(), badge["color"].as_str()), (Some("2 high"), Some("orange")));
 
-    // Advisories imported after the scan apply to it at once: the stored packages are matched
-    // again, no layer is read.
+    // Advisories imported after the scan apply to it once asked for: a job matches the stored
+    // packages again, no layer is read, no scan is queued.
     let newer = dir.path().join("newer.json");
     std::fs::write(
         &newer,
@@ -131,8 +131,13 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     shipshape::vulndb::import_paths(&server.services.store, "newer", &[newer]).await.unwrap();
     let (_, body) = get(&format!("{}/api/v1/scans/{}/web/db:1", server.base, registry.host())).await;
     let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(summary["counts"]["critical"].as_u64(), Some(0), "a read changes nothing: {body}");
+    let queued: Vec<String> = server.services.store.live_jobs().await.unwrap().into_iter().map(|j| j.kind).collect();
+    assert_eq!(queued, ["rematch_scan"], "re-matching queues no scan");
+    assert_eq!(server.jobs.drain().await.unwrap(), 1);
+    let (_, body) = get(&format!("{}/api/v1/scans/{}/web/db:1", server.base, registry.host())).await;
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((summary["counts"]["critical"].as_u64(), summary["counts"]["high"].as_u64()), (Some(1), Some(2)), "{body}");
-    assert!(!shipshape::scan::service::run_one(&server.services).await.unwrap(), "re-matching queues no scan");
 
     // The tag moves to a new image: seen moved (here by a refresh), the new image is queued at once.
     let patched = Layer::builder()
@@ -148,7 +153,10 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
         .unwrap();
     let (status, _) = get(&format!("{}/api/v1/images/{}/web/db:1?refresh=true", server.base, registry.host())).await;
     assert_eq!(status, 200);
-    assert!(shipshape::scan::service::run_one(&server.services).await.unwrap(), "the moved tag's new image is scanned");
+    // The move is an event; its reaction queues the new image's scan, which runs next.
+    let kinds: Vec<String> = server.services.store.live_jobs().await.unwrap().into_iter().map(|j| j.kind).collect();
+    assert_eq!(kinds, ["event"]);
+    assert_eq!(server.jobs.drain().await.unwrap(), 2, "the moved tag's new image is scanned");
     let (_, body) = get(&format!("{}/api/v1/scans/{}/web/db:1", server.base, registry.host())).await;
     let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((summary["state"].as_str(), summary["packages"].as_u64()), (Some("done"), Some(1)), "{body}");

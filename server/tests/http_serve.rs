@@ -1,5 +1,5 @@
 //! The assembled HTTP server over both store backends: health check, server-rendered home page,
-//! the status server function (context plumbing) and the 404 page.
+//! the status server function (context plumbing) and the footer it fills, and the 404 page.
 
 mod common;
 
@@ -30,6 +30,7 @@ async fn serves_the_app(store: SharedStore, database: &str) {
         "hydration scripts and styles linked"
     );
     assert!(html.contains(&format!("· {database} ·")), "footer shows the backend: {html}");
+    footer_counts_what_the_first_view_stored(&server, &registry).await;
 
     // Without JavaScript the form is a GET: a valid reference opens its page, an invalid one
     // renders the reason.
@@ -50,6 +51,20 @@ async fn serves_the_app(store: SharedStore, database: &str) {
     assert!(html.contains("Page not found"));
 
     serves_the_api(&server, &registry).await;
+}
+
+/// The footer is read after the page's inspection, so an image's first view counts it.
+async fn footer_counts_what_the_first_view_stored(server: &Running, registry: &TestRegistry) {
+    let layer = Layer::builder().file("etc/first", "first view").build().unwrap();
+    let image = ImageBuilder::new().layer(layer, "COPY first /etc/ # buildkit").build(ManifestFormat::Oci);
+    image.push(registry, "footer/first", Some("1")).await.unwrap();
+    let (status, html) = get(&format!("{}/images/{}/footer/first:1", server.base, registry.host())).await;
+    assert_eq!(status, 200, "{html}");
+    let response = reqwest::Client::new().post(format!("{}/api/status", server.base)).send().await.unwrap();
+    let stored: app::dto::ServerStatus = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert!(stored.repositories >= 1 && stored.manifests >= 1, "{stored:?}");
+    let footer = app::components::layout::status_line(&stored);
+    assert!(html.contains(&footer), "the footer should say {footer:?}: {html}");
 }
 
 async fn serves_the_api(server: &Running, registry: &TestRegistry) {

@@ -61,7 +61,7 @@ fn reference(registry: &TestRegistry, rest: &str) -> ImageReference {
 }
 
 async fn inspect(fixture: &Fixture, reference: &ImageReference) -> Result<ImageReport, InspectError> {
-    fixture.services.inspector.inspect(reference, None, false, None, Viewer::Operator).await
+    fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(reference, Viewer::Operator)).await
 }
 
 /// The model's fields agree with what was pushed, byte for byte where the registry keeps bytes.
@@ -134,11 +134,11 @@ async fn every_manifest_kind_on_an_anonymous_registry() {
 
         let arm = PlatformFilter::parse("linux/arm64/v8").unwrap();
         let only =
-            fixture.services.inspector.inspect(&index_ref, Some(&arm), false, None, Viewer::Operator).await.unwrap();
+            fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&index_ref, Viewer::Operator).platform(Some(&arm))).await.unwrap();
         assert_eq!(only.platforms.len(), 1);
         assert_eq!(only.platforms[0].platform.to_string(), "linux/arm64/v8");
         let missing = PlatformFilter::parse("linux/arm64/v7").unwrap();
-        let err = fixture.services.inspector.inspect(&index_ref, Some(&missing), false, None, Viewer::Operator).await;
+        let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&index_ref, Viewer::Operator).platform(Some(&missing))).await;
         assert!(
             matches!(&err, Err(InspectError::NoPlatform { available, .. }) if available.contains("linux/arm64/v8")),
             "{err:?}"
@@ -166,7 +166,7 @@ async fn cached_content_is_not_fetched_again_and_tags_move_with_history() {
     assert_eq!(cached.tag_history[0].last_seen, cold.tag_history[0].last_seen);
 
     // --refresh re-resolves: the tag moved, and its history shows both digests.
-    let moved = fixture.services.inspector.inspect(&tag, None, true, None, Viewer::Operator).await.unwrap();
+    let moved = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&tag, Viewer::Operator).refresh(true)).await.unwrap();
     assert_eq!(moved.digest, second.manifest_digest);
     let history: Vec<&str> = moved.tag_history.iter().map(|h| h.digest.as_str()).collect();
     assert_eq!(history, [second.manifest_digest.as_str(), first.manifest_digest.as_str()]);
@@ -232,15 +232,15 @@ async fn basic_auth_registry_needs_the_right_password_and_stays_private() {
     assert!(err.to_string().contains("--creds"), "{err}");
 
     let wrong = Some(Credentials::new("alice", "nope"));
-    let err = fixture.services.inspector.inspect(&api, None, false, wrong, Viewer::Operator).await.unwrap_err();
+    let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&api, Viewer::Operator).credentials(wrong)).await.unwrap_err();
     assert!(matches!(err, InspectError::Registry(RegistryError::WrongCredentials { .. })), "{err}");
 
     let right = Some(Credentials::new("alice", "s3cret"));
-    let report = fixture.services.inspector.inspect(&api, None, false, right, Viewer::Operator).await.unwrap();
+    let report = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&api, Viewer::Operator).credentials(right)).await.unwrap();
     assert!(report.private);
     assert_eq!(report.platforms[0].layers.len(), 3);
 
-    let err = fixture.services.inspector.inspect(&api, None, false, None, Viewer::Anonymous).await.unwrap_err();
+    let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&api, Viewer::Anonymous)).await.unwrap_err();
     assert!(matches!(err, InspectError::Hidden { .. }), "anonymous visitors never see it: {err}");
     let repo = reference(&registry, "corp/api");
     let err = fixture.services.inspector.repository_tags(&repo, 10, None, None, Viewer::Anonymous).await.unwrap_err();
@@ -267,17 +267,17 @@ async fn token_auth_registry_public_and_private_repositories() {
     let err = inspect(&fixture, &secret).await.unwrap_err();
     assert!(matches!(err, InspectError::Registry(RegistryError::CredentialsRequired { .. })), "{err}");
     let wrong = Some(Credentials::new("bob", "wrong"));
-    let err = fixture.services.inspector.inspect(&secret, None, false, wrong, Viewer::Operator).await.unwrap_err();
+    let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&secret, Viewer::Operator).credentials(wrong)).await.unwrap_err();
     assert!(matches!(err, InspectError::Registry(RegistryError::WrongCredentials { .. })), "{err}");
     let right = Some(Credentials::new("bob", "hunter2"));
     let report =
-        fixture.services.inspector.inspect(&secret, None, false, right.clone(), Viewer::Operator).await.unwrap();
+        fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&secret, Viewer::Operator).credentials(right.clone())).await.unwrap();
     assert!(report.private);
 
     // Its content is stored now, but a visitor naming its digest under a public repository gets
     // only what the registry confirms is there.
     let probe = reference(&registry, &format!("public/tool@{}", report.digest));
-    let err = fixture.services.inspector.inspect(&probe, None, false, None, Viewer::Anonymous).await.unwrap_err();
+    let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&probe, Viewer::Anonymous)).await.unwrap_err();
     assert!(matches!(err, InspectError::Registry(RegistryError::ManifestNotFound { .. })), "{err}");
 
     let tags = fixture

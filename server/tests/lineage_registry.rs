@@ -13,11 +13,18 @@ use shipshape_testkit::{BuiltImage, BuiltIndex, ImageBuilder, Layer, ManifestFor
 struct Fixture {
     config: Config,
     services: Services,
+    jobs: shipshape::jobs::Runner,
     registry: TestRegistry,
     _dir: tempfile::TempDir,
 }
 
 impl Fixture {
+    /// The `base_updated` events raised so far (tags created and moved are events too).
+    async fn base_events(&self) -> Vec<shipshape::store::EventRecord> {
+        let events = self.services.store.events(0, 1000).await.unwrap();
+        events.into_iter().filter(|e| e.kind == shipshape::lineage::BASE_UPDATED).collect()
+    }
+
     async fn new() -> Self {
         Self::with(|_| Vec::new()).await
     }
@@ -34,7 +41,8 @@ impl Fixture {
         let config = Config::from_vars(vars).unwrap();
         let store = shipshape::store::open(&config.database_url).await.unwrap();
         let services = Services::new(store, &config);
-        Self { config, services, registry, _dir: dir }
+        let jobs = shipshape::worker::runner(services.store.clone(), services.inspector.clone(), &config);
+        Self { config, services, jobs, registry, _dir: dir }
     }
 
     fn reference(&self, rest: &str) -> ImageReference {
@@ -42,7 +50,7 @@ impl Fixture {
     }
 
     async fn inspect_as(&self, rest: &str, refresh: bool, viewer: Viewer) -> ImageReport {
-        self.services.inspector.inspect(&self.reference(rest), None, refresh, None, viewer).await.unwrap()
+        self.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&self.reference(rest), viewer).refresh(refresh)).await.unwrap()
     }
 
     async fn lineage(&self, rest: &str) -> Lineage {
@@ -140,8 +148,9 @@ async fn bases_chain_and_base_moved() {
     assert_eq!(app_lineage.base_moved_at, runtime_lineage.base_moved_at);
     assert!(!app_lineage.chain[0].moved && app_lineage.chain[1].moved, "nearest first: runtime, then base");
 
-    // One event per descendant tag, for the notifier.
-    let events = f.services.store.events(0, 100).await.unwrap();
+    // One event per descendant tag, for the notifier, raised by the job reacting to the move.
+    f.jobs.drain().await.unwrap();
+    let events = f.base_events().await;
     let mut subjects: Vec<(String, Option<String>)> =
         events.iter().map(|e| (e.repository.clone(), e.tag.clone())).collect();
     subjects.sort();
@@ -150,7 +159,8 @@ async fn bases_chain_and_base_moved() {
 
     // Re-checking again raises nothing new.
     f.inspect_as("lib/base:12", true, Viewer::Operator).await;
-    assert_eq!(f.services.store.events(0, 100).await.unwrap().len(), 2);
+    f.jobs.drain().await.unwrap();
+    assert_eq!(f.base_events().await.len(), 2);
 }
 
 #[tokio::test]
@@ -219,7 +229,8 @@ async fn known_bases_are_indexed_in_the_background() {
     release("1.1-patched").push(&f.registry, "lib/base", Some("1.1")).await.unwrap();
     round(&f, "second").await;
     assert!(f.lineage("team/app:1").await.base_moved);
-    let events = f.services.store.events(0, 10).await.unwrap();
+    f.jobs.drain().await.unwrap();
+    let events = f.base_events().await;
     assert_eq!(events.len(), 1);
     assert_eq!((events[0].repository.as_str(), events[0].tag.as_deref()), ("team/app", Some("1")));
 }

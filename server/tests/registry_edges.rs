@@ -83,7 +83,7 @@ async fn rate_limiting_is_reported_with_its_retry_after() {
     let front = front("127.0.0.1:9".into()).await;
     let (services, _dir) = open_services(&front).await;
     let reference = ImageReference::parse(&format!("{front}/limited/app:1")).unwrap();
-    let err = services.inspector.inspect(&reference, None, false, None, Viewer::Operator).await.unwrap_err();
+    let err = services.inspector.inspect(shipshape::inspect::InspectRequest::new(&reference, Viewer::Operator)).await.unwrap_err();
     assert!(matches!(err, InspectError::Registry(RegistryError::RateLimited { retry_after: Some(7), .. })), "{err}");
     assert!(err.to_string().contains("retry after 7 s"), "{err}");
 }
@@ -99,13 +99,13 @@ async fn redirects_are_held_to_the_policy() {
 
     // Only the front is allowed: following its redirect to another loopback port is refused.
     let (services, _dir) = open_services(&front).await;
-    let err = services.inspector.inspect(&reference, None, false, None, Viewer::Operator).await.unwrap_err();
+    let err = services.inspector.inspect(shipshape::inspect::InspectRequest::new(&reference, Viewer::Operator)).await.unwrap_err();
     assert!(matches!(&err, InspectError::Registry(RegistryError::Net(_))), "{err}");
     assert!(err.to_string().contains(&registry.host()), "names the refused destination: {err}");
 
     // With both allowed the redirect is followed, and the content still verified.
     let (services, _dir) = open_services(&format!("{front},{}", registry.host())).await;
-    let report = services.inspector.inspect(&reference, None, false, None, Viewer::Operator).await.unwrap();
+    let report = services.inspector.inspect(shipshape::inspect::InspectRequest::new(&reference, Viewer::Operator)).await.unwrap();
     assert_eq!(report.digest, image.manifest_digest);
     assert_eq!(report.platforms[0].layers[0].digest, image.layers[0].digest);
 }
@@ -116,7 +116,7 @@ async fn schema1_oversized_and_tampered_manifests_are_refused() {
     let (services, _dir) = open_services(&front).await;
     let inspect = async |rest: &str| {
         let reference = ImageReference::parse(&format!("{front}/{rest}")).unwrap();
-        services.inspector.inspect(&reference, None, false, None, Viewer::Operator).await.unwrap_err()
+        services.inspector.inspect(shipshape::inspect::InspectRequest::new(&reference, Viewer::Operator)).await.unwrap_err()
     };
     let err = inspect("old/app:v1").await;
     assert!(matches!(err, InspectError::Registry(RegistryError::Schema1 { .. })), "{err}");

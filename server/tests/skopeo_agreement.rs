@@ -76,7 +76,7 @@ async fn agrees_with_skopeo_on_every_manifest_kind() {
         single.push(&registry, "agree/app", Some(&tag)).await.unwrap();
         let url = format!("docker://{host}/agree/app:{tag}");
         let reference = ImageReference::parse(&format!("{host}/agree/app:{tag}")).unwrap();
-        let ours = services.inspector.inspect(&reference, None, false, None, Viewer::Operator).await.unwrap();
+        let ours = services.inspector.inspect(shipshape::inspect::InspectRequest::new(&reference, Viewer::Operator)).await.unwrap();
         let theirs = skopeo(home.path(), &["inspect", "--tls-verify=false", &url]);
         assert_eq!(ours.digest, theirs["Digest"].as_str().unwrap());
         let config = skopeo(home.path(), &["inspect", "--config", "--tls-verify=false", &url]);
@@ -97,7 +97,7 @@ async fn agrees_with_skopeo_on_every_manifest_kind() {
                     .unwrap();
             let reference = ImageReference::parse(&format!("{host}/agree/app:{tag}")).unwrap();
             let ours =
-                services.inspector.inspect(&reference, Some(&filter), false, None, Viewer::Operator).await.unwrap();
+                services.inspector.inspect(shipshape::inspect::InspectRequest::new(&reference, Viewer::Operator).platform(Some(&filter))).await.unwrap();
             let theirs = skopeo(home.path(), &[&args[..], &["inspect", "--tls-verify=false", &url]].concat());
             let config =
                 skopeo(home.path(), &[&args[..], &["inspect", "--config", "--tls-verify=false", &url]].concat());

@@ -4,7 +4,7 @@ use chrono::{Duration, TimeZone, Utc};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{
     self, AdvisoryRecord, ConfigRecord, ImageChain, LayerRecord, ManifestRecord, NewEvent, SharedStore, TagChange,
-    Visibility, VulnDbSource,
+    EVENT_JOB, JobOutcome, JobState, NewJob, Visibility, VulnDbSource,
 };
 use shipshape_testkit::TestDatabase;
 
@@ -77,6 +77,11 @@ async fn conformance(store: SharedStore) {
     let periods: Vec<_> = history.iter().map(|h| (h.digest.as_str(), h.first_seen, h.last_seen)).collect();
     assert_eq!(periods, vec![(A, at(3), at(3)), (B, at(2), at(2)), (A, at(0), at(1))], "newest first");
     assert!(store.tag(repo.id, "edge").await.unwrap().is_none());
+    // Each creation and move is an event, written with the tag; a re-check that changed nothing is not.
+    let seen: Vec<_> = store.events(0, 100).await.unwrap().into_iter().map(|e| (e.kind, e.detail)).collect();
+    let expected = [("tag.created", None, A), ("tag.moved", Some(A), B), ("tag.moved", Some(B), A)]
+        .map(|(kind, from, to)| (kind.to_string(), serde_json::json!({"from": from, "to": to})));
+    assert_eq!(seen, expected);
     assert!(store.tag_history(private.id, "3.20").await.unwrap().is_empty(), "tags belong to one repository");
 
     let counts = store.counts().await.unwrap();
@@ -132,31 +137,79 @@ async fn advisories_and_analyses(store: &SharedStore, at: impl Fn(i64) -> chrono
     assert_eq!(store.layer_analysis(L1, 1).await.unwrap().as_deref(), Some(&b"one"[..]));
     assert!(store.layer_analysis(L1, 2).await.unwrap().is_none());
 
-    // Jobs: one per key; claimed once; a lease that runs out lets another worker claim it again.
-    assert!(store.enqueue_job("scan", "r@sha256:1", "scan:1").await.unwrap());
-    assert!(!store.enqueue_job("scan", "r@sha256:1", "scan:1").await.unwrap());
-    let lease = std::time::Duration::from_secs(600);
-    let job = store.claim_job("scan", lease).await.unwrap().unwrap();
-    assert_eq!((job.subject.as_str(), job.state.as_str(), job.attempts), ("r@sha256:1", "running", 1));
-    assert!(store.claim_job("scan", lease).await.unwrap().is_none(), "leased");
-    assert!(store.claim_job("other", lease).await.unwrap().is_none());
-    store.job_progress(job.id, 2, 5).await.unwrap();
-    let seen = store.job("scan:1").await.unwrap().unwrap();
-    assert_eq!((seen.progress_done, seen.progress_total), (2, 5));
-    store.finish_job(job.id, Some("registry unreachable")).await.unwrap();
-    assert_eq!(store.job("scan:1").await.unwrap().unwrap().state, "failed");
-    store.retry_job("scan:1").await.unwrap();
-    let again = store.claim_job("scan", std::time::Duration::ZERO).await.unwrap().unwrap();
-    assert_eq!((again.id, again.attempts), (job.id, 2));
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let reclaimed = store.claim_job("scan", lease).await.unwrap().unwrap();
-    assert_eq!((reclaimed.id, reclaimed.attempts), (job.id, 3), "its worker died: the lease ran out");
-    store.finish_job(reclaimed.id, None).await.unwrap();
-    assert_eq!(store.job("scan:1").await.unwrap().unwrap().state, "done");
+    jobs(store).await;
 
     store.put_scan_result("sha256:1", "{}").await.unwrap();
     store.put_scan_result("sha256:1", "{\"again\":1}").await.unwrap();
     assert_eq!(store.scan_result("sha256:1").await.unwrap().unwrap().0, "{\"again\":1}");
+}
+
+fn job(kind: &str, key: Option<&str>, run_at: chrono::DateTime<Utc>) -> NewJob {
+    NewJob {
+        kind: kind.into(),
+        payload: r#"{"reference":"r@sha256:1"}"#.into(),
+        dedupe_key: key.map(String::from),
+        priority: 0,
+        run_at,
+        max_attempts: 3,
+    }
+}
+
+/// Jobs: one live job per key; claimed once, most urgent first; a lease that runs out lets another
+/// worker claim it again, up to the attempt cap; finished rows are pruned.
+async fn jobs(store: &SharedStore) {
+    let lease = std::time::Duration::from_secs(600);
+    let now = Utc::now();
+    let first = store.enqueue_job(&job("scan", Some("scan:1"), now)).await.unwrap().unwrap();
+    assert!(store.enqueue_job(&job("scan", Some("scan:1"), now)).await.unwrap().is_none(), "one live job per key");
+    let later = store.enqueue_job(&job("scan", None, now + Duration::hours(1))).await.unwrap().unwrap();
+    let claimed = store.claim_job(&["scan"], "w1", lease).await.unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.state, claimed.attempts), (first, JobState::Running, 1));
+    assert_eq!(claimed.payload, r#"{"reference":"r@sha256:1"}"#);
+    assert!(store.claim_job(&["scan"], "w2", lease).await.unwrap().is_none(), "leased, and the other is not due");
+    assert!(store.claim_job(&["other"], "w2", lease).await.unwrap().is_none(), "kinds the worker does not know");
+    assert!(store.renew_job(first, "w1", lease).await.unwrap());
+    assert!(!store.renew_job(first, "w2", lease).await.unwrap(), "only its worker renews a lease");
+    store.job_progress(first, 2, 5).await.unwrap();
+    let seen = store.latest_job("scan:1").await.unwrap().unwrap();
+    assert_eq!((seen.progress_done, seen.progress_total), (2, 5));
+
+    // A retry is the same job, due later; a failure ends it and frees its key.
+    let retry_at = now - Duration::seconds(1);
+    store.finish_job(first, JobOutcome::Retry { error: "registry unreachable", at: retry_at }, None).await.unwrap();
+    let queued = store.job(first).await.unwrap().unwrap();
+    assert_eq!((queued.state, queued.error.as_deref()), (JobState::Queued, Some("registry unreachable")));
+    let again = store.claim_job(&["scan"], "w2", std::time::Duration::ZERO).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (first, 2));
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let reclaimed = store.claim_job(&["scan"], "w3", lease).await.unwrap().unwrap();
+    assert_eq!((reclaimed.id, reclaimed.attempts), (first, 3), "its worker died: the lease ran out");
+    assert!(!store.renew_job(first, "w2", lease).await.unwrap(), "the old worker lost it");
+    store.release_job(first, "w3").await.unwrap();
+    let released = store.job(first).await.unwrap().unwrap();
+    assert_eq!((released.state, released.attempts), (JobState::Queued, 2), "handed back: the attempt does not count");
+    let last = store.claim_job(&["scan"], "w3", std::time::Duration::ZERO).await.unwrap().unwrap();
+    assert_eq!(last.attempts, 3);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(store.claim_job(&["scan"], "w4", lease).await.unwrap().is_none(), "three attempts: no fourth");
+    let failed = store.job(first).await.unwrap().unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert!(failed.error.unwrap().contains("3 attempts"));
+
+    // The key is free again; a finished job queues its successor in the same transaction.
+    let second = store.enqueue_job(&job("scan", Some("scan:1"), now)).await.unwrap().unwrap();
+    let claimed = store.claim_job(&["scan"], "w1", lease).await.unwrap().unwrap();
+    assert_eq!(claimed.id, second);
+    let next = job("scan", Some("scan:1"), now + Duration::hours(2));
+    store.finish_job(second, JobOutcome::Done, Some(&next)).await.unwrap();
+    let successor = store.latest_job("scan:1").await.unwrap().unwrap();
+    assert_eq!((successor.state, successor.run_at.timestamp()), (JobState::Queued, next.run_at.timestamp()));
+    assert!(store.run_job_by("scan:1", now).await.unwrap(), "a schedule brought forward");
+    assert!(!store.run_job_by("scan:1", now + Duration::hours(3)).await.unwrap(), "never pushed back");
+    let live: Vec<i64> = store.live_jobs().await.unwrap().iter().filter(|j| j.kind == "scan").map(|j| j.id).collect();
+    assert_eq!(live, vec![successor.id, later]);
+    assert_eq!(store.prune_jobs(Utc::now() + Duration::seconds(1)).await.unwrap(), 2, "the failed and the done");
+    assert!(store.job(first).await.unwrap().is_none());
 }
 
 /// The lineage index: chains, index membership, tags naming an image, events.
@@ -218,7 +271,7 @@ async fn lineage_index(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime
     };
     assert!(store.raise_event(&event).await.unwrap());
     assert!(!store.raise_event(&event).await.unwrap(), "raising twice is a no-op");
-    let events = store.events(0, 10).await.unwrap();
+    let events: Vec<_> = store.events(0, 100).await.unwrap().into_iter().filter(|e| e.kind == "base_updated").collect();
     assert_eq!(events.len(), 1);
     assert_eq!(
         (events[0].kind.as_str(), events[0].repository.as_str(), events[0].tag.as_deref()),
@@ -226,6 +279,8 @@ async fn lineage_index(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime
     );
     assert_eq!(events[0].detail["base"], "docker.io/library/alpine:3.20");
     assert!(store.events(events[0].id, 10).await.unwrap().is_empty());
+    let reactions = store.live_jobs().await.unwrap();
+    assert!(reactions.iter().any(|j| j.kind == EVENT_JOB && j.payload == format!("{{\"event\":{}}}", events[0].id)));
 }
 
 #[tokio::test]

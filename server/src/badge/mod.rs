@@ -174,7 +174,10 @@ impl Badges {
                 let scan = match kind {
                     BadgeKind::Vulnerabilities => {
                         let repository = format!("{}/{}", report.registry, report.repository);
-                        Some(scan::service::summary(&self.store, &repository, &image.digest, private, !private).await?)
+                        if !private {
+                            scan::service::request(&self.store, &repository, &image.digest).await?;
+                        }
+                        Some(scan::service::summary(&self.store, &image.digest, private).await?)
                     }
                     _ => None,
                 };

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::CliError;
 use crate::config::Config;
-use crate::inspect::{InspectError, PlatformFilter, Viewer};
+use crate::inspect::{InspectError, InspectRequest, PlatformFilter, Viewer};
 use crate::services::{Services, registries};
 use crate::store;
 
@@ -34,7 +34,7 @@ pub async fn run(config: &Config, args: InspectArgs) -> Result<String, CliError>
         tokio::join!(store::open_for_command(&config.database_url), registries.client(&reference.registry, None));
     let services = Services::with_registries(store?, registries, config);
     let report =
-        services.inspector.inspect(&reference, platform.as_ref(), args.refresh, credentials, Viewer::Operator).await?;
+        services.inspector.inspect(InspectRequest::new(&reference, Viewer::Operator).platform(platform.as_ref()).refresh(args.refresh).credentials(credentials)).await?;
     if args.json {
         let mut out = serde_json::to_string_pretty(&report)?;
         out.push('\n');

@@ -41,6 +41,10 @@ pub async fn run(config: &Config, url: Option<url::Url>, ecosystems: Vec<String>
         eprint!("\r\x1b[K");
     }
     let mut report = SyncReport { text: String::new(), failures: 0 };
+    if outcomes.iter().any(|(_, o)| matches!(o, Ok(Outcome::Imported(_)))) {
+        // Stored scans are matched again by the next worker that runs.
+        crate::jobs::enqueue(&store, &crate::scan::jobs::RematchAll {}).await?;
+    }
     for (ecosystem, outcome) in outcomes {
         let _ = match outcome {
             Ok(Outcome::Unchanged) => writeln!(report.text, "{ecosystem}: unchanged since the last sync"),

@@ -15,7 +15,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::inspect::{InspectError, PlatformFilter, Viewer};
+use crate::inspect::{InspectError, InspectRequest, PlatformFilter, Viewer};
 use crate::registry::RegistryError;
 use crate::services::Services;
 
@@ -67,7 +67,7 @@ async fn image(
         Ok(p) => p,
         Err(e) => return api_error(e),
     };
-    match services.inspector.inspect(&reference, platform.as_ref(), query.refresh, None, Viewer::Anonymous).await {
+    match services.inspector.inspect(InspectRequest::new(&reference, Viewer::Anonymous).platform(platform.as_ref()).refresh(query.refresh)).await {
         Ok(report) => Json(report).into_response(),
         Err(e) => api_error(e),
     }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Json, Response};
 use serde::Deserialize;
 
 use super::{api_error, error_response};
-use crate::inspect::{InspectError, PlatformFilter, Viewer};
+use crate::inspect::{InspectError, InspectRequest, PlatformFilter, Viewer};
 use crate::scan::{run::ScanReport, sbom, service};
 use crate::services::Services;
 
@@ -32,7 +32,7 @@ async fn platform_image(
     let filter = platform.filter(|p| !p.is_empty()).map(PlatformFilter::parse).transpose().map_err(api_error)?;
     let report = services
         .inspector
-        .inspect(&reference, filter.as_ref(), false, None, Viewer::Anonymous)
+        .inspect(InspectRequest::new(&reference, Viewer::Anonymous).platform(filter.as_ref()))
         .await
         .map_err(api_error)?;
     let image = report
@@ -58,7 +58,11 @@ pub async fn scan(
         Ok(found) => found,
         Err(response) => return response,
     };
-    match service::summary(&services.store, &repository, &digest, false, true).await {
+    let summary = async {
+        service::request(&services.store, &repository, &digest).await?;
+        service::summary(&services.store, &digest, false).await
+    };
+    match summary.await {
         Ok(summary) => Json(summary).into_response(),
         Err(e) => internal(e),
     }
@@ -77,18 +81,18 @@ pub async fn scan_events(
     Query(query): Query<ScanQuery>,
 ) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
-    let (repository, digest) = match platform_image(&services, &reference, query.platform.as_deref()).await {
+    let (_, digest) = match platform_image(&services, &reference, query.platform.as_deref()).await {
         Ok(found) => found,
         Err(response) => return response,
     };
     let store = services.store.clone();
     let started = std::time::Instant::now();
     let events = futures_util::stream::unfold(Some(String::new()), move |last| {
-        let (store, repository, digest) = (store.clone(), repository.clone(), digest.clone());
+        let (store, digest) = (store.clone(), digest.clone());
         async move {
             let mut last = last?;
             loop {
-                let summary = match service::summary(&store, &repository, &digest, false, false).await {
+                let summary = match service::summary(&store, &digest, false).await {
                     Ok(summary) => summary,
                     Err(e) => {
                         tracing::warn!(error = %e, "scan events: store unavailable");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use app::reference::ImageReference;
 
-use super::{Inspector, Viewer};
+use super::{InspectRequest, Inspector, Viewer};
 
 const MAX_RUNNING: usize = 8;
 const FAILURE_MEMORY: Duration = Duration::from_secs(300);
@@ -70,7 +70,7 @@ impl BackgroundInspections {
         let this = self.clone();
         let reference = reference.clone();
         tokio::spawn(async move {
-            let result = this.inspector.inspect(&reference, None, false, None, Viewer::Anonymous).await;
+            let result = this.inspector.inspect(InspectRequest::new(&reference, Viewer::Anonymous)).await;
             let mut state = this.state.lock().unwrap_or_else(|e| e.into_inner());
             state.running.remove(&reference);
             if let Err(e) = result {

@@ -2,10 +2,14 @@
 //! and configs into the image model (`app::dto::ImageReport`).
 
 mod background;
+mod content;
 mod history;
 mod labels;
 mod model;
+mod repository_tags;
+mod request;
 mod service;
+mod session;
 
 use app::reference::ReferenceError;
 
@@ -15,7 +19,8 @@ use crate::store::StoreError;
 pub use background::{BackgroundInspections, Requested};
 pub use history::instruction;
 pub use model::{is_index, runs_as_root};
-pub use service::{Inspector, PlatformFilter, Viewer};
+pub use request::{InspectRequest, PlatformFilter, Viewer};
+pub use service::Inspector;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InspectError {

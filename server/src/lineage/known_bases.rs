@@ -7,7 +7,8 @@ use app::reference::ImageReference;
 use app::tag_order::by_version_desc;
 
 use crate::config::KnownBases;
-use crate::inspect::{InspectError, Inspector, PlatformFilter, Viewer};
+use crate::inspect::{InspectError, InspectRequest, Inspector, PlatformFilter, Viewer};
+use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
 
 /// Registries list thousands of tags for some official images; more than this are not read.
 const TAG_LIST_LIMIT: usize = 10_000;
@@ -54,7 +55,7 @@ pub async fn index_round(inspector: &Inspector, bases: &KnownBases, progress: im
         for tag in tags {
             let reference = ImageReference { tag: Some(tag), digest: None, ..repository.clone() };
             for platform in &platforms {
-                match inspector.inspect(&reference, Some(platform), false, None, Viewer::Operator).await {
+                match inspector.inspect(InspectRequest::new(&reference, Viewer::Operator).platform(Some(platform))).await {
                     Ok(report) => summary.images += report.platforms.len(),
                     // Not every base is built for every platform.
                     Err(InspectError::NoPlatform { .. }) => {}
@@ -69,13 +70,20 @@ pub async fn index_round(inspector: &Inspector, bases: &KnownBases, progress: im
     summary
 }
 
-/// Runs a round now and then every `bases.interval`, for as long as the server runs.
-pub async fn run_forever(inspector: &Inspector, bases: &KnownBases) {
-    if bases.repositories.is_empty() {
-        return;
-    }
-    loop {
-        let summary = index_round(inspector, bases, |repository| tracing::debug!(repository, "indexing base")).await;
+/// One round of indexing as a scheduled job (`serve` and `worker` run it every
+/// SHIPSHAPE_BASE_INTERVAL, once per round however many replicas there are).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct IndexKnownBases {}
+
+#[async_trait::async_trait]
+impl BackgroundJob for IndexKnownBases {
+    const KIND: &'static str = "index_known_bases";
+    const MAX_ATTEMPTS: i32 = 1;
+
+    async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
+        let bases = &context.base_images;
+        let summary =
+            index_round(&context.inspector, bases, |repository| tracing::debug!(repository, "indexing base")).await;
         tracing::info!(
             repositories = bases.repositories.len(),
             images = summary.images,
@@ -85,7 +93,7 @@ pub async fn run_forever(inspector: &Inspector, bases: &KnownBases) {
         for failure in &summary.failures {
             tracing::warn!(failure, "known base not indexed");
         }
-        tokio::time::sleep(bases.interval).await;
+        Ok(())
     }
 }
 

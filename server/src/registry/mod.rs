@@ -1,5 +1,5 @@
 //! Talking to OCI / Docker registries: credentials, the auth flows, manifests, blobs and tag lists,
-//! over `oci-client` with its gaps closed (see `client.rs`) and every connection through `net`.
+//! over `oci-client` with its gaps closed (see `client/mod.rs`) and every connection through `net`.
 
 mod client;
 mod credentials;

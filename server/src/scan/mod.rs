@@ -6,6 +6,7 @@ pub mod executable;
 pub mod filesystem;
 pub mod findings;
 pub mod inventory;
+pub mod jobs;
 pub mod layer_cache;
 pub mod layers;
 pub mod os;

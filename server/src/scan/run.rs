@@ -12,7 +12,7 @@ use super::layers::{LayerContents, LayerError, Limits, read_layer};
 use super::os::OsRelease;
 use super::packages::Package;
 use super::{inventory, layer_cache, tuneup};
-use crate::inspect::{InspectError, Inspector, PlatformFilter, Viewer};
+use crate::inspect::{InspectError, InspectRequest, Inspector, PlatformFilter, Viewer};
 use crate::registry::{BlobReader, Credentials, RegistryError};
 use crate::store::{SharedStore, StoreError, VulnDbSource};
 
@@ -107,7 +107,7 @@ pub async fn scan(
     credentials: Option<Credentials>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ScanReport, ScanError> {
-    let report = inspector.inspect(reference, platform, false, credentials.clone(), Viewer::Operator).await?;
+    let report = inspector.inspect(InspectRequest::new(reference, Viewer::Operator).platform(platform).credentials(credentials.clone())).await?;
     let image = chosen(&report.platforms).ok_or_else(|| ScanError::NoImage(report.reference.clone()))?.clone();
     progress(Progress::Resolved { layers: image.layers.len(), bytes: image.size });
     let client = inspector.blob_client(reference, credentials.as_ref()).await?;

@@ -1,78 +1,37 @@
-//! Scans in the web app: a platform image's stored scan as the page shows it, and the durable
-//! job that makes one (queued on first view; a new digest is a new image, so a moved tag is
-//! scanned again when it is next viewed).
+//! Scans in the web app: a platform image's stored scan as the page shows it (a read, nothing
+//! more), and the request that queues the work a page or badge needs: a scan of an image never
+//! scanned, or a re-match of one matched before the advisories changed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use app::dto::{EcosystemCount, FindingRow, PackageRow, ScanSummary, SeverityCounts};
-use app::reference::ImageReference;
 
 use super::findings::severity_rank;
-use super::run::{Progress, ScanReport, matched_before, rematch, scan};
-use crate::services::Services;
-use crate::store::{SharedStore, StoreError};
+use super::jobs::{RematchScan, ScanImage, scan_key};
+use super::run::{ScanReport, matched_before};
+use crate::jobs::enqueue;
+use crate::store::{JobState, SharedStore, StoreError};
 
-pub const SCAN_JOB: &str = "scan";
-/// A scan that takes longer than this is taken to have died with its worker and is claimed again.
-const LEASE: Duration = Duration::from_secs(30 * 60);
-/// A failed scan (registry down, say) is tried again when viewed this long after it failed.
+/// A failed scan (registry down, say) is tried again when asked for this long after it failed.
 const RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
 
-fn job_key(digest: &str) -> String {
-    format!("{SCAN_JOB}:{digest}")
-}
-
-/// The scan of the platform image `digest` in `repository` (`registry/name`). With `enqueue`, a
-/// public image never scanned is queued.
-pub async fn summary(
-    store: &SharedStore,
-    repository: &str,
-    digest: &str,
-    private: bool,
-    enqueue: bool,
-) -> Result<ScanSummary, StoreError> {
+/// The stored scan of the platform image `digest`, or the state of the job making it.
+pub async fn summary(store: &SharedStore, digest: &str, private: bool) -> Result<ScanSummary, StoreError> {
     if let Some((report, scanned_at)) = store.scan_result(digest).await? {
         match serde_json::from_str::<ScanReport>(&report) {
-            Ok(report) if matched_before(&report, &store.vulndb_sources().await?) => {
-                // New advisories since: the findings are matched again from the stored packages.
-                let report = rematch(store, report).await?;
-                store.put_scan_result(digest, &serde_json::to_string(&report).unwrap_or_default()).await?;
-                return Ok(done(&report, scanned_at));
-            }
             Ok(report) => return Ok(done(&report, scanned_at)),
-            Err(e) => tracing::warn!(digest, error = %e, "a stored scan no longer reads; scanning again"),
+            Err(e) => tracing::warn!(digest, error = %e, "a stored scan no longer reads; it is scanned again"),
         }
     }
     if private {
         // Workers hold no registry credentials: private images are scanned with `shipshape scan`.
         return Ok(ScanSummary { state: "unavailable".into(), ..ScanSummary::default() });
     }
-    let key = job_key(digest);
-    let job = match store.job(&key).await? {
-        Some(job) => Some(job),
-        None if enqueue => {
-            store.enqueue_job(SCAN_JOB, &format!("{repository}@{digest}"), &key).await?;
-            store.job(&key).await?
-        }
-        None => None,
-    };
-    Ok(match job {
-        // A result that would not read sends a finished job round again.
-        Some(job) if job.state == "done" => {
-            store.retry_job(&key).await?;
-            ScanSummary { state: "queued".into(), ..ScanSummary::default() }
-        }
-        Some(job)
-            if enqueue
-                && job.state == "failed"
-                && (chrono::Utc::now() - job.updated_at).to_std().is_ok_and(|age| age > RETRY_AFTER) =>
-        {
-            store.retry_job(&key).await?;
-            ScanSummary { state: "queued".into(), ..ScanSummary::default() }
-        }
+    Ok(match store.latest_job(&scan_key(digest)).await? {
+        // Finished without a readable result: `request` queues it again.
+        Some(job) if job.state == JobState::Done => ScanSummary { state: "queued".into(), ..ScanSummary::default() },
         Some(job) => ScanSummary {
-            state: job.state,
+            state: job.state.as_str().into(),
             layers_done: job.progress_done.max(0) as u32,
             layers_total: job.progress_total.max(0) as u32,
             error: job.error,
@@ -80,6 +39,31 @@ pub async fn summary(
         },
         None => ScanSummary { state: "none".into(), ..ScanSummary::default() },
     })
+}
+
+/// Queues what the scan of public image `digest` in `repository` (`registry/name`) needs: a scan
+/// when there is none (or it failed over an hour ago), a re-match when advisories changed since.
+pub async fn request(store: &SharedStore, repository: &str, digest: &str) -> Result<(), StoreError> {
+    if let Some((json, _)) = store.scan_result(digest).await?
+        && let Ok(report) = serde_json::from_str::<ScanReport>(&json)
+    {
+        if matched_before(&report, &store.vulndb_sources().await?) {
+            enqueue(store, &RematchScan { digest: digest.to_string() }).await?;
+        }
+        return Ok(());
+    }
+    let retry = match store.latest_job(&scan_key(digest)).await? {
+        None => true,
+        Some(job) => match job.state {
+            JobState::Queued | JobState::Running => false,
+            JobState::Done => true,
+            JobState::Failed => (chrono::Utc::now() - job.updated_at).to_std().is_ok_and(|age| age > RETRY_AFTER),
+        },
+    };
+    if retry {
+        enqueue(store, &ScanImage { reference: format!("{repository}@{digest}") }).await?;
+    }
+    Ok(())
 }
 
 /// A tag that moved off an image that was scanned: its new image is queued at once, so its
@@ -90,10 +74,7 @@ pub async fn rescan_moved_tag(store: &SharedStore, repository: &str, from: &str,
     before.push(from.to_string());
     for digest in &before {
         if store.scan_result(digest).await?.is_some() {
-            let key = job_key(to);
-            if store.job(&key).await?.is_none() {
-                store.enqueue_job(SCAN_JOB, &format!("{repository}@{to}"), &key).await?;
-            }
+            enqueue(store, &ScanImage { reference: format!("{repository}@{to}") }).await?;
             return Ok(true);
         }
     }
@@ -193,73 +174,4 @@ pub fn ecosystem_counts(report: &ScanReport) -> Vec<EcosystemCount> {
     }
     counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.ecosystem.cmp(&b.ecosystem)));
     counts
-}
-
-/// Runs queued scans one at a time, for as long as the process lives (`serve` starts it).
-pub async fn run_forever(services: Arc<Services>) {
-    loop {
-        match run_one(&services).await {
-            Ok(true) => {}
-            Ok(false) => tokio::time::sleep(Duration::from_secs(1)).await,
-            Err(e) => {
-                tracing::warn!(error = %e, "scan queue: store unavailable");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-        }
-    }
-}
-
-/// Claims and runs one scan job; false when none was waiting.
-pub async fn run_one(services: &Services) -> Result<bool, StoreError> {
-    let store = &services.store;
-    let Some(job) = store.claim_job(SCAN_JOB, LEASE).await? else { return Ok(false) };
-    let reference = match ImageReference::parse(&job.subject) {
-        Ok(r) => r,
-        Err(e) => {
-            store.finish_job(job.id, Some(&e.to_string())).await?;
-            return Ok(true);
-        }
-    };
-    // Progress goes to the job row from its own task: the scan's callback cannot wait.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(i64, i64)>();
-    let writer = {
-        let store = store.clone();
-        let id = job.id;
-        tokio::spawn(async move {
-            while let Some((done, total)) = rx.recv().await {
-                if let Err(e) = store.job_progress(id, done, total).await {
-                    tracing::warn!(error = %e, "scan progress not recorded");
-                }
-            }
-        })
-    };
-    let total = std::sync::atomic::AtomicI64::new(0);
-    let done = std::sync::atomic::AtomicI64::new(0);
-    let progress = |p: Progress| {
-        use std::sync::atomic::Ordering::Relaxed;
-        match p {
-            Progress::Resolved { layers, .. } => total.store(layers as i64, Relaxed),
-            Progress::LayerDone { .. } => {
-                done.fetch_add(1, Relaxed);
-            }
-            Progress::Matching => {}
-        }
-        let _ = tx.send((done.load(Relaxed), total.load(Relaxed)));
-    };
-    let result = scan(&services.inspector, store, &reference, None, None, &progress).await;
-    drop(tx);
-    let _ = writer.await;
-    match result {
-        Ok(report) => {
-            let json = serde_json::to_string(&report).unwrap_or_default();
-            store.put_scan_result(&report.digest, &json).await?;
-            store.finish_job(job.id, None).await?;
-            tracing::info!(reference = %job.subject, findings = report.findings.len(), "scanned");
-        }
-        Err(e) => {
-            tracing::info!(reference = %job.subject, error = %e, "scan failed");
-            store.finish_job(job.id, Some(&e.to_string())).await?;
-        }
-    }
-    Ok(true)
 }

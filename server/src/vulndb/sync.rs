@@ -12,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::import::{ImportError, ImportSummary, import_feed};
 use crate::config::VulnDbSync;
+use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
 use crate::net::{EgressProxy, Policy};
 use crate::store::{SharedStore, StoreError};
 
@@ -96,33 +97,43 @@ pub async fn sync(
     Ok(outcomes)
 }
 
-/// `serve`'s background sync: at start, then every `interval` (each replica syncs; imports are
-/// upserts by `modified`, and an unchanged feed costs one conditional request).
-pub async fn run_forever(store: SharedStore, policy: Arc<Policy>, settings: VulnDbSync, timeout: Duration) {
-    let Some(interval) = settings.interval else { return };
-    loop {
-        match sync(&store, policy.clone(), &settings, timeout, &|_, _, _| {}).await {
-            Ok(outcomes) => {
-                for (ecosystem, outcome) in outcomes {
-                    match outcome {
-                        Ok(Outcome::Unchanged) => tracing::debug!(ecosystem, "advisories unchanged"),
-                        Ok(Outcome::Imported(s)) => {
-                            tracing::info!(ecosystem, read = s.read, written = s.written, "advisories synced")
-                        }
-                        Err(SyncError::NotTried { .. }) => {}
-                        Err(e) => tracing::warn!(
-                            ecosystem,
-                            error = %e,
-                            "advisories not synced (next try in SHIPSHAPE_VULNDB_INTERVAL; offline, import files with \
-                             `shipshape vulndb import`, point SHIPSHAPE_VULNDB_URL at a mirror, or set \
-                             SHIPSHAPE_VULNDB_INTERVAL=0)"
-                        ),
-                    }
+/// One advisory sync as a scheduled job (`serve` and `worker` run it every
+/// SHIPSHAPE_VULNDB_INTERVAL); stored scans are re-matched afterwards when anything was imported.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct SyncAdvisories {}
+
+#[async_trait::async_trait]
+impl BackgroundJob for SyncAdvisories {
+    const KIND: &'static str = "vulndb_sync";
+    const MAX_ATTEMPTS: i32 = 1;
+
+    async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
+        let (store, settings) = (&context.store, &context.vulndb);
+        let outcomes = sync(store, context.policy.clone(), settings, context.registry_timeout, &|_, _, _| {})
+            .await
+            .map_err(|e| JobError::Failed(format!("advisory sync could not start: {e}")))?;
+        let mut imported = false;
+        for (ecosystem, outcome) in outcomes {
+            match outcome {
+                Ok(Outcome::Unchanged) => tracing::debug!(ecosystem, "advisories unchanged"),
+                Ok(Outcome::Imported(s)) => {
+                    imported = true;
+                    tracing::info!(ecosystem, read = s.read, written = s.written, "advisories synced")
                 }
+                Err(SyncError::NotTried { .. }) => {}
+                Err(e) => tracing::warn!(
+                    ecosystem,
+                    error = %e,
+                    "advisories not synced (next try in SHIPSHAPE_VULNDB_INTERVAL; offline, import files with \
+                     `shipshape vulndb import`, point SHIPSHAPE_VULNDB_URL at a mirror, or set \
+                     SHIPSHAPE_VULNDB_INTERVAL=0)"
+                ),
             }
-            Err(e) => tracing::warn!(error = %e, "advisory sync could not start"),
         }
-        tokio::time::sleep(interval).await;
+        if imported {
+            crate::jobs::enqueue(store, &crate::scan::jobs::RematchAll {}).await?;
+        }
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -36,6 +37,7 @@ pub struct TestRegistry {
     addr: SocketAddr,
     mode: RegistryAuthMode,
     child: Child,
+    requests: Arc<Mutex<Vec<String>>>,
     _issuer: Option<TokenIssuer>,
     _dir: tempfile::TempDir,
 }
@@ -68,7 +70,7 @@ impl TestRegistry {
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777))?;
 
         let mut config = format!(
-            "version: 0.1\nlog: {{level: info, accesslog: {{disabled: true}}}}\n\
+            "version: 0.1\nlog: {{level: info, accesslog: {{disabled: false}}}}\n\
              storage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\n\
              http: {{addr: 127.0.0.1:{port}, secret: shipshape-test-secret}}\n",
             data.display()
@@ -106,14 +108,15 @@ impl TestRegistry {
         }
 
         let mut command = unprivileged("docker-registry");
-        command.arg("serve").arg(&config_path).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
+        command.arg("serve").arg(&config_path).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         let mut child = command.spawn().map_err(|source| HarnessError::Missing {
             program: "docker-registry",
             package: "docker-registry",
             source,
         })?;
         let addr = wait_for_listen_line(&mut child).await?;
-        Ok(Self { addr, mode, child, _issuer: issuer, _dir: dir })
+        let requests = record_requests(&mut child)?;
+        Ok(Self { addr, mode, child, requests, _issuer: issuer, _dir: dir })
     }
 
     /// `127.0.0.1:PORT`, as it appears in image references.
@@ -127,6 +130,12 @@ impl TestRegistry {
 
     pub fn mode(&self) -> &RegistryAuthMode {
         &self.mode
+    }
+
+    /// Every request the registry answered so far, as `METHOD /path` (from its access log), for
+    /// tests that count what Shipshape asked.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     /// Credentials that this registry accepts, as oci-client wants them.
@@ -193,6 +202,24 @@ async fn wait_for_listen_line(child: &mut Child) -> Result<SocketAddr, HarnessEr
     // Keep draining the log so the registry never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok(addr)
+}
+
+/// Reads the access log (Apache combined format on stdout: `… "GET /v2/ HTTP/1.1" 200 …`) into a list.
+fn record_requests(child: &mut Child) -> Result<Arc<Mutex<Vec<String>>>, HarnessError> {
+    let stdout = child.stdout.take().ok_or_else(|| HarnessError::RegistryStart("no stdout".into()))?;
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let Some(request) = line.split('"').nth(1) else { continue };
+            let request = request.rsplit_once(' ').map_or(request, |(r, _protocol)| r).to_string();
+            if let Ok(mut all) = seen.lock() {
+                all.push(request);
+            }
+        }
+    });
+    Ok(requests)
 }
 
 fn write_htpasswd(path: &Path, username: &str, password: &str) -> Result<(), HarnessError> {

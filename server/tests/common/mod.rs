@@ -10,6 +10,9 @@ pub struct Running {
     /// Each test file is its own crate, and not all of them reach past HTTP.
     #[allow(dead_code)]
     pub services: Arc<Services>,
+    /// The background jobs `serve` would run; tests run them with `drain`.
+    #[allow(dead_code)]
+    pub jobs: shipshape::jobs::Runner,
     _site: tempfile::TempDir,
 }
 
@@ -25,5 +28,6 @@ pub async fn serve(store: SharedStore, allow_hosts: &str) -> Running {
     let services = Arc::new(Services::new(store, &config));
     let app = shipshape::serve::router(services.clone(), site.path().to_path_buf(), addr);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Running { base: format!("http://{addr}"), services, _site: site }
+    let jobs = shipshape::worker::runner(services.store.clone(), services.inspector.clone(), &config);
+    Running { base: format!("http://{addr}"), services, jobs, _site: site }
 }

@@ -1,0 +1,40 @@
+//! The names Shipshape reads settings under.
+
+pub(super) const PREFIX: &str = "SHIPSHAPE_";
+
+/// Every variable Shipshape reads, with what it means: the README's table is the same list.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("SHIPSHAPE_CONFIG", "path of an optional TOML file with the keys below in lowercase"),
+    ("SHIPSHAPE_LISTEN", "address to serve on, host:port"),
+    ("SHIPSHAPE_DATABASE_URL", "sqlite://PATH or postgres://USER:PASSWORD@HOST/DB"),
+    ("SHIPSHAPE_ALLOW_HOSTS", "comma-separated hosts, host:port or CIDRs allowed despite private addresses"),
+    ("SHIPSHAPE_LOG", "log filter, e.g. info or shipshape=debug"),
+    ("SHIPSHAPE_TAG_TTL", "seconds a tag's resolved digest is trusted before one HEAD re-checks it (default 300)"),
+    ("SHIPSHAPE_REGISTRY_TIMEOUT", "seconds a registry request may stall before it fails (default 30)"),
+    (
+        "SHIPSHAPE_INSECURE_REGISTRIES",
+        "comma-separated registries (host:port) spoken to over plain HTTP; allow-listed loopback ones always are",
+    ),
+    (
+        "SHIPSHAPE_BASE_IMAGES",
+        "comma-separated repositories indexed in the background as known bases (default: Docker official images \
+         people build on; empty: none)",
+    ),
+    ("SHIPSHAPE_BASE_TAGS", "newest version tags indexed per base repository, besides latest (default 5)"),
+    ("SHIPSHAPE_BASE_PLATFORMS", "platforms indexed for base images (default linux/amd64,linux/arm64)"),
+    ("SHIPSHAPE_BASE_INTERVAL", "seconds between re-checks of the base images' tags (default 21600)"),
+    (
+        "SHIPSHAPE_VULNDB_URL",
+        "where `vulndb sync` downloads ECOSYSTEM/all.zip from, laid out like osv.dev's bucket \
+         (default https://osv-vulnerabilities.storage.googleapis.com)",
+    ),
+    (
+        "SHIPSHAPE_VULNDB_ECOSYSTEMS",
+        "comma-separated OSV ecosystems `vulndb sync` downloads (default: those scans match)",
+    ),
+    (
+        "SHIPSHAPE_WORKER",
+        "true (default): `serve` also runs the background jobs; false: only `shipshape worker` processes do",
+    ),
+    ("SHIPSHAPE_VULNDB_INTERVAL", "seconds between the advisory syncs `serve` runs (default 86400; 0: never)"),
+];

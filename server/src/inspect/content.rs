@@ -1,0 +1,194 @@
+//! Content by digest: a top-level manifest recorded with its tag, platform manifests and configs
+//! from the store when seen before (under any name) and from the registry otherwise.
+
+use app::dto::{Platform, PlatformImage, TagPeriod};
+use chrono::Utc;
+
+use super::model::{self, Descriptor, Manifest};
+use super::request::{PlatformFilter, Viewer};
+use super::service::TagFacts;
+use super::{InspectError, Inspector};
+use crate::lineage;
+use crate::registry::{CONFIG_LIMIT, FetchedManifest, RegistryClient, RegistryError};
+use crate::store::{ConfigRecord, LayerRecord, ManifestRecord, Repository};
+
+impl Inspector {
+    /// Stores a top-level manifest (linking it to the repository) and, when the registry was asked
+    /// (`seen_at`), records what the tag names; returns the tag's check time and history, and the
+    /// other tags naming the manifest.
+    pub(super) async fn record_top(
+        &self,
+        repo: &Repository,
+        top: &ManifestRecord,
+        tag: Option<&str>,
+        seen_at: Option<chrono::DateTime<Utc>>,
+    ) -> Result<TagFacts, InspectError> {
+        // put_manifest also links a manifest first stored under another repository.
+        self.store.put_manifest(repo.id, top).await?;
+        if let Manifest::Index(index) = model::parse_manifest(&top.media_type, &top.body, &top.digest)? {
+            let children: Vec<String> = index.images().map(|d| d.digest.clone()).collect();
+            self.store.put_index_children(&top.digest, &children).await?;
+        }
+        let mut also_tagged = self.store.tags_on(repo.id, &top.digest).await?;
+        also_tagged.retain(|t| Some(t.as_str()) != tag);
+        let Some(tag) = tag else { return Ok((None, Vec::new(), also_tagged)) };
+        // What changed is recorded as an event with the tag; lineage and scans react to it as jobs.
+        if let Some(seen_at) = seen_at {
+            self.store.record_tag(repo.id, tag, &top.digest, seen_at).await?;
+        }
+        let checked_at = self.store.tag(repo.id, tag).await?.map(|t| t.checked_at.to_rfc3339());
+        let history = self
+            .store
+            .tag_history(repo.id, tag)
+            .await?
+            .into_iter()
+            .map(|h| TagPeriod {
+                digest: h.digest,
+                first_seen: h.first_seen.to_rfc3339(),
+                last_seen: h.last_seen.to_rfc3339(),
+            })
+            .collect();
+        Ok((checked_at, history, also_tagged))
+    }
+
+    pub(super) async fn platform(
+        &self,
+        client: Option<&RegistryClient>,
+        repo: &Repository,
+        entry: &Descriptor,
+        viewer: Viewer,
+    ) -> Result<PlatformImage, InspectError> {
+        let record = match self.store.manifest(&entry.digest).await? {
+            Some(record) => record,
+            None => {
+                let client = client.ok_or_else(|| missing(&entry.digest))?;
+                let manifest = client.manifest(&repo.name, &entry.digest).await?;
+                self.save_manifest(repo, manifest).await?
+            }
+        };
+        let Manifest::Image(image) = model::parse_manifest(&record.media_type, &record.body, &record.digest)? else {
+            return Err(InspectError::Malformed {
+                what: format!("index entry {}", entry.digest),
+                detail: "an index nested in an index".into(),
+            });
+        };
+        let config = self.config(client, &repo.name, &image.config).await?;
+        let found = model::platform_image(
+            &record.digest,
+            &record.media_type,
+            &image,
+            &config.body,
+            entry.platform.as_ref().map(Platform::from),
+        )?;
+        self.with_lineage(found, &image, viewer).await
+    }
+
+    /// Adds what the lineage index knows of the image's bases (indexing the image if it is new).
+    pub(super) async fn with_lineage(
+        &self,
+        mut found: PlatformImage,
+        manifest: &model::ImageManifest,
+        viewer: Viewer,
+    ) -> Result<PlatformImage, InspectError> {
+        found.lineage =
+            lineage::lineage(&self.store, &found, &manifest.annotations, viewer == Viewer::Operator).await?;
+        Ok(found)
+    }
+
+    pub(super) async fn config(
+        &self,
+        client: Option<&RegistryClient>,
+        repository: &str,
+        descriptor: &Descriptor,
+    ) -> Result<ConfigRecord, InspectError> {
+        if let Some(config) = self.store.config(&descriptor.digest).await? {
+            return Ok(config);
+        }
+        if descriptor.size > CONFIG_LIMIT {
+            return Err(RegistryError::TooLarge {
+                what: format!("image config {}", descriptor.digest),
+                size: descriptor.size,
+                limit: CONFIG_LIMIT,
+            }
+            .into());
+        }
+        let client = client.ok_or_else(|| missing(&descriptor.digest))?;
+        let body = client
+            .blob(repository, &descriptor.digest, CONFIG_LIMIT, &format!("image config {}", descriptor.digest))
+            .await?;
+        let record = ConfigRecord { digest: descriptor.digest.clone(), body: body.to_vec() };
+        self.store.put_config(&record).await?;
+        Ok(record)
+    }
+
+    /// Whether everything below `manifest` is already stored, so no registry client is needed.
+    pub(super) async fn complete_in_store(
+        &self,
+        manifest: &Manifest,
+        platform: Option<&PlatformFilter>,
+    ) -> Result<bool, InspectError> {
+        let image_complete = async |image: &model::ImageManifest| -> Result<bool, InspectError> {
+            Ok(self.store.config(&image.config.digest).await?.is_some())
+        };
+        match manifest {
+            Manifest::Image(image) => image_complete(image).await,
+            Manifest::Index(index) => {
+                for entry in index.images() {
+                    if platform.is_some_and(|f| entry.platform.as_ref().is_none_or(|p| !f.matches(&Platform::from(p))))
+                    {
+                        continue;
+                    }
+                    let Some(record) = self.store.manifest(&entry.digest).await? else { return Ok(false) };
+                    match model::parse_manifest(&record.media_type, &record.body, &record.digest)? {
+                        Manifest::Image(image) if image_complete(&image).await? => {}
+                        _ => return Ok(false),
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    async fn save_manifest(
+        &self,
+        repo: &Repository,
+        manifest: FetchedManifest,
+    ) -> Result<ManifestRecord, InspectError> {
+        let record = manifest_record(manifest)?;
+        self.store.put_manifest(repo.id, &record).await?;
+        Ok(record)
+    }
+}
+
+/// What the store keeps of a fetched manifest: its bytes, and its config and layers for queries.
+pub(super) fn manifest_record(manifest: FetchedManifest) -> Result<ManifestRecord, InspectError> {
+    let (config_digest, layers) = match model::parse_manifest(&manifest.media_type, &manifest.body, &manifest.digest)? {
+        Manifest::Image(image) => (
+            Some(image.config.digest.clone()),
+            image
+                .layers
+                .iter()
+                .map(|l| LayerRecord {
+                    digest: l.digest.clone(),
+                    media_type: l.media_type.clone(),
+                    size: l.size as i64,
+                })
+                .collect(),
+        ),
+        Manifest::Index(_) => (None, Vec::new()),
+    };
+    Ok(ManifestRecord {
+        digest: manifest.digest,
+        media_type: manifest.media_type,
+        body: manifest.body.to_vec(),
+        config_digest,
+        layers,
+    })
+}
+
+pub(super) fn missing(digest: &str) -> InspectError {
+    InspectError::Malformed {
+        what: format!("stored image {digest}"),
+        detail: "a part is missing from the store".into(),
+    }
+}

@@ -1,0 +1,117 @@
+//! A repository's tags as the registry lists them, each summarised through the inspection cache;
+//! tag names for the base indexer; blob clients for scans.
+
+use std::sync::Arc;
+
+use app::dto::ImageReport;
+use app::reference::ImageReference;
+use futures_util::StreamExt;
+use futures_util::future::FutureExt;
+
+use super::request::{InspectRequest, Viewer};
+use super::session::Session;
+use super::{InspectError, Inspector};
+use crate::registry::{Credentials, RegistryClient};
+use crate::store::Visibility;
+
+impl Inspector {
+    /// A client for reading `reference`'s blobs: with `credentials` when the repository is private.
+    pub async fn blob_client(
+        &self,
+        reference: &ImageReference,
+        credentials: Option<&Credentials>,
+    ) -> Result<Arc<RegistryClient>, InspectError> {
+        let repo = self.store.repository(&reference.registry, &reference.repository).await?;
+        let private = repo.is_some_and(|r| r.visibility == Visibility::Private);
+        Ok(self.registries.client(&reference.registry, if private { credentials } else { None }).await?)
+    }
+
+    /// A public repository's tag names as the registry lists them (at most `max`).
+    pub async fn tag_names(&self, repository: &ImageReference, max: usize) -> Result<Vec<String>, InspectError> {
+        let client = self.registries.client(&repository.registry, None).await?;
+        Ok(client.tags(&repository.repository, max).await?)
+    }
+
+    /// A page of a repository's tags as the registry lists them (sorted as it sorts them), each
+    /// inspected through the cache so the table can show size, layers, platforms and dates.
+    pub async fn repository_tags(
+        &self,
+        repository: &ImageReference,
+        page_size: usize,
+        after: Option<&str>,
+        credentials: Option<Credentials>,
+        viewer: Viewer,
+    ) -> Result<app::dto::RepositoryTags, InspectError> {
+        let registry = repository.registry.clone();
+        let name = repository.repository.clone();
+        let stored = self.store.repository(&registry, &name).await?;
+        let private = stored.as_ref().is_some_and(|r| r.visibility == Visibility::Private);
+        if viewer == Viewer::Anonymous && private {
+            return Err(InspectError::Hidden { reference: repository.repository_path() });
+        }
+        let credentials = if viewer == Viewer::Operator { credentials } else { None };
+        let mut session = Session { inspector: self, registry: registry.clone(), credentials, client: None, private };
+        let all = {
+            let name = name.clone();
+            session
+                .first(move |c| {
+                    let name = name.clone();
+                    async move { c.tags(&name, 10_000).await }.boxed()
+                })
+                .await?
+        };
+        let start = after.map_or(0, |last| all.iter().position(|t| t.as_str() == last).map_or(0, |i| i + 1));
+        let page: Vec<String> = all.iter().skip(start).take(page_size).cloned().collect();
+        let next = (start + page.len() < all.len()).then(|| page.last().cloned()).flatten();
+
+        let summaries = futures_util::stream::iter(page.into_iter().map(|tag| {
+            let mut reference = repository.clone();
+            reference.tag = Some(tag.clone());
+            reference.digest = None;
+            let credentials = session.credentials.clone();
+            async move {
+                match self.inspect(InspectRequest::new(&reference, viewer).credentials(credentials)).await {
+                    Ok(report) => summary(tag, &report),
+                    Err(e) => {
+                        tracing::debug!(tag = %tag, error = %e, "tag not inspected");
+                        app::dto::TagSummary {
+                            name: tag,
+                            digest: None,
+                            size: None,
+                            layers: None,
+                            platforms: Vec::new(),
+                            created: None,
+                            last_changed: None,
+                        }
+                    }
+                }
+            }
+        }))
+        .buffered(4)
+        .collect::<Vec<_>>()
+        .await;
+        Ok(app::dto::RepositoryTags {
+            repository: repository.repository_path(),
+            registry,
+            name,
+            private: session.private || private,
+            total: all.len(),
+            tags: summaries,
+            next,
+        })
+    }
+}
+
+fn summary(tag: String, report: &ImageReport) -> app::dto::TagSummary {
+    // The table shows the first platform's figures (linux/amd64 comes first in most indexes).
+    let first = report.platforms.first();
+    app::dto::TagSummary {
+        name: tag,
+        digest: Some(report.digest.clone()),
+        size: first.map(|p| p.size),
+        layers: first.map(|p| p.layers.len()),
+        platforms: report.platforms.iter().map(|p| p.platform.to_string()).collect(),
+        created: report.platforms.iter().filter_map(|p| p.created.clone()).max(),
+        last_changed: report.tag_history.first().map(|h| h.first_seen.clone()),
+    }
+}

@@ -1,0 +1,20 @@
+//! What every job may use: the store, the inspector (with its registry clients), the outbound
+//! policy and the settings of the periodic work.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{KnownBases, VulnDbSync};
+use crate::inspect::Inspector;
+use crate::net::Policy;
+use crate::store::SharedStore;
+
+#[derive(Clone)]
+pub struct Context {
+    pub store: SharedStore,
+    pub inspector: Arc<Inspector>,
+    pub policy: Arc<Policy>,
+    pub base_images: KnownBases,
+    pub vulndb: VulnDbSync,
+    pub registry_timeout: Duration,
+}

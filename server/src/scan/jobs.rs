@@ -1,0 +1,144 @@
+//! Scan work as jobs: scan one platform image, re-match one stored scan against the advisories
+//! stored now, or re-match every stored scan after the advisory database changed.
+
+use serde::{Deserialize, Serialize};
+
+use app::reference::ImageReference;
+
+use super::run::{Progress, ScanError, ScanReport, matched_before, rematch, scan};
+use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
+use crate::registry::RegistryError;
+use crate::store::{SharedStore, StoreError};
+
+/// The dedupe key of `digest`'s scan job, also how its state is looked up.
+pub fn scan_key(digest: &str) -> String {
+    format!("scan:{digest}")
+}
+
+/// Scans the platform image `reference` (`registry/repository@digest`; an index's linux/amd64
+/// image, else its first) and stores the report.
+#[derive(Serialize, Deserialize)]
+pub struct ScanImage {
+    pub reference: String,
+}
+
+#[async_trait::async_trait]
+impl BackgroundJob for ScanImage {
+    const KIND: &'static str = "scan";
+    const MAX_ATTEMPTS: i32 = 2;
+
+    fn dedupe_key(&self) -> Option<String> {
+        let digest = self.reference.rsplit_once('@').map_or(self.reference.as_str(), |(_, d)| d);
+        Some(scan_key(digest))
+    }
+
+    async fn run(&self, context: &Context, job: &RunningJob) -> Result<(), JobError> {
+        let reference = ImageReference::parse(&self.reference).map_err(|e| JobError::Failed(e.to_string()))?;
+        // Progress goes to the job row from its own task: the scan's callback cannot wait.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(i64, i64)>();
+        let writer = async {
+            while let Some((done, total)) = rx.recv().await {
+                if let Err(e) = job.progress(done, total).await {
+                    tracing::warn!(error = %e, "scan progress not recorded");
+                }
+            }
+        };
+        let total = std::sync::atomic::AtomicI64::new(0);
+        let done = std::sync::atomic::AtomicI64::new(0);
+        let progress = move |p: Progress| {
+            use std::sync::atomic::Ordering::Relaxed;
+            match p {
+                Progress::Resolved { layers, .. } => total.store(layers as i64, Relaxed),
+                Progress::LayerDone { .. } => {
+                    done.fetch_add(1, Relaxed);
+                }
+                Progress::Matching => {}
+            }
+            let _ = tx.send((done.load(Relaxed), total.load(Relaxed)));
+        };
+        let scanning = async {
+            let result = scan(&context.inspector, &context.store, &reference, None, None, &progress).await;
+            drop(progress);
+            result
+        };
+        let (result, ()) = tokio::join!(scanning, writer);
+        let report = result.map_err(scan_error)?;
+        let json = serde_json::to_string(&report).unwrap_or_default();
+        context.store.put_scan_result(&report.digest, &json).await?;
+        tracing::info!(reference = %self.reference, findings = report.findings.len(), "scanned");
+        Ok(())
+    }
+}
+
+/// A registry that is down or busy is worth another attempt; a bad image is not.
+fn scan_error(e: ScanError) -> JobError {
+    match e {
+        ScanError::Store(e) => JobError::Store(e),
+        ScanError::Registry(
+            e @ (RegistryError::Unreachable { .. } | RegistryError::Timeout { .. } | RegistryError::RateLimited { .. }),
+        ) => JobError::Retry(e.to_string()),
+        e => JobError::Failed(e.to_string()),
+    }
+}
+
+/// Matches one stored scan again (advisories changed since it was matched).
+#[derive(Serialize, Deserialize)]
+pub struct RematchScan {
+    pub digest: String,
+}
+
+#[async_trait::async_trait]
+impl BackgroundJob for RematchScan {
+    const KIND: &'static str = "rematch_scan";
+    const PRIORITY: i32 = 5;
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("{}:{}", Self::KIND, self.digest))
+    }
+
+    async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
+        rematch_if_stale(&context.store, &self.digest).await?;
+        Ok(())
+    }
+}
+
+/// Matches every stored scan again whose advisories changed (queued after an import or a sync).
+#[derive(Serialize, Deserialize)]
+pub struct RematchAll {}
+
+#[async_trait::async_trait]
+impl BackgroundJob for RematchAll {
+    const KIND: &'static str = "rematch_all";
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(Self::KIND.into())
+    }
+
+    async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
+        let mut after = String::new();
+        let mut rematched = 0;
+        loop {
+            let page = context.store.scanned_digests(&after, 100).await?;
+            let Some(last) = page.last().cloned() else { break };
+            for digest in page {
+                rematched += usize::from(rematch_if_stale(&context.store, &digest).await?);
+            }
+            after = last;
+        }
+        tracing::info!(rematched, "stored scans matched against the new advisories");
+        Ok(())
+    }
+}
+
+/// True when the stored scan of `digest` was matched before the advisories changed, and is now
+/// matched again.
+async fn rematch_if_stale(store: &SharedStore, digest: &str) -> Result<bool, StoreError> {
+    let Some((json, _)) = store.scan_result(digest).await? else { return Ok(false) };
+    let Ok(report) = serde_json::from_str::<ScanReport>(&json) else { return Ok(false) };
+    if !matched_before(&report, &store.vulndb_sources().await?) {
+        return Ok(false);
+    }
+    let report = rematch(store, report).await?;
+    store.replace_scan_report(digest, &serde_json::to_string(&report).unwrap_or_default()).await?;
+    Ok(true)
+}

@@ -1,0 +1,115 @@
+//! Events: what was seen (a tag created or moved, a base image updated), raised once per dedupe key.
+//! Each event queues an [`EVENT_JOB`] in the same transaction, so reactions (lineage, scans, later
+//! notifications) run as jobs, never as calls from the code that saw it.
+
+use chrono::{DateTime, Utc};
+
+use super::db::on_pool;
+use super::jobs::{INSERT_JOB, NewJob};
+use super::{RepositoryId, Store, StoreResult};
+
+/// The job kind that reacts to one event; its payload is `{"event": id}`.
+pub const EVENT_JOB: &str = "event";
+
+pub(super) const INSERT_EVENT: &str =
+    "INSERT INTO events (kind, repository_id, tag, digest, detail, dedupe_key, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
+
+/// An event to raise once: a second raise with the same `dedupe_key` is a no-op.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    pub kind: String,
+    pub repository: RepositoryId,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+    pub detail: serde_json::Value,
+    pub dedupe_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    pub id: i64,
+    pub kind: String,
+    pub repository_id: RepositoryId,
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+    pub detail: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    kind: String,
+    repository_id: i64,
+    registry: String,
+    repository: String,
+    tag: Option<String>,
+    digest: Option<String>,
+    detail: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for EventRecord {
+    fn from(row: EventRow) -> Self {
+        EventRecord {
+            id: row.id,
+            kind: row.kind,
+            repository_id: RepositoryId(row.repository_id),
+            registry: row.registry,
+            repository: row.repository,
+            tag: row.tag,
+            digest: row.digest,
+            detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+            created_at: row.created_at,
+        }
+    }
+}
+
+const SELECT_EVENTS: &str = "SELECT e.id, e.kind, e.repository_id, r.registry, r.name AS repository, e.tag, e.digest,
+        e.detail, e.created_at FROM events e JOIN repositories r ON r.id = e.repository_id";
+
+impl Store {
+    /// Records an event unless one with the same dedupe key exists, and queues its reactions;
+    /// true when it was new.
+    pub async fn raise_event(&self, event: &NewEvent) -> StoreResult<bool> {
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(INSERT_EVENT)
+                .bind(&event.kind)
+                .bind(event.repository.0)
+                .bind(&event.tag)
+                .bind(&event.digest)
+                .bind(event.detail.to_string())
+                .bind(&event.dedupe_key)
+                .bind(Utc::now())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(id) = id {
+                let job = NewJob::event(id);
+                sqlx::query(INSERT_JOB)
+                    .bind(job.kind).bind(job.payload).bind(job.dedupe_key).bind(job.priority)
+                    .bind(job.run_at).bind(job.max_attempts).bind(Utc::now())
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(id.is_some())
+        })
+    }
+
+    /// Events with an id above `after`, oldest first.
+    pub async fn events(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>> {
+        let sql = format!("{SELECT_EVENTS} WHERE e.id > $1 ORDER BY e.id LIMIT $2");
+        let rows: Vec<EventRow> =
+            on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(after).bind(limit as i64).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(EventRecord::from).collect())
+    }
+
+    pub async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>> {
+        let sql = format!("{SELECT_EVENTS} WHERE e.id = $1");
+        let row: Option<EventRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        Ok(row.map(EventRecord::from))
+    }
+}

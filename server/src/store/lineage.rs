@@ -1,0 +1,199 @@
+//! The lineage index: each platform image's chain IDs, index membership, and the tags that named an
+//! image over time.
+
+use chrono::{DateTime, Utc};
+
+use super::db::{Db, on_pool};
+use super::{Repository, RepositoryId, Store, StoreResult, Visibility};
+
+/// A platform image's layer stack in the lineage index: `chain[i]` is the chain ID of layers 0..=i.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageChain {
+    pub manifest_digest: String,
+    pub chain: Vec<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// An indexed image, without its full chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainImage {
+    pub manifest_digest: String,
+    pub top_chain: String,
+    pub layer_count: usize,
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// A tag that named an image, directly or through an index, at some point in its history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagNaming {
+    pub repository: Repository,
+    pub tag: String,
+    /// What the tag names now (an index or an image).
+    pub current_digest: String,
+    /// When the latest period in which the tag named the image began.
+    pub named_since: DateTime<Utc>,
+    /// When the tag moved on from the image; `None` while it still names it.
+    pub moved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChainRow {
+    manifest_digest: String,
+    top_chain: String,
+    layer_count: i64,
+    created: Option<DateTime<Utc>>,
+}
+
+impl From<ChainRow> for ChainImage {
+    fn from(row: ChainRow) -> Self {
+        ChainImage {
+            manifest_digest: row.manifest_digest,
+            top_chain: row.top_chain,
+            layer_count: row.layer_count.max(0) as usize,
+            created: row.created,
+        }
+    }
+}
+
+/// One period in which a tag named an image (see `tags_naming`).
+#[derive(sqlx::FromRow)]
+struct NamingRow {
+    repository_id: i64,
+    registry: String,
+    repository: String,
+    visibility: String,
+    tag_id: i64,
+    tag: String,
+    current_digest: String,
+    first_seen: DateTime<Utc>,
+    moved_at: Option<DateTime<Utc>>,
+}
+
+/// Keeps each tag's latest naming period, from rows in period order.
+fn latest_naming(rows: Vec<NamingRow>) -> Vec<TagNaming> {
+    let mut latest: Vec<(i64, TagNaming)> = Vec::new();
+    for row in rows {
+        let naming = TagNaming {
+            repository: Repository {
+                id: RepositoryId(row.repository_id),
+                registry: row.registry,
+                name: row.repository,
+                visibility: Visibility::parse(&row.visibility),
+            },
+            tag: row.tag,
+            current_digest: row.current_digest,
+            named_since: row.first_seen,
+            moved_at: row.moved_at,
+        };
+        match latest.iter_mut().find(|(id, _)| *id == row.tag_id) {
+            Some(slot) => slot.1 = naming,
+            None => latest.push((row.tag_id, naming)),
+        }
+    }
+    latest.into_iter().map(|(_, naming)| naming).collect()
+}
+
+const CHAIN_COLUMNS: &str = "SELECT manifest_digest, top_chain, layer_count, created FROM image_chains";
+
+impl Store {
+    /// Indexes a platform image's chain IDs (once; later calls are no-ops). Both statements are
+    /// idempotent, so a crash between them is healed by the next call.
+    pub async fn put_image_chain(&self, chain: &ImageChain) -> StoreResult<()> {
+        let Some(top) = chain.chain.last() else { return Ok(()) };
+        let image = "INSERT INTO image_chains (manifest_digest, top_chain, layer_count, created) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (manifest_digest) DO NOTHING";
+        on_pool!(&self.db, pool => sqlx::query(image)
+            .bind(&chain.manifest_digest)
+            .bind(top)
+            .bind(chain.chain.len() as i64)
+            .bind(chain.created)
+            .execute(pool)
+            .await.map(drop)?);
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut links = sqlx::QueryBuilder::new("INSERT INTO chain_links (manifest_digest, position, chain_id) ");
+                links.push_values(chain.chain.iter().enumerate(), |mut row, (position, id)| {
+                    row.push_bind(&chain.manifest_digest).push_bind(position as i64).push_bind(id);
+                });
+                links.push(" ON CONFLICT DO NOTHING").build().execute(pool).await?;
+            }
+            Db::Postgres(pool) => {
+                let positions: Vec<i64> = (0..chain.chain.len() as i64).collect();
+                let sql = "INSERT INTO chain_links (manifest_digest, position, chain_id)
+                     SELECT $1, position, chain_id FROM UNNEST($2::BIGINT[], $3::TEXT[]) AS links (position, chain_id)
+                     ON CONFLICT DO NOTHING";
+                sqlx::query(sql).bind(&chain.manifest_digest).bind(&positions).bind(&chain.chain).execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn image_chain(&self, manifest_digest: &str) -> StoreResult<Option<ChainImage>> {
+        let sql = format!("{CHAIN_COLUMNS} WHERE manifest_digest = $1");
+        let row: Option<ChainRow> =
+            on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(manifest_digest).fetch_optional(pool).await?);
+        Ok(row.map(ChainImage::from))
+    }
+
+    /// Indexed images whose whole stack is one of `top_chains`.
+    pub async fn images_with_top_chain(&self, top_chains: &[String]) -> StoreResult<Vec<ChainImage>> {
+        if top_chains.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<ChainRow> = on_pool!(&self.db, pool => {
+            let mut query = sqlx::QueryBuilder::new(format!("{CHAIN_COLUMNS} WHERE top_chain IN ("));
+            let mut list = query.separated(", ");
+            for chain in top_chains {
+                list.push_bind(chain);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(ChainImage::from).collect())
+    }
+
+    /// Images built on top of the stack `chain_id` (which has `layer_count` layers): descendants.
+    pub async fn images_built_on(&self, chain_id: &str, layer_count: usize) -> StoreResult<Vec<String>> {
+        let sql = "SELECT i.manifest_digest FROM chain_links c JOIN image_chains i ON i.manifest_digest = c.manifest_digest
+             WHERE c.chain_id = $1 AND c.position = $2 AND i.layer_count > $3 ORDER BY i.manifest_digest";
+        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql)
+            .bind(chain_id)
+            .bind(layer_count as i64 - 1)
+            .bind(layer_count as i64)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    pub async fn put_index_children(&self, index_digest: &str, children: &[String]) -> StoreResult<()> {
+        if children.is_empty() {
+            return Ok(());
+        }
+        on_pool!(&self.db, pool => {
+            let mut insert = sqlx::QueryBuilder::new("INSERT INTO index_children (index_digest, child_digest) ");
+            insert.push_values(children, |mut row, child| {
+                row.push_bind(index_digest).push_bind(child);
+            });
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert.build().execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn index_children(&self, index_digest: &str) -> StoreResult<Vec<String>> {
+        let sql = "SELECT child_digest FROM index_children WHERE index_digest = $1 ORDER BY child_digest";
+        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(index_digest).fetch_all(pool).await?))
+    }
+
+    /// Every tag whose history names the image, itself or through an index that lists it.
+    pub async fn tags_naming(&self, manifest_digest: &str) -> StoreResult<Vec<TagNaming>> {
+        let sql = "SELECT r.id AS repository_id, r.registry, r.name AS repository, r.visibility, t.id AS tag_id,
+                    t.name AS tag, t.digest AS current_digest, h.first_seen,
+                    (SELECT MIN(n.first_seen) FROM tag_history n WHERE n.tag_id = h.tag_id AND n.id > h.id) AS moved_at
+             FROM tag_history h JOIN tags t ON t.id = h.tag_id JOIN repositories r ON r.id = t.repository_id
+             WHERE h.digest = $1 OR h.digest IN (SELECT index_digest FROM index_children WHERE child_digest = $1)
+             ORDER BY h.id";
+        let rows: Vec<NamingRow> =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(manifest_digest).fetch_all(pool).await?);
+        Ok(latest_naming(rows))
+    }
+}

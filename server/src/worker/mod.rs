@@ -1,0 +1,48 @@
+//! The job runner with every kind of background work registered: `shipshape worker` runs it alone,
+//! `serve` alongside the HTTP server unless `SHIPSHAPE_WORKER=false`.
+
+mod reactions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use reactions::ReactToEvent;
+
+use crate::config::Config;
+use crate::inspect::Inspector;
+use crate::jobs::{Context, PruneJobs, Runner};
+use crate::lineage::known_bases::IndexKnownBases;
+use crate::net::Policy;
+use crate::scan::jobs::{RematchAll, RematchScan, ScanImage};
+use crate::store::SharedStore;
+use crate::vulndb::sync::SyncAdvisories;
+
+/// Finished jobs are pruned this often.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// A runner for every job kind, with the periodic work the configuration asks for.
+pub fn runner(store: SharedStore, inspector: Arc<Inspector>, config: &Config) -> Runner {
+    let context = Context {
+        store,
+        inspector,
+        policy: Arc::new(Policy::new(config.allow_hosts.clone())),
+        base_images: config.base_images.clone(),
+        vulndb: config.vulndb.clone(),
+        registry_timeout: config.registry_timeout,
+    };
+    let mut runner = Runner::new(context)
+        .register::<ScanImage>()
+        .register::<RematchScan>()
+        .register::<RematchAll>()
+        .register::<ReactToEvent>()
+        .register::<IndexKnownBases>()
+        .register::<SyncAdvisories>()
+        .every(PruneJobs {}, PRUNE_EVERY);
+    if !config.base_images.repositories.is_empty() {
+        runner = runner.every(IndexKnownBases {}, config.base_images.interval);
+    }
+    if let Some(interval) = config.vulndb.interval {
+        runner = runner.every(SyncAdvisories {}, interval);
+    }
+    runner
+}
