@@ -3,10 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_params_map;
 use leptos_router::{SsrMode, path};
 
-use crate::components::layout::{Footer, Header};
-use crate::pages::{home::HomePage, image::ImagePage, not_found::NotFound};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::layout::{Footer, Header, PageLoad};
+use crate::error::AppError;
+use crate::pages::{home::HomePage, not_found::NotFound, repository::RepositoryView, tag::TagView};
+use crate::reference::ImageReference;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -30,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    PageLoad::provide();
     mark_hydrated();
 
     view! {
@@ -47,6 +52,24 @@ pub fn App() -> impl IntoView {
                 <Footer />
             </div>
         </Router>
+    }
+}
+
+/// `/images/{reference}`: the repository page when the reference names no tag or digest, else the
+/// page of that tag (or digest).
+#[component]
+fn ImagePage() -> impl IntoView {
+    let params = use_params_map();
+    let raw = Memo::new(move |_| params.read().get("ref").unwrap_or_default());
+    move || {
+        let raw = raw.get();
+        if let Ok(repository) = ImageReference::parse_repository(&raw) {
+            return view! { <RepositoryView repository /> }.into_any();
+        }
+        match ImageReference::parse(&raw) {
+            Ok(reference) => view! { <TagView reference /> }.into_any(),
+            Err(e) => view! { <ErrorPanel error=AppError::InvalidInput(e.to_string()) /> }.into_any(),
+        }
     }
 }
 

@@ -53,7 +53,7 @@ impl BadgeKind {
             BadgeKind::Version => "the version label, else the most specific version tag",
             BadgeKind::Commit => "the source revision, linked to the commit",
             BadgeKind::License => "the license label",
-            BadgeKind::Vulnerabilities => "findings by severity, coloured by the worst",
+            BadgeKind::Vulnerabilities => "findings by severity, coloured by the worst; \"not checked\" without advisories",
             BadgeKind::User => "the user it runs as; root in red",
             BadgeKind::Base => "the nearest base image; red \"rebuild\" when it moved",
             BadgeKind::Updated => "how long ago the image was built",
@@ -159,10 +159,16 @@ impl BadgeFace {
 /// What the findings say until the image has been scanned.
 pub const NOT_SCANNED: &str = "not scanned";
 
-/// `2 critical | 1 high`, coloured by the worst; `none` in green; the scan's state until it is done.
+/// What the findings say when the scan found no advisory to match its packages against: "none"
+/// would be an all-clear nobody checked.
+pub const NOT_CHECKED: &str = "not checked";
+
+/// `2 critical | 1 high`, coloured by the worst; `none` in green; `not checked` without
+/// advisories; the scan's state until it is done.
 pub fn vulnerabilities(scan: Option<&ScanSummary>) -> (String, &'static str) {
     let Some(scan) = scan else { return (NOT_SCANNED.into(), GREY) };
     match scan.state.as_str() {
+        "done" if !scan.vulnerabilities_checked() => (NOT_CHECKED.into(), GREY),
         "done" => {
             let present = scan.counts.present();
             let color = match present.first().map(|(s, _)| *s) {
@@ -282,6 +288,22 @@ mod tests {
         let mut tags = ["3", "latest", "3.20.1", "3.20", "edge"].map(String::from).to_vec();
         tags.retain(|t| looks_like_version(t));
         assert_eq!(tags.iter().max_by_key(|t| specificity(t)).unwrap(), "3.20.1");
+    }
+
+    #[test]
+    fn vulnerabilities_without_advisories_are_not_checked_rather_than_none() {
+        let done = |vulndb_as_of: Option<&str>, high| ScanSummary {
+            state: "done".into(),
+            vulndb_as_of: vulndb_as_of.map(String::from),
+            counts: crate::dto::SeverityCounts { high, ..Default::default() },
+            ..Default::default()
+        };
+        assert_eq!(vulnerabilities(Some(&done(None, 0))), ("not checked".into(), GREY));
+        assert_eq!(vulnerabilities(Some(&done(Some("2026-01-01T00:00:00Z"), 0))), ("none".into(), "brightgreen"));
+        assert_eq!(vulnerabilities(Some(&done(Some("2026-01-01T00:00:00Z"), 2))), ("2 high".into(), "orange"));
+        let running = ScanSummary { state: "running".into(), ..Default::default() };
+        assert_eq!(vulnerabilities(Some(&running)), ("scanning".into(), GREY));
+        assert_eq!(vulnerabilities(None), ("not scanned".into(), GREY));
     }
 
     #[test]

@@ -251,7 +251,8 @@ pub struct ScanSummary {
     pub layers_total: u32,
     pub error: Option<String>,
     pub scanned_at: Option<String>,
-    /// The newest `modified` among the imported advisories; `None` when none are imported.
+    /// The newest `modified` among the imported advisories; `None` when none are imported (see
+    /// [`ScanSummary::vulnerabilities_checked`]).
     pub vulndb_as_of: Option<String>,
     pub os: Option<String>,
     pub packages: usize,
@@ -263,6 +264,15 @@ pub struct ScanSummary {
     pub checks: Vec<CheckRow>,
     pub wasted_bytes: u64,
     pub efficiency: f64,
+}
+
+impl ScanSummary {
+    /// Whether the packages were matched against any advisory. `vulndb_as_of` is the newest
+    /// imported advisory's `modified` time, so it is `None` exactly when none was imported: then
+    /// no findings means "not looked for", not "none".
+    pub fn vulnerabilities_checked(&self) -> bool {
+        self.vulndb_as_of.is_some()
+    }
 }
 
 /// One package of a scanned image, as the tag page's package list shows it.

@@ -96,6 +96,11 @@ pub fn now_unix() -> i64 {
     }
 }
 
+/// `1 repository`, `2 repositories`, `0 manifests`: a count with its noun, singular only for one.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `5 minutes ago`, `1 day ago`, `3 months ago`, as badges and pages say how old something is.
 pub fn relative_age(seconds: i64) -> String {
     const MINUTE: i64 = 60;
@@ -157,6 +162,13 @@ mod tests {
         assert_eq!(unix_seconds("yesterday"), None);
         assert_eq!(unix_seconds("2024-13-06T07:08:09Z"), None);
         assert_eq!(unix_seconds("2024-05-06T07:08:09"), None);
+    }
+
+    #[test]
+    fn counts_take_the_singular_only_for_one() {
+        assert_eq!(counted(0, "repository", "repositories"), "0 repositories");
+        assert_eq!(counted(1, "repository", "repositories"), "1 repository");
+        assert_eq!(counted(2, "manifest", "manifests"), "2 manifests");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod components;
 pub mod dto;
 pub mod error;
 pub mod format;
+pub mod links;
 pub mod pages;
 pub mod reference;
 pub mod server_fns;

@@ -36,6 +36,14 @@ pub enum ReferenceError {
     BadComponent(String),
     #[error("\"{0}\" is not a valid registry host (host or host:port)")]
     BadRegistry(String),
+    #[error("\"{0}\" is not an IPv6 address a registry can be named by: write it in hex between brackets, e.g. [2001:db8::1]:5000 (no dotted IPv4 part, no %zone)")]
+    BadIpv6(String),
+    #[error("name the repository before the tag or digest, e.g. alpine:3.20 or alpine@sha256:…")]
+    MissingName,
+    #[error("{0} is a registry host without a repository: add one after a slash, e.g. {0}/repo")]
+    HostOnly(String),
+    #[error("a repository path cannot have an empty component: remove the doubled or trailing /")]
+    EmptyComponent,
     #[error("repository name is longer than {MAX_NAME_LEN} characters")]
     NameTooLong,
     #[error("\"{0}\" is not a valid tag: up to {MAX_TAG_LEN} of A-Z a-z 0-9 _ . - not starting with . or -")]
@@ -49,7 +57,8 @@ pub enum ReferenceError {
 }
 
 impl ImageReference {
-    /// Parses and normalises `input`: `alpine` → `docker.io/library/alpine:latest`.
+    /// Parses and normalises `input` as `docker pull` does (distribution/reference's
+    /// `ParseNormalizedNamed`, plus the default tag): `alpine` → `docker.io/library/alpine:latest`.
     pub fn parse(input: &str) -> Result<Self, ReferenceError> {
         let input = input.trim();
         if input.is_empty() {
@@ -58,11 +67,19 @@ impl ImageReference {
         if input.chars().any(char::is_whitespace) {
             return Err(ReferenceError::Whitespace);
         }
+        // Only the whole input: with a registry (`docker.io/<64 hex>`) it is a repository name.
+        if is_image_id(input) {
+            return Err(ReferenceError::ImageId(input.to_string()));
+        }
 
         let (rest, digest) = match input.split_once('@') {
             Some((rest, digest)) => (rest, Some(parse_digest(digest)?)),
             None => (input, None),
         };
+        // Only a host starts with `[` (IPv6); without a slash, no repository follows it.
+        if rest.starts_with('[') && !rest.contains('/') {
+            return Err(ReferenceError::HostOnly(rest.to_string()));
+        }
         // A colon after the last slash separates the tag; one before it belongs to host:port.
         let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
         let (name, tag) = match rest[last_slash..].rfind(':') {
@@ -72,23 +89,23 @@ impl ImageReference {
             }
             None => (rest, None),
         };
+        if name.is_empty() {
+            return Err(ReferenceError::MissingName);
+        }
 
         let (registry, path) = split_registry(name)?;
-        if path.len() > MAX_NAME_LEN {
-            return Err(ReferenceError::NameTooLong);
-        }
-        if is_image_id(path) {
-            return Err(ReferenceError::ImageId(path.to_string()));
-        }
         for component in path.split('/') {
             check_component(component)?;
         }
-
         let repository = if registry == DOCKER_HUB && !path.contains('/') {
             format!("{OFFICIAL_NAMESPACE}/{path}")
         } else {
             path.to_string()
         };
+        // Docker measures the path as normalised, `library/` included.
+        if repository.len() > MAX_NAME_LEN {
+            return Err(ReferenceError::NameTooLong);
+        }
         let tag = match (&tag, &digest) {
             (None, None) => Some(DEFAULT_TAG.to_string()),
             _ => tag,
@@ -116,16 +133,17 @@ impl ImageReference {
 
     /// The shortest form Docker itself would print: `alpine:3.20`, `ghcr.io/o/r@sha256:…`.
     pub fn familiar(&self) -> String {
-        let name = if self.registry == DOCKER_HUB {
-            self.repository
-                .strip_prefix("library/")
-                .filter(|rest| !rest.contains('/'))
-                .unwrap_or(&self.repository)
-                .to_string()
-        } else {
-            format!("{}/{}", self.registry, self.repository)
-        };
-        format!("{name}{}", self.suffix())
+        format!("{}{}", self.familiar_name(), self.suffix())
+    }
+
+    /// The repository as Docker prints it: `alpine`, `grafana/grafana`, `ghcr.io/o/r`.
+    pub fn familiar_name(&self) -> String {
+        if self.registry != DOCKER_HUB {
+            return self.repository_path();
+        }
+        // Only an official image loses `library/`: `library/a/b` would read as the user `a`'s.
+        let official = self.repository.strip_prefix("library/").filter(|rest| !rest.contains('/'));
+        official.unwrap_or(&self.repository).to_string()
     }
 
     /// `registry/repository`, without tag or digest.
@@ -177,19 +195,20 @@ fn split_registry(name: &str) -> Result<(String, &str), ReferenceError> {
 
 fn check_registry(host: &str) -> Result<(), ReferenceError> {
     let bad = || ReferenceError::BadRegistry(host.to_string());
-    let (hostname, port) = if let Some(v6) = host.strip_prefix('[') {
-        let (addr, after) = v6.split_once(']').ok_or_else(bad)?;
-        addr.parse::<std::net::Ipv6Addr>().map_err(|_| bad())?;
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or_else(bad)?),
-        };
-        (None, port)
-    } else {
-        match host.rsplit_once(':') {
+    let (hostname, port) = match host.strip_prefix('[') {
+        Some(v6) => {
+            let (address, after) = v6.split_once(']').ok_or_else(bad)?;
+            check_ipv6(address)?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').ok_or_else(bad)?),
+            };
+            (None, port)
+        }
+        None => match host.rsplit_once(':') {
             Some((h, p)) => (Some(h), Some(p)),
             None => (Some(host), None),
-        }
+        },
     };
     if let Some(port) = port
         && (!port.bytes().all(|b| b.is_ascii_digit()) || !matches!(port.parse::<u32>(), Ok(1..=65535)))
@@ -211,14 +230,27 @@ fn check_registry(host: &str) -> Result<(), ReferenceError> {
     Ok(())
 }
 
+/// Docker takes IPv6 hosts in hex only: no embedded IPv4 (`::ffff:192.0.2.1`), no zone (`%eth0`).
+fn check_ipv6(address: &str) -> Result<(), ReferenceError> {
+    let hex = address.bytes().all(|b| b.is_ascii_hexdigit() || b == b':');
+    if hex && address.parse::<std::net::Ipv6Addr>().is_ok() {
+        Ok(())
+    } else {
+        Err(ReferenceError::BadIpv6(format!("[{address}]")))
+    }
+}
+
 fn check_component(component: &str) -> Result<(), ReferenceError> {
     if component.chars().any(|c| c.is_ascii_uppercase()) {
         return Err(ReferenceError::Uppercase(component.to_string()));
     }
+    if component.is_empty() {
+        return Err(ReferenceError::EmptyComponent);
+    }
     let bad = || ReferenceError::BadComponent(component.to_string());
     let bytes = component.as_bytes();
     let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+    if !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
         return Err(bad());
     }
     // Separators between alphanumeric runs: ".", "_", "__" or any run of "-".
@@ -270,87 +302,7 @@ fn is_image_id(path: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-    fn normal(input: &str) -> String {
-        ImageReference::parse(input).unwrap_or_else(|e| panic!("{input}: {e}")).to_string()
-    }
-
-    #[test]
-    fn official_images_get_the_library_namespace_and_latest() {
-        assert_eq!(normal("alpine"), "docker.io/library/alpine:latest");
-        assert_eq!(normal("library/alpine:3.20"), "docker.io/library/alpine:3.20");
-        assert_eq!(normal("docker.io/alpine"), "docker.io/library/alpine:latest");
-        assert_eq!(normal("index.docker.io/library/alpine"), "docker.io/library/alpine:latest");
-        assert_eq!(normal("  alpine:3.20 "), "docker.io/library/alpine:3.20");
-    }
-
-    #[test]
-    fn user_repositories_on_docker_hub_keep_their_namespace() {
-        assert_eq!(normal("grafana/grafana:11.0.0"), "docker.io/grafana/grafana:11.0.0");
-        assert_eq!(normal("a/b/c"), "docker.io/a/b/c:latest");
-    }
-
-    #[test]
-    fn other_registries_with_ports_and_digests() {
-        assert_eq!(normal("localhost:5000/ns/repo:tag"), "localhost:5000/ns/repo:tag");
-        assert_eq!(normal("localhost/repo"), "localhost/repo:latest");
-        assert_eq!(normal("127.0.0.1:5000/repo"), "127.0.0.1:5000/repo:latest");
-        assert_eq!(normal("[::1]:5000/repo:1"), "[::1]:5000/repo:1");
-        assert_eq!(normal(&format!("ghcr.io/o/r@{DIGEST}")), format!("ghcr.io/o/r@{DIGEST}"));
-        let both = ImageReference::parse(&format!("quay.io/o/r:v1@{DIGEST}")).unwrap();
-        assert_eq!(both.tag.as_deref(), Some("v1"));
-        assert_eq!(both.digest.as_deref(), Some(DIGEST));
-    }
-
-    #[test]
-    fn familiar_form_is_what_docker_prints() {
-        let r = ImageReference::parse("docker.io/library/alpine:3.20").unwrap();
-        assert_eq!(r.familiar(), "alpine:3.20");
-        let r = ImageReference::parse("ghcr.io/o/r").unwrap();
-        assert_eq!(r.familiar(), "ghcr.io/o/r:latest");
-        assert_eq!(r.repository_path(), "ghcr.io/o/r");
-    }
-
-    #[test]
-    fn uppercase_repository_is_refused_with_a_reason() {
-        let err = ImageReference::parse("Alpine:Latest").unwrap_err();
-        assert_eq!(err, ReferenceError::Uppercase("Alpine".into()));
-        assert!(err.to_string().contains("must be lowercase"));
-        // Uppercase tags are fine.
-        assert_eq!(normal("alpine:Latest"), "docker.io/library/alpine:Latest");
-    }
-
-    #[test]
-    fn malformed_references_say_what_is_wrong() {
-        use ReferenceError::*;
-        let err = |s: &str| ImageReference::parse(s).unwrap_err();
-        assert_eq!(err(""), Empty);
-        assert_eq!(err("al pine"), Whitespace);
-        assert!(matches!(err("alpine:"), BadTag(_)));
-        assert!(matches!(err("alpine:.x"), BadTag(_)));
-        assert!(matches!(err(&format!("alpine:{}", "a".repeat(129))), BadTag(_)));
-        assert!(matches!(err("alpine@sha256:abc"), BadDigest(_)));
-        assert!(matches!(err("alpine@md5:0123"), BadDigest(_)));
-        assert!(matches!(err(&format!("alpine@{}", DIGEST.to_uppercase())), BadDigest(_)));
-        assert!(matches!(err("-alpine"), BadComponent(_)));
-        assert!(matches!(err("alp...ine"), BadComponent(_)));
-        assert!(matches!(err("a//b"), BadComponent(_)));
-        assert!(matches!(err("localhost:99999/x"), BadRegistry(_)));
-        assert!(matches!(err("bad_host.io/x"), BadRegistry(_)));
-        assert!(matches!(err(&"a".repeat(64)), BadComponent(_) | ImageId(_)));
-        assert!(matches!(err(&"ab".repeat(32)), ImageId(_)));
-        assert_eq!(err(&"a".repeat(256)), NameTooLong);
-    }
-
-    #[test]
-    fn separators_follow_the_distribution_grammar() {
-        assert_eq!(normal("a__b"), "docker.io/library/a__b:latest");
-        assert_eq!(normal("a---b.c_d"), "docker.io/library/a---b.c_d:latest");
-        assert!(ImageReference::parse("a___b").is_err());
-        assert!(ImageReference::parse("a._b").is_err());
-    }
-}
+#[cfg(test)]
+mod distribution;

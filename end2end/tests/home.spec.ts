@@ -10,6 +10,26 @@ test("home page renders with the reference box and the server status", async ({ 
   await expect(page.getByTestId("server-status")).toContainText("SQLite");
 });
 
+test("the footer counts what is stored, in words, and keeps up with navigation", async ({ page }, info) => {
+  const footer = page.getByTestId("server-status");
+  const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const stored = async () => {
+    const s = await (await page.request.post("/api/status")).json();
+    return `${counted(s.repositories, "repository", "repositories")}, ${counted(s.manifests, "manifest", "manifests")} stored`;
+  };
+  await open(page, "/", info.project.name);
+  // The singular for one only: never "1 repositories".
+  const many = String.raw`(?:0|[2-9]|\d{2,})`;
+  await expect(footer).toHaveText(new RegExp(`· (1 repository|${many} repositories), (1 manifest|${many} manifests) stored$`));
+  // Opened from the reference box: a client-side navigation once hydrated, a GET without JavaScript.
+  const home = new HomePage(page);
+  await home.input.fill(`${registry()}/e2e/app:1.1`);
+  await home.submit();
+  await expect(page.getByTestId("reference")).toHaveText(`${registry()}/e2e/app:1.1`);
+  // Counted after the page's inspection stored the image, not before.
+  await expect(footer).toContainText(await stored());
+});
+
 test("normalises alpine as you type, and opens a reference's page on submit", async ({ page }, info) => {
   await open(page, "/", info.project.name);
   const home = new HomePage(page);

@@ -143,7 +143,8 @@ fn CopyButton(text: String) -> impl IntoView {
 }
 
 fn copy_to_clipboard(_text: &str) -> bool {
-    #[cfg(feature = "hydrate")]
+    // js-sys is a dependency on wasm32 only.
+    #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     {
         use js_sys::{Function, Reflect};
         use leptos::wasm_bindgen::{JsCast, JsValue};

@@ -1,5 +1,13 @@
-use leptos::prelude::*;
+//! The frame of every page: the header, and the footer with what this instance has stored.
 
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::reactive::computed::AsyncDerivedReadyFuture;
+use leptos_router::hooks::use_location;
+
+use crate::dto::ServerStatus;
+use crate::format::counted;
 use crate::server_fns::get_server_status;
 
 #[component]
@@ -17,24 +25,116 @@ pub fn Header() -> impl IntoView {
     }
 }
 
+/// Counted again on every navigation, once the page's own load has finished (see [`PageLoad`]).
 #[component]
 pub fn Footer() -> impl IntoView {
-    let status = Resource::new(|| (), |_| get_server_status());
+    let location = use_location();
+    let page_load = use_context::<PageLoad>();
+    let status = Resource::new(
+        move || (location.pathname.get(), location.search.get(), page_load.map(PageLoad::serial)),
+        move |_| {
+            let finished = page_load.map(PageLoad::finished);
+            async move {
+                if let Some(finished) = finished {
+                    finished.await;
+                }
+                get_server_status().await
+            }
+        },
+    );
     view! {
         <footer class="border-t border-slate-200 bg-white">
             <div class="mx-auto max-w-5xl px-4 py-3 text-sm text-slate-500" data-testid="server-status">
-                <Suspense fallback=|| "Shipshape">
+                // A Transition keeps the last counts on screen while the next ones load.
+                <Transition fallback=|| "Shipshape">
                     {move || Suspend::new(async move {
                         match status.await {
-                            Ok(s) => format!(
-                                "Shipshape {} · {} · {} repositories, {} manifests stored",
-                                s.version, s.database, s.repositories, s.manifests,
-                            ),
+                            Ok(s) => status_line(&s),
                             Err(e) => format!("Shipshape · status unavailable: {e}"),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </div>
         </footer>
+    }
+}
+
+/// `Shipshape 0.1.0 · SQLite · 1 repository, 3 manifests stored`.
+pub fn status_line(s: &ServerStatus) -> String {
+    format!(
+        "Shipshape {} · {} · {}, {} stored",
+        s.version,
+        s.database,
+        counted(s.repositories, "repository", "repositories"),
+        counted(s.manifests, "manifest", "manifests"),
+    )
+}
+
+/// The load of the page on screen that may store images (a first inspection, a tag listing).
+///
+/// Resources start loading as soon as they are created, so without this the footer's count would
+/// be read while the page's inspection is still storing the image, and a first view would count
+/// everything but that image.
+#[derive(Clone, Copy)]
+pub struct PageLoad(RwSignal<Option<StoringLoad>>);
+
+#[derive(Clone)]
+struct StoringLoad {
+    /// Tells one page's load from the next, so that the footer counts again for each.
+    serial: u64,
+    /// Holds the resource's shared state, not its arena slot: still safe once the page is gone.
+    ready: Arc<dyn Fn() -> AsyncDerivedReadyFuture + Send + Sync>,
+}
+
+impl PartialEq for StoringLoad {
+    fn eq(&self, other: &Self) -> bool {
+        self.serial == other.serial
+    }
+}
+
+impl PageLoad {
+    /// Once, around all pages and the footer.
+    pub fn provide() {
+        provide_context(Self(RwSignal::new(None)));
+    }
+
+    /// Called by a page whose `resource` may store images when it loads.
+    pub fn stores_with<T: Send + Sync + 'static>(resource: Resource<T>) {
+        let Some(Self(current)) = use_context::<Self>() else { return };
+        let resource = ArcResource::from(resource);
+        let serial = current.with_untracked(|load| load.as_ref().map_or(0, |l| l.serial)) + 1;
+        current.set(Some(StoringLoad { serial, ready: Arc::new(move || resource.ready()) }));
+    }
+
+    /// Which load the page is on; tracked, so the footer follows it.
+    fn serial(self) -> u64 {
+        self.0.with(|load| load.as_ref().map_or(0, |l| l.serial))
+    }
+
+    /// Resolves when the page's load has finished, or at once when the page stores nothing.
+    fn finished(self) -> impl Future<Output = ()> + Send + 'static {
+        let ready = self.0.with_untracked(|load| load.as_ref().map(|l| (l.ready)()));
+        async move {
+            if let Some(ready) = ready {
+                ready.await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_counts_in_words() {
+        let status = |repositories, manifests| ServerStatus {
+            version: "0.1.0".into(),
+            database: "SQLite".into(),
+            repositories,
+            manifests,
+        };
+        assert_eq!(status_line(&status(1, 1)), "Shipshape 0.1.0 · SQLite · 1 repository, 1 manifest stored");
+        assert_eq!(status_line(&status(2, 0)), "Shipshape 0.1.0 · SQLite · 2 repositories, 0 manifests stored");
     }
 }

@@ -5,6 +5,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::format::query_escape;
+use crate::links::image_href;
 use crate::reference::ImageReference;
 
 const EXAMPLES: [&str; 3] = ["alpine", "library/alpine:3.20", "ghcr.io/owner/repo@sha256:…"];
@@ -26,7 +27,7 @@ pub fn ReferenceBox() -> impl IntoView {
         // A valid reference opens its page; an invalid one stays here with the reason.
         let text = text.get_untracked();
         let target = match ImageReference::parse(&text) {
-            Ok(reference) => crate::pages::image::image_href(&reference.to_string()),
+            Ok(reference) => image_href(&reference.to_string()),
             Err(_) => format!("/?ref={}", query_escape(&text)),
         };
         navigate(&target, NavigateOptions::default());

@@ -10,7 +10,7 @@ use crate::badge::vulnerabilities;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::package_list::PackageList;
 use crate::dto::{CheckRow, FindingRow, ScanSummary};
-use crate::format::{human_size, query_escape, short_digest, timestamp};
+use crate::format::{counted, human_size, query_escape, short_digest, timestamp};
 use crate::server_fns::scan_status;
 
 const SEVERITIES: [(&str, &str); 5] = [
@@ -133,28 +133,10 @@ fn follow(_url: &str, _live: RwSignal<Option<ScanSummary>>, _polling: RwSignal<b
 #[component]
 fn ScanState(summary: ScanSummary, cyclonedx: String, spdx: String) -> impl IntoView {
     let (message, _) = vulnerabilities(Some(&summary));
-    let status = match summary.state.as_str() {
-        "queued" => "The scan is queued.".to_string(),
-        "running" => format!("Scanning: {} of {} layers read.", summary.layers_done, summary.layers_total.max(1)),
-        "failed" => format!("The scan failed: {}", summary.error.clone().unwrap_or_default()),
-        "unavailable" => "Private images are scanned at the command line: shipshape scan REF --creds USER:PASS.".into(),
-        "done" => format!(
-            "{} · {} packages{} · scanned {} · vulnerability DB as of {}",
-            summary.os.clone().unwrap_or_else(|| "unknown OS".into()),
-            summary.packages,
-            if summary.ecosystems.len() > 1 {
-                let parts: Vec<String> = summary.ecosystems.iter().map(|e| format!("{} {}", e.count, e.ecosystem)).collect();
-                format!(" ({})", parts.join(", "))
-            } else {
-                String::new()
-            },
-            summary.scanned_at.as_deref().map(timestamp).unwrap_or_default(),
-            summary.vulndb_as_of.as_deref().map(timestamp).unwrap_or_else(|| "— (no advisories imported)".into())
-        ),
-        _ => "Not scanned.".into(),
-    };
-    let running = summary.state == "queued" || summary.state == "running";
+    let status = status_text(&summary);
+    let running = running(&summary);
     let done = summary.state == "done";
+    let checked = done && summary.vulnerabilities_checked();
     let share =
         if summary.layers_total == 0 { 0.0 } else { summary.layers_done as f64 * 100.0 / summary.layers_total as f64 };
     view! {
@@ -169,18 +151,64 @@ fn ScanState(summary: ScanSummary, cyclonedx: String, spdx: String) -> impl Into
                 </div>
                 <a class="text-sm text-sky-700 hover:underline" href="">"Refresh"</a>
             })}
+            {(done && !checked).then(|| view! { <NotChecked /> })}
+            {checked.then(|| view! { <SeverityChart summary=summary.clone() /> })}
             {done.then(|| view! {
-                <SeverityChart summary=summary.clone() />
                 <div class="flex gap-3 text-sm">
                     <a class="text-sky-700 hover:underline" href=cyclonedx data-testid="sbom-cyclonedx">"CycloneDX SBOM"</a>
                     <a class="text-sky-700 hover:underline" href=spdx data-testid="sbom-spdx">"SPDX SBOM"</a>
                 </div>
             })}
         </div>
+        {checked.then(|| view! { <Findings findings=summary.findings.clone() /> })}
         {done.then(|| view! {
-            <Findings findings=summary.findings.clone() />
             <TuneUp checks=summary.checks.clone() wasted=summary.wasted_bytes efficiency=summary.efficiency />
         })}
+    }
+}
+
+/// The line beside the headline: the scan's progress, or what was scanned and against what.
+fn status_text(summary: &ScanSummary) -> String {
+    match summary.state.as_str() {
+        "queued" => "The scan is queued.".to_string(),
+        "running" => format!("Scanning: {} of {} layers read.", summary.layers_done, summary.layers_total.max(1)),
+        "failed" => format!("The scan failed: {}", summary.error.clone().unwrap_or_default()),
+        "unavailable" => "Private images are scanned at the command line: shipshape scan REF --creds USER:PASS.".into(),
+        "done" => {
+            let ecosystems = if summary.ecosystems.len() > 1 {
+                let parts: Vec<String> = summary.ecosystems.iter().map(|e| format!("{} {}", e.count, e.ecosystem)).collect();
+                format!(" ({})", parts.join(", "))
+            } else {
+                String::new()
+            };
+            let advisories = match summary.vulndb_as_of.as_deref() {
+                Some(as_of) => format!(" · vulnerability DB as of {}", timestamp(as_of)),
+                None => String::new(),
+            };
+            format!(
+                "{} · {}{ecosystems} · scanned {}{advisories}",
+                summary.os.clone().unwrap_or_else(|| "unknown OS".into()),
+                counted(summary.packages as u64, "package", "packages"),
+                summary.scanned_at.as_deref().map(timestamp).unwrap_or_default(),
+            )
+        }
+        _ => "Not scanned.".into(),
+    }
+}
+
+/// Why there are no findings to show when no advisories are imported, and how to get them.
+#[component]
+fn NotChecked() -> impl IntoView {
+    let command = |text: &'static str| view! { <code class="rounded bg-amber-100 px-1 font-mono">{text}</code> };
+    view! {
+        <p class="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="vulndb-missing">
+            <strong>"Vulnerabilities were not checked: "</strong>
+            "no advisory database is imported, so the image's packages were not matched against any advisory. Run "
+            {command("shipshape vulndb sync")}
+            " (downloads osv.dev's advisories), or "
+            {command("shipshape vulndb import PATH")}
+            " on a machine without internet access; scans already made are then matched against them, without reading the image again."
+        </p>
     }
 }
 

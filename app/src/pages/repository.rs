@@ -6,9 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_panel::{ErrorPanel, Loading};
+use crate::components::layout::PageLoad;
 use crate::dto::{RepositoryTags, TagSummary};
-use crate::format::{human_size, short_digest, timestamp};
-use crate::pages::image::image_href;
+use crate::format::{counted, human_size, short_digest, timestamp};
+use crate::links::image_href;
 use crate::reference::ImageReference;
 use crate::server_fns::list_repository_tags;
 use crate::tag_order::by_version_desc;
@@ -61,6 +62,8 @@ pub fn RepositoryView(repository: ImageReference) -> impl IntoView {
         },
         |(path, after)| list_repository_tags(path, PAGE_SIZE, after),
     );
+    // Listing reads (and stores) each tag's manifest: the footer counts after it.
+    PageLoad::stores_with(tags);
     view! {
         <Title text=title />
         <section class="space-y-6" data-testid="repository-page">
@@ -130,7 +133,7 @@ fn TagTable(tags: RepositoryTags) -> impl IntoView {
             </div>
         </div>
         <p class="text-sm text-slate-500">
-            {format!("{} tags", tags.total)}
+            {counted(tags.total as u64, "tag", "tags")}
             {tags.private.then_some(" · private repository")}
         </p>
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
@@ -149,29 +152,29 @@ fn TagTable(tags: RepositoryTags) -> impl IntoView {
                 <tbody class="divide-y divide-slate-200">
                     {move || {
                         let repository = repository.clone();
-                        visible
-                            .get()
-                            .into_iter()
-                            .map(|t| {
-                                let href = image_href(&format!("{repository}:{}", t.name));
-                                let dash = || "–".to_string();
-                                view! {
-                                    <tr data-testid="tag-row" data-tag=t.name.clone()>
-                                        <td class="px-3 py-2 font-mono"><a class="text-sky-700 hover:underline" href=href>{t.name.clone()}</a></td>
-                                        <td class="px-3 py-2 font-mono text-slate-600">{t.digest.as_deref().map(|d| short_digest(d).to_string()).unwrap_or_else(dash)}</td>
-                                        <td class="px-3 py-2 text-right font-mono">{t.size.map(human_size).unwrap_or_else(dash)}</td>
-                                        <td class="px-3 py-2 text-right font-mono">{t.layers.map(|l| l.to_string()).unwrap_or_else(dash)}</td>
-                                        <td class="px-3 py-2 font-mono text-xs">{if t.platforms.is_empty() { dash() } else { t.platforms.join(" ") }}</td>
-                                        <td class="px-3 py-2 whitespace-nowrap">{t.created.as_deref().map(timestamp).unwrap_or_else(dash)}</td>
-                                        <td class="px-3 py-2 whitespace-nowrap">{t.last_changed.as_deref().map(timestamp).unwrap_or_else(dash)}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()
+                        visible.get().into_iter().map(|tag| view! { <TagRow repository=repository.clone() tag /> }).collect_view()
                     }}
                 </tbody>
             </table>
         </div>
         {next.map(|href| view! { <a class="inline-block text-sky-700 hover:underline" href=href>"Next page →"</a> })}
+    }
+}
+
+#[component]
+fn TagRow(repository: String, tag: TagSummary) -> impl IntoView {
+    let t = tag;
+    let href = image_href(&format!("{repository}:{}", t.name));
+    let dash = || "–".to_string();
+    view! {
+        <tr data-testid="tag-row" data-tag=t.name.clone()>
+            <td class="px-3 py-2 font-mono"><a class="text-sky-700 hover:underline" href=href>{t.name.clone()}</a></td>
+            <td class="px-3 py-2 font-mono text-slate-600">{t.digest.as_deref().map(|d| short_digest(d).to_string()).unwrap_or_else(dash)}</td>
+            <td class="px-3 py-2 text-right font-mono">{t.size.map(human_size).unwrap_or_else(dash)}</td>
+            <td class="px-3 py-2 text-right font-mono">{t.layers.map(|l| l.to_string()).unwrap_or_else(dash)}</td>
+            <td class="px-3 py-2 font-mono text-xs">{if t.platforms.is_empty() { dash() } else { t.platforms.join(" ") }}</td>
+            <td class="px-3 py-2 whitespace-nowrap">{t.created.as_deref().map(timestamp).unwrap_or_else(dash)}</td>
+            <td class="px-3 py-2 whitespace-nowrap">{t.last_changed.as_deref().map(timestamp).unwrap_or_else(dash)}</td>
+        </tr>
     }
 }
