@@ -186,7 +186,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let total = bases.repositories.len();
             let done = std::cell::Cell::new(0);
-            let summary = shipshape::lineage::known_bases::index_round(&services.inspector, bases, |repository| {
+            let summary = shipshape::worker::known_bases::index_round(&services.inspector, bases, |repository| {
                 done.set(done.get() + 1);
                 eprintln!("  [{}/{total}] {repository}", done.get());
             })

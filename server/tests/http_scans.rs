@@ -67,7 +67,8 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     // The worker (what `serve` runs in the background) takes the queued job.
-    assert_eq!(server.jobs.drain().await.unwrap(), 1);
+    // Two jobs: the reaction to the tag's first sighting (nothing to do yet), and the scan.
+    assert_eq!(server.jobs.drain().await.unwrap(), 2);
     let stream = tokio::time::timeout(std::time::Duration::from_secs(30), events).await.unwrap().unwrap();
     let states: Vec<String> = stream
         .lines()

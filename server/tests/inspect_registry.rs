@@ -203,7 +203,8 @@ async fn private_addresses_are_refused_in_every_spelling_unless_allow_listed() {
         format!("127.0.0.1:{port}"),
         format!("localhost:{port}"),
         format!("[::1]:{port}"),
-        format!("[::ffff:127.0.0.1]:{port}"),
+        // IPv4-mapped, in hex (Docker refuses the dotted spelling in a reference).
+        format!("[::ffff:7f00:1]:{port}"),
         format!("2130706433:{port}"),
         format!("0177.0.0.1:{port}"),
         "169.254.169.254".to_string(),

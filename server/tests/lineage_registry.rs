@@ -235,10 +235,10 @@ async fn known_bases_are_indexed_in_the_background() {
     assert_eq!((events[0].repository.as_str(), events[0].tag.as_deref()), ("team/app", Some("1")));
 }
 
-async fn round(f: &Fixture, label: &str) -> shipshape::lineage::known_bases::RoundSummary {
+async fn round(f: &Fixture, label: &str) -> shipshape::worker::known_bases::RoundSummary {
     let seen = std::sync::Mutex::new(Vec::new());
     let summary =
-        shipshape::lineage::known_bases::index_round(&f.services.inspector, &f.config.base_images, |repository| {
+        shipshape::worker::known_bases::index_round(&f.services.inspector, &f.config.base_images, |repository| {
             seen.lock().unwrap().push(repository.to_string())
         })
         .await;

@@ -72,27 +72,8 @@ impl Inspector {
         let reference = &reference;
         let registry = reference.registry.clone();
         let repository = reference.repository.clone();
-        let stored_repo = self.store.repository(&registry, &repository).await?;
-        if viewer == Viewer::Anonymous && stored_repo.as_ref().is_some_and(|r| r.visibility == Visibility::Private) {
-            return Err(InspectError::Hidden { reference: reference.to_string() });
-        }
+        let (stored_repo, mut session) = self.open_session(reference, request.credentials, viewer, stored_only).await?;
         let not_stored = || InspectError::NotStored { reference: reference.to_string() };
-        if stored_only && stored_repo.is_none() {
-            return Err(not_stored());
-        }
-        let mut session = Session {
-            inspector: self,
-            registry: registry.clone(),
-            credentials: if viewer == Viewer::Operator { request.credentials } else { None },
-            client: None,
-            private: stored_repo.as_ref().is_some_and(|r| r.visibility == Visibility::Private),
-        };
-        if session.private {
-            // Known to need credentials: skip the anonymous attempt.
-            if let Some(creds) = session.credentials.clone() {
-                session.client = Some(self.registries.client(&registry, Some(&creds)).await?);
-            }
-        }
 
         // 1. Which digest does the reference name now?
         let Resolved { digest, fetched, checked_at: seen_at } =
@@ -166,17 +147,7 @@ impl Inspector {
                         Some(config) => config,
                         None => self.config(client.as_deref(), &repository, &image.config).await?,
                     };
-                    let found = model::platform_image(&top.digest, &top.media_type, image, &config.body, None)?;
-                    if let Some(filter) = platform
-                        && !filter.matches(&found.platform)
-                    {
-                        return Err(InspectError::NoPlatform {
-                            reference: reference.to_string(),
-                            wanted: filter.label(),
-                            available: found.platform.to_string(),
-                        });
-                    }
-                    vec![self.with_lineage(found, image, viewer).await?]
+                    vec![self.image_platform(&top, image, &config, reference, platform, viewer).await?]
                 }
                 Manifest::Index(index) => {
                     self.index_platforms(client.as_deref(), &repo, index, reference, platform, viewer).await?
@@ -241,6 +212,56 @@ impl Inspector {
                 Resolved { digest: manifest.digest.clone(), fetched: Some(manifest), checked_at: Some(now) }
             }
         })
+    }
+
+    /// Whether `viewer` may see the repository, and the registry session that reads it (straight
+    /// with credentials when it is known to need them).
+    async fn open_session(
+        &self,
+        reference: &ImageReference,
+        credentials: Option<crate::registry::Credentials>,
+        viewer: Viewer,
+        stored_only: bool,
+    ) -> Result<(Option<Repository>, Session<'_>), InspectError> {
+        let stored_repo = self.store.repository(&reference.registry, &reference.repository).await?;
+        let private = stored_repo.as_ref().is_some_and(|r| r.visibility == Visibility::Private);
+        if viewer == Viewer::Anonymous && private {
+            return Err(InspectError::Hidden { reference: reference.to_string() });
+        }
+        if stored_only && stored_repo.is_none() {
+            return Err(InspectError::NotStored { reference: reference.to_string() });
+        }
+        let credentials = if viewer == Viewer::Operator { credentials } else { None };
+        let mut session =
+            Session { inspector: self, registry: reference.registry.clone(), credentials, client: None, private };
+        if private && let Some(creds) = session.credentials.clone() {
+            // Known to need credentials: skip the anonymous attempt.
+            session.client = Some(self.registries.client(&reference.registry, Some(&creds)).await?);
+        }
+        Ok((stored_repo, session))
+    }
+
+    /// Step 3 for a single image: its platform must be the one asked for.
+    async fn image_platform(
+        &self,
+        top: &crate::store::ManifestRecord,
+        image: &model::ImageManifest,
+        config: &crate::store::ConfigRecord,
+        reference: &ImageReference,
+        platform: Option<&PlatformFilter>,
+        viewer: Viewer,
+    ) -> Result<PlatformImage, InspectError> {
+        let found = model::platform_image(&top.digest, &top.media_type, image, &config.body, None)?;
+        if let Some(filter) = platform
+            && !filter.matches(&found.platform)
+        {
+            return Err(InspectError::NoPlatform {
+                reference: reference.to_string(),
+                wanted: filter.label(),
+                available: found.platform.to_string(),
+            });
+        }
+        self.with_lineage(found, image, viewer).await
     }
 
     /// Step 3 for an index: the platform images the filter wants, fetched together.

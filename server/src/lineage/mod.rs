@@ -4,7 +4,6 @@
 
 mod boundary;
 mod chain;
-pub mod known_bases;
 mod moved;
 mod resolve;
 

@@ -1,17 +1,18 @@
 //! The job runner with every kind of background work registered: `shipshape worker` runs it alone,
 //! `serve` alongside the HTTP server unless `SHIPSHAPE_WORKER=false`.
 
+pub mod known_bases;
 mod reactions;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use known_bases::IndexKnownBases;
 pub use reactions::ReactToEvent;
 
 use crate::config::Config;
 use crate::inspect::Inspector;
 use crate::jobs::{Context, PruneJobs, Runner};
-use crate::lineage::known_bases::IndexKnownBases;
 use crate::net::Policy;
 use crate::scan::jobs::{RematchAll, RematchScan, ScanImage};
 use crate::store::SharedStore;

@@ -1,4 +1,4 @@
-//! Known bases: the repositories most images are built `FROM` (Docker's official images by
+//! Known bases (for lineage): the repositories most images are built `FROM` (Docker's official images by
 //! default) are indexed in the background, so that lineage names a base on a fresh install and a
 //! base tag that moves is noticed (one HEAD per tag per round, through the tag TTL) without anyone
 //! looking at it.
