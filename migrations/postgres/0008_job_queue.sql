@@ -16,6 +16,8 @@ ALTER TABLE jobs ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 3;
 ALTER TABLE jobs ADD COLUMN worker TEXT;
 ALTER TABLE jobs ADD COLUMN finished_at TIMESTAMPTZ;
 UPDATE jobs SET finished_at = updated_at WHERE state IN ('done', 'failed');
+-- Retries used to requeue without resetting attempts, and there was no cap: queued jobs start again.
+UPDATE jobs SET attempts = 0 WHERE state = 'queued';
 DROP INDEX jobs_claimable;
 CREATE UNIQUE INDEX jobs_live_key ON jobs (dedupe_key) WHERE state IN ('queued', 'running');
 CREATE INDEX jobs_due ON jobs (state, run_at);

@@ -2,7 +2,8 @@
 -- retry backoff, priorities, an attempt cap, the worker holding a lease, and a dedupe key unique
 -- among live (queued or running) jobs only, so recurring work can be queued again. Finished rows
 -- keep finished_at so they can be pruned. SQLite cannot drop a UNIQUE column constraint: the table
--- is rebuilt, existing scan jobs kept with their subject as the payload.
+-- is rebuilt, existing scan jobs kept with their subject as the payload; queued ones start their
+-- attempts again (retries used to requeue without resetting them, and there was no cap).
 CREATE TABLE jobs_v2 (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     kind           TEXT NOT NULL,
@@ -24,7 +25,8 @@ CREATE TABLE jobs_v2 (
 );
 INSERT INTO jobs_v2 (id, kind, payload, dedupe_key, state, run_at, attempts, progress_done, progress_total,
                      lease_until, error, created_at, updated_at, finished_at)
-SELECT id, kind, json_object('reference', subject), dedupe_key, state, created_at, attempts, progress_done,
+SELECT id, kind, json_object('reference', subject), dedupe_key, state, created_at,
+       CASE WHEN state = 'queued' THEN 0 ELSE attempts END, progress_done,
        progress_total, lease_until, error, created_at, updated_at,
        CASE WHEN state IN ('done', 'failed') THEN updated_at END
 FROM jobs;

@@ -74,6 +74,18 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     tracing::info!(database = %config.database_url, site = %site_root.display(), "store ready");
     let services = Arc::new(Services::new(store, &config));
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    // One signal stops both at once: running jobs are handed back while HTTP drains (a scan's event
+    // stream may stay open for minutes).
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let http_stopped = {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    };
     let worker = config.worker.then(|| {
         let runner = crate::worker::runner(services.store.clone(), services.inspector.clone(), &config);
         tokio::spawn(runner.run(stopped))
@@ -83,9 +95,7 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
         .await
         .map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
-    // Running jobs go back to the queue for another worker (or the next start).
-    let _ = stop.send(true);
+    axum::serve(listener, app).with_graceful_shutdown(http_stopped).await?;
     if let Some(worker) = worker {
         let _ = worker.await;
     }

@@ -168,15 +168,16 @@ async fn jobs(store: &SharedStore) {
     assert_eq!(claimed.payload, r#"{"reference":"r@sha256:1"}"#);
     assert!(store.claim_job(&["scan"], "w2", lease).await.unwrap().is_none(), "leased, and the other is not due");
     assert!(store.claim_job(&["other"], "w2", lease).await.unwrap().is_none(), "kinds the worker does not know");
-    assert!(store.renew_job(first, "w1", lease).await.unwrap());
-    assert!(!store.renew_job(first, "w2", lease).await.unwrap(), "only its worker renews a lease");
+    assert!(store.renew_job(first, "w1", 1, lease).await.unwrap());
+    assert!(!store.renew_job(first, "w2", 1, lease).await.unwrap(), "only its worker renews a lease");
     store.job_progress(first, 2, 5).await.unwrap();
     let seen = store.latest_job("scan:1").await.unwrap().unwrap();
     assert_eq!((seen.progress_done, seen.progress_total), (2, 5));
 
     // A retry is the same job, due later; a failure ends it and frees its key.
     let retry_at = now - Duration::seconds(1);
-    store.finish_job(first, JobOutcome::Retry { error: "registry unreachable", at: retry_at }, None).await.unwrap();
+    let retry = JobOutcome::Retry { error: "registry unreachable", at: retry_at };
+    assert!(store.finish_job((first, "w1", 1), retry, None).await.unwrap());
     let queued = store.job(first).await.unwrap().unwrap();
     assert_eq!((queued.state, queued.error.as_deref()), (JobState::Queued, Some("registry unreachable")));
     let again = store.claim_job(&["scan"], "w2", std::time::Duration::ZERO).await.unwrap().unwrap();
@@ -184,8 +185,9 @@ async fn jobs(store: &SharedStore) {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let reclaimed = store.claim_job(&["scan"], "w3", lease).await.unwrap().unwrap();
     assert_eq!((reclaimed.id, reclaimed.attempts), (first, 3), "its worker died: the lease ran out");
-    assert!(!store.renew_job(first, "w2", lease).await.unwrap(), "the old worker lost it");
-    store.release_job(first, "w3").await.unwrap();
+    assert!(!store.renew_job(first, "w2", 2, lease).await.unwrap(), "the old worker lost it");
+    assert!(!store.finish_job((first, "w2", 2), JobOutcome::Done, None).await.unwrap(), "its outcome is dropped");
+    store.release_job(first, "w3", 3).await.unwrap();
     let released = store.job(first).await.unwrap().unwrap();
     assert_eq!((released.state, released.attempts), (JobState::Queued, 2), "handed back: the attempt does not count");
     let last = store.claim_job(&["scan"], "w3", std::time::Duration::ZERO).await.unwrap().unwrap();
@@ -201,7 +203,7 @@ async fn jobs(store: &SharedStore) {
     let claimed = store.claim_job(&["scan"], "w1", lease).await.unwrap().unwrap();
     assert_eq!(claimed.id, second);
     let next = job("scan", Some("scan:1"), now + Duration::hours(2));
-    store.finish_job(second, JobOutcome::Done, Some(&next)).await.unwrap();
+    assert!(store.finish_job((second, "w1", 1), JobOutcome::Done, Some(&next)).await.unwrap());
     let successor = store.latest_job("scan:1").await.unwrap().unwrap();
     assert_eq!((successor.state, successor.run_at.timestamp()), (JobState::Queued, next.run_at.timestamp()));
     assert!(store.run_job_by("scan:1", now).await.unwrap(), "a schedule brought forward");

@@ -20,7 +20,7 @@ INSERT INTO tag_history (tag_id, digest, first_seen, last_seen)
 INSERT INTO jobs (kind, subject, dedupe_key, state, attempts, progress_done, progress_total, error, created_at, updated_at)
     VALUES ('scan', 'docker.io/library/alpine@sha256:aa', 'scan:sha256:aa', 'failed', 1, 1, 3, 'registry unreachable',
             '2026-01-01T00:00:00+00:00', '2026-01-01T00:05:00+00:00'),
-           ('scan', 'docker.io/library/alpine@sha256:bb', 'scan:sha256:bb', 'queued', 0, 0, 0, NULL,
+           ('scan', 'docker.io/library/alpine@sha256:bb', 'scan:sha256:bb', 'queued', 4, 0, 0, NULL,
             '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');
 INSERT INTO scan_results (manifest_digest, report, scanned_at) VALUES ('sha256:cc', '{}', '2026-01-03T00:00:00+00:00');
 INSERT INTO vulndb_sources (source, records, newest_modified, imported_at, etag)
@@ -57,6 +57,7 @@ async fn reads_back(store: SharedStore) {
     assert_eq!(queued.state, JobState::Queued);
     let claimed = store.claim_job(&["scan"], "w", std::time::Duration::from_secs(60)).await.unwrap().unwrap();
     assert_eq!(claimed.id, queued.id, "a job queued before the upgrade is run after it");
+    assert_eq!(claimed.attempts, 1, "attempts used up before there was a cap start again");
     assert_eq!(store.scan_result("sha256:cc").await.unwrap().unwrap().0, "{}");
     let sources = store.vulndb_sources().await.unwrap();
     assert_eq!((sources[0].records, sources[0].etag.as_deref()), (12, Some("\"e1\"")));

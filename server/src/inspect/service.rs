@@ -79,7 +79,6 @@ impl Inspector {
         let Resolved { digest, fetched, checked_at: seen_at } =
             self.resolve(&mut session, reference, stored_repo.as_ref(), source).await?;
 
-
         // 2. The manifest (from the store when seen before, under any name). On the cold path the
         // config request goes out at once, and the repository, manifest and tag are stored while
         // it travels.

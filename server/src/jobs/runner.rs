@@ -156,14 +156,17 @@ impl Runner {
         let result = loop {
             tokio::select! {
                 result = &mut work => break result,
-                _ = renew.tick() => {
-                    if !self.store().renew_job(job.id, &self.worker, LEASE).await? {
+                _ = renew.tick() => match self.store().renew_job(job.id, &self.worker, job.attempts, LEASE).await {
+                    Ok(true) => {}
+                    Ok(false) => {
                         tracing::warn!(id = job.id, kind = %job.kind, "job lease lost to another worker; stopped");
                         return Ok(true);
                     }
-                }
+                    // The database is busy or away: the lease still has two thirds left; try again.
+                    Err(e) => tracing::warn!(id = job.id, kind = %job.kind, error = %e, "job lease not renewed"),
+                },
                 _ = stopping(shutdown) => {
-                    self.store().release_job(job.id, &self.worker).await?;
+                    self.store().release_job(job.id, &self.worker, job.attempts).await?;
                     tracing::info!(id = job.id, kind = %job.kind, "job handed back: the worker is stopping");
                     return Ok(true);
                 }
@@ -190,17 +193,21 @@ impl Runner {
             }
             (Err(_), error) => JobOutcome::Failed { error: error.unwrap_or_default() },
         };
-        match &outcome {
-            JobOutcome::Done => tracing::debug!(id = job.id, kind = %job.kind, "job done"),
-            JobOutcome::Retry { error, at } => tracing::info!(id = job.id, kind = %job.kind, error, %at, "job will be retried"),
-            JobOutcome::Failed { error } => tracing::warn!(id = job.id, kind = %job.kind, error, "job failed"),
-        }
         // A periodic job's retry is its next round.
         let (outcome, next) = match (outcome, next) {
             (JobOutcome::Retry { error, .. }, Some(next)) => (JobOutcome::Failed { error }, Some(next)),
             (outcome, next) => (outcome, next),
         };
-        self.store().finish_job(job.id, outcome, next.as_ref()).await
+        match &outcome {
+            JobOutcome::Done => tracing::debug!(id = job.id, kind = %job.kind, "job done"),
+            JobOutcome::Retry { error, at } => tracing::info!(id = job.id, kind = %job.kind, error, %at, "job will be retried"),
+            JobOutcome::Failed { error } => tracing::warn!(id = job.id, kind = %job.kind, error, "job failed"),
+        }
+        let claim = (job.id, self.worker.as_str(), job.attempts);
+        if !self.store().finish_job(claim, outcome, next.as_ref()).await? {
+            tracing::warn!(id = job.id, kind = %job.kind, "job finished after its lease was lost; outcome dropped");
+        }
+        Ok(())
     }
 }
 

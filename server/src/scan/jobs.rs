@@ -103,16 +103,14 @@ impl BackgroundJob for RematchScan {
 }
 
 /// Matches every stored scan again whose advisories changed (queued after an import or a sync).
+/// Not deduplicated: an import landing while one runs must not be lost, and a second pass only
+/// re-matches what is still stale.
 #[derive(Serialize, Deserialize)]
 pub struct RematchAll {}
 
 #[async_trait::async_trait]
 impl BackgroundJob for RematchAll {
     const KIND: &'static str = "rematch_all";
-
-    fn dedupe_key(&self) -> Option<String> {
-        Some(Self::KIND.into())
-    }
 
     async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
         let mut after = String::new();

@@ -147,6 +147,10 @@ const CLAIM: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1,
                  ORDER BY priority DESC, run_at, id LIMIT 1 {lock})
      RETURNING ";
 
+/// The claim a worker holds: `$1` the job, `$2` the worker, `$3` the attempt it claimed (a fencing
+/// token: the same worker claiming the job again after its lease ran out holds a newer attempt).
+const HELD: &str = "id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'";
+
 fn lease_end(lease: Duration) -> DateTime<Utc> {
     Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5))
 }
@@ -179,9 +183,11 @@ impl Store {
     /// Running jobs whose lease ran out after their last attempt are failed first.
     pub async fn claim_job(&self, kinds: &[&str], worker: &str, lease: Duration) -> StoreResult<Option<Job>> {
         let now = Utc::now();
+        // No attempt left: failed (a worker died during the last one, or, for a job queued by an
+        // older release, attempts were used up before there was a cap).
         let exhausted = "UPDATE jobs SET state = 'failed', lease_until = NULL, finished_at = $1, updated_at = $1,
-                error = 'its worker stopped during each of its ' || attempts || ' attempts'
-             WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts";
+                error = 'gave up after ' || attempts || ' attempts: the worker running it stopped each time'
+             WHERE attempts >= max_attempts AND (state = 'queued' OR (state = 'running' AND lease_until < $1))";
         on_pool!(&self.db, pool => sqlx::query(exhausted).bind(now).execute(pool).await.map(drop)?);
         let kinds_json = serde_json::to_string(kinds).unwrap_or_default();
         let row: Option<JobRow> = match &self.db {
@@ -210,55 +216,71 @@ impl Store {
         Ok(row.map(Job::from))
     }
 
-    /// Extends the lease of a job `worker` runs; false when the job is no longer its own (its lease
-    /// ran out and another worker took it), and the work should stop.
-    pub async fn renew_job(&self, id: i64, worker: &str, lease: Duration) -> StoreResult<bool> {
-        let sql = "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND worker = $2 AND state = 'running'";
-        let changed = on_pool!(&self.db, pool => sqlx::query(sql)
-            .bind(id).bind(worker).bind(lease_end(lease)).execute(pool).await?.rows_affected());
+    /// Extends the lease of the claim `attempt` of job `id` by `worker`; false when the job is no
+    /// longer that claim's (its lease ran out and it was claimed again), and the work should stop.
+    pub async fn renew_job(&self, id: i64, worker: &str, attempt: i32, lease: Duration) -> StoreResult<bool> {
+        let sql = format!("UPDATE jobs SET lease_until = $4 WHERE {HELD}");
+        let changed = on_pool!(&self.db, pool => sqlx::query(&sql)
+            .bind(id).bind(worker).bind(attempt).bind(lease_end(lease)).execute(pool).await?.rows_affected());
         Ok(changed == 1)
     }
 
     pub async fn job_progress(&self, id: i64, done: i64, total: i64) -> StoreResult<()> {
-        let sql = "UPDATE jobs SET progress_done = $2, progress_total = $3, updated_at = $4 WHERE id = $1";
+        let sql = "UPDATE jobs SET progress_done = $2, progress_total = $3, updated_at = $4 WHERE id = $1 AND state = 'running'";
         on_pool!(&self.db, pool => sqlx::query(sql)
             .bind(id).bind(done as i32).bind(total as i32).bind(Utc::now()).execute(pool).await.map(drop)?);
         Ok(())
     }
 
-    /// Ends a job as `outcome` says and, in the same transaction, queues `next` (a schedule's next
-    /// round), so no moment passes with neither the job nor its successor live.
-    pub async fn finish_job(&self, id: i64, outcome: JobOutcome<'_>, next: Option<&NewJob>) -> StoreResult<()> {
+    /// Ends the claim `attempt` of job `id` by `worker` as `outcome` says and, in the same
+    /// transaction, queues `next` (a schedule's next round), so no moment passes with neither the
+    /// job nor its successor live. False (and nothing written) when the claim was no longer held.
+    pub async fn finish_job(
+        &self,
+        (id, worker, attempt): (i64, &str, i32),
+        outcome: JobOutcome<'_>,
+        next: Option<&NewJob>,
+    ) -> StoreResult<bool> {
         let now = Utc::now();
         let (state, error, retry_at, finished) = match outcome {
             JobOutcome::Done => (JobState::Done, None, None, Some(now)),
             JobOutcome::Retry { error, at } => (JobState::Queued, Some(error), Some(at), None),
             JobOutcome::Failed { error } => (JobState::Failed, Some(error), None, Some(now)),
         };
-        let sql = "UPDATE jobs SET state = $2, error = $3, run_at = COALESCE($4, run_at), finished_at = $5,
-                lease_until = NULL, worker = NULL, updated_at = $6 WHERE id = $1";
+        // A retry starts its progress again.
+        let sql = format!(
+            "UPDATE jobs SET state = $4, error = $5, run_at = COALESCE($6, run_at), finished_at = $7,
+                lease_until = NULL, worker = NULL, updated_at = $8,
+                progress_done = CASE WHEN $6 IS NULL THEN progress_done ELSE 0 END,
+                progress_total = CASE WHEN $6 IS NULL THEN progress_total ELSE 0 END
+             WHERE {HELD}"
+        );
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(sql)
-                .bind(id).bind(state.as_str()).bind(error).bind(retry_at).bind(finished).bind(now)
-                .execute(&mut *tx).await?;
-            if let Some(job) = next {
+            let held = sqlx::query(&sql)
+                .bind(id).bind(worker).bind(attempt)
+                .bind(state.as_str()).bind(error).bind(retry_at).bind(finished).bind(now)
+                .execute(&mut *tx).await?.rows_affected() == 1;
+            if let (true, Some(job)) = (held, next) {
                 sqlx::query(INSERT_JOB)
                     .bind(&job.kind).bind(&job.payload).bind(&job.dedupe_key).bind(job.priority)
                     .bind(job.run_at).bind(job.max_attempts).bind(now)
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(held)
+        })
     }
 
-    /// Hands a running job back to the queue untouched (its worker is stopping): the attempt it
-    /// was on does not count.
-    pub async fn release_job(&self, id: i64, worker: &str) -> StoreResult<()> {
-        let sql = "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_until = NULL, worker = NULL,
-                progress_done = 0, updated_at = $3 WHERE id = $1 AND worker = $2 AND state = 'running'";
-        on_pool!(&self.db, pool => sqlx::query(sql).bind(id).bind(worker).bind(Utc::now()).execute(pool).await.map(drop)?);
+    /// Hands the claim `attempt` of job `id` back to the queue untouched (its worker is stopping):
+    /// the attempt does not count.
+    pub async fn release_job(&self, id: i64, worker: &str, attempt: i32) -> StoreResult<()> {
+        let sql = format!(
+            "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_until = NULL, worker = NULL,
+                progress_done = 0, progress_total = 0, updated_at = $4 WHERE {HELD}"
+        );
+        on_pool!(&self.db, pool => sqlx::query(&sql)
+            .bind(id).bind(worker).bind(attempt).bind(Utc::now()).execute(pool).await.map(drop)?);
         Ok(())
     }
 

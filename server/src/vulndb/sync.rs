@@ -109,6 +109,11 @@ impl BackgroundJob for SyncAdvisories {
 
     async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
         let (store, settings) = (&context.store, &context.vulndb);
+        if settings.interval.is_none() {
+            // A round queued before SHIPSHAPE_VULNDB_INTERVAL was set to 0.
+            tracing::info!("advisory sync skipped: SHIPSHAPE_VULNDB_INTERVAL=0");
+            return Ok(());
+        }
         let outcomes = sync(store, context.policy.clone(), settings, context.registry_timeout, &|_, _, _| {})
             .await
             .map_err(|e| JobError::Failed(format!("advisory sync could not start: {e}")))?;
