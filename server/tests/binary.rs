@@ -3,17 +3,13 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use common::process::{fake_site, listening_url};
 use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_shipshape");
+#[allow(dead_code)]
+mod common;
 
-fn fake_site(dir: &std::path::Path) -> std::path::PathBuf {
-    let site = dir.join("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(site.join("pkg/shipshape.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    site
-}
+const BIN: &str = env!("CARGO_BIN_EXE_shipshape");
 
 /// Only what the test sets: no SHIPSHAPE_* from the developer's shell leaks in.
 fn shipshape(cwd: &std::path::Path) -> Command {
@@ -36,17 +32,7 @@ async fn first_start_creates_the_sqlite_database_under_data_and_answers_health_c
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.split("listening on ").nth(1) {
-                return url.trim().to_string();
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server listens within 30 s");
+    let url = listening_url(&mut child, Duration::from_secs(30)).await;
 
     assert!(dir.path().join("data/shipshape.db").is_file(), "./data/shipshape.db created on first start");
     let health = reqwest::get(format!("{url}/healthz")).await.unwrap();

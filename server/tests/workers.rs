@@ -5,20 +5,17 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::process::{fake_site, listening_url};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{self, JobState, SharedStore};
 use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_shipshape");
+#[allow(dead_code)]
+mod common;
 
-fn fake_site(dir: &std::path::Path) -> std::path::PathBuf {
-    let site = dir.join("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(site.join("pkg/shipshape.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    site
-}
+const BIN: &str = env!("CARGO_BIN_EXE_shipshape");
 
 /// `shipshape COMMAND` with only the given settings (nothing from the developer's shell).
 fn shipshape(dir: &std::path::Path, command: &str, vars: &[(&str, String)]) -> Command {
@@ -43,18 +40,7 @@ fn shipshape(dir: &std::path::Path, command: &str, vars: &[(&str, String)]) -> C
 /// Starts `serve` and returns it with its base URL once it listens.
 async fn serve(dir: &std::path::Path, vars: &[(&str, String)]) -> (Child, String) {
     let mut child = shipshape(dir, "serve", vars).spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.split("listening on ").nth(1) {
-                return url.trim().to_string();
-            }
-        }
-        panic!("serve exited before listening");
-    })
-    .await
-    .expect("serve listens within 60 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let url = listening_url(&mut child, Duration::from_secs(60)).await;
     (child, url)
 }
 

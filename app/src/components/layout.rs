@@ -32,14 +32,13 @@ pub fn Footer() -> impl IntoView {
     let page_load = use_context::<PageLoad>();
     let status = Resource::new(
         move || (location.pathname.get(), location.search.get(), page_load.map(PageLoad::serial)),
-        move |_| {
-            let finished = page_load.map(PageLoad::finished);
-            async move {
-                if let Some(finished) = finished {
-                    finished.await;
-                }
-                get_server_status().await
+        // Which load to wait for is read when the fetch first runs, not when it is made: on the
+        // server the footer is made before the page has said what it loads.
+        move |_| async move {
+            if let Some(load) = page_load {
+                load.finished().await;
             }
+            get_server_status().await
         },
     );
     view! {

@@ -1,5 +1,9 @@
 //! What several HTTP test files share: the assembled server on a loopback port.
 
+// Only the tests that start the binary use these.
+#[allow(dead_code)]
+pub mod process;
+
 use std::sync::Arc;
 
 use shipshape::services::Services;

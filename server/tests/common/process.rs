@@ -1,0 +1,33 @@
+//! The `shipshape` binary as a child process: a stand-in site to serve, and the URL it listens on.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Child;
+
+/// A built site as small as `serve` accepts (it checks for the wasm bundle at start).
+pub fn fake_site(dir: &Path) -> PathBuf {
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/shipshape.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    site
+}
+
+/// The base URL from the child's "listening on" log line (stderr piped); the rest of its log is
+/// drained so it never blocks on a full pipe.
+pub async fn listening_url(child: &mut Child, within: Duration) -> String {
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(within, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.split("listening on ").nth(1) {
+                return url.trim().to_string();
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("the server listens in time");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    url
+}
