@@ -13,6 +13,7 @@ pub mod error;
 pub mod format;
 pub mod links;
 pub mod pages;
+pub mod platform_choice;
 pub mod reference;
 pub mod server_fns;
 pub mod tag_order;

@@ -162,91 +162,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    match cli.command {
+    use shipshape::cli;
+    let output = match cli.command {
         Command::Serve => {
             let site_root = shipshape::site::locate_for_current_process()?;
-            shipshape::serve::run(config, site_root).await?;
+            return Ok(shipshape::serve::run(config, site_root).await?);
         }
-        Command::Worker => shipshape::serve::run_worker(config).await?,
-        Command::Inspect { reference, platform, json, refresh, creds } => {
-            let args = shipshape::cli::inspect::InspectArgs { reference, platform, json, refresh, creds };
-            let output = shipshape::cli::inspect::run(&config, args).await?;
-            print!("{output}");
-            finish_now();
-        }
-        Command::IndexBases => {
-            let store = shipshape::store::open_for_command(&config.database_url).await?;
-            let services = shipshape::services::Services::new(store, &config);
-            let bases = &config.base_images;
-            eprintln!(
-                "indexing {} repositories ({} newest release tags and latest; {})…",
-                bases.repositories.len(),
-                bases.tags_per_repository,
-                bases.platforms.join(", ")
-            );
-            let total = bases.repositories.len();
-            let done = std::cell::Cell::new(0);
-            let summary = shipshape::worker::known_bases::index_round(&services.inspector, bases, |repository| {
-                done.set(done.get() + 1);
-                eprintln!("  [{}/{total}] {repository}", done.get());
-            })
-            .await;
-            for failure in &summary.failures {
-                eprintln!("  not indexed: {failure}");
-            }
-            println!("{} platform image(s) indexed, {} failure(s)", summary.images, summary.failures.len());
-            if !summary.failures.is_empty() && summary.images == 0 {
-                anyhow::bail!("no base image could be indexed");
-            }
-        }
-        Command::Scan { reference, platform, format, creds } => {
-            let args = shipshape::cli::scan::ScanArgs { reference, platform, format, creds };
-            let output = shipshape::cli::scan::run(&config, args).await?;
-            print!("{output}");
-            finish_now();
-        }
-        Command::Vulndb { command: VulndbCommand::Import { paths, source } } => {
-            let store = shipshape::store::open_for_command(&config.database_url).await?;
-            let source = source
-                .unwrap_or_else(|| paths[0].file_name().map_or("osv".into(), |n| n.to_string_lossy().into_owned()));
-            let summary = shipshape::vulndb::import_paths(&store, &source, &paths).await?;
-            if summary.written > 0 {
-                // Stored scans are matched again by the next worker that runs.
-                shipshape::jobs::enqueue(&store, &shipshape::scan::jobs::RematchAll {}).await?;
-            }
-            println!(
-                "{}: {} record(s) read, {} withdrawn skipped, {} written; newest modified {}",
-                source,
-                summary.read,
-                summary.withdrawn,
-                summary.written,
-                summary.newest_modified.map_or("-".into(), |t| t.to_rfc3339())
-            );
-            finish_now();
-        }
-        Command::Vulndb { command: VulndbCommand::Sync { url, ecosystems } } => {
-            let report = shipshape::cli::vulndb::run(&config, url, ecosystems).await?;
-            print!("{}", report.text);
-            if report.failures > 0 {
-                anyhow::bail!("{} ecosystem(s) could not be synced", report.failures);
-            }
-            finish_now();
-        }
-        Command::BadgeToken { repository, rotate } => {
-            let store = shipshape::store::open_for_command(&config.database_url).await?;
-            let issued = shipshape::cli::badge_token::run(&store, &repository, rotate).await?;
-            println!("{}", issued.token);
-            let what = if issued.created { "new token" } else { "existing token (--rotate replaces it)" };
-            eprintln!("{what}; badge URL: /badges/image/{}.svg?token={}", issued.repository, issued.token);
-            if !issued.private {
-                eprintln!("note: {} is public: its badges show without a token", issued.repository);
-            }
-            finish_now();
-        }
+        Command::Worker => return Ok(shipshape::serve::run_worker(config).await?),
         Command::Migrate => {
             let store = shipshape::store::open_for_command(&config.database_url).await?;
             tracing::info!(database = %config.database_url, backend = store.backend_name(), "schema is current");
+            return Ok(());
         }
-    }
-    Ok(())
+        Command::Inspect { reference, platform, json, refresh, creds } => {
+            let args = cli::inspect::InspectArgs { reference, platform, json, refresh, creds };
+            cli::inspect::run(&config, args).await?
+        }
+        Command::IndexBases => cli::index_bases::run(&config).await?,
+        Command::Scan { reference, platform, format, creds } => {
+            cli::scan::run(&config, cli::scan::ScanArgs { reference, platform, format, creds }).await?
+        }
+        Command::Vulndb { command: VulndbCommand::Import { paths, source } } => {
+            cli::vulndb::import(&config, &paths, source).await?
+        }
+        Command::Vulndb { command: VulndbCommand::Sync { url, ecosystems } } => {
+            cli::vulndb::sync_now(&config, url, ecosystems).await?;
+            String::new()
+        }
+        Command::BadgeToken { repository, rotate } => cli::badge_token::print(&config, &repository, rotate).await?,
+    };
+    print!("{output}");
+    finish_now();
 }

@@ -149,11 +149,13 @@ mod inspect_command {
 
         let output = run(vec!["inspect".into(), reference.clone()], None).await.unwrap();
         assert!(!output.status.success());
-        assert!(String::from_utf8_lossy(&output.stderr).contains("needs credentials"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("needs credentials") && stderr.contains("Pass --creds USER:PASS"), "{stderr}");
 
         let wrong =
             run(vec!["inspect".into(), reference.clone(), "--creds".into(), "carol:bad".into()], None).await.unwrap();
-        assert!(String::from_utf8_lossy(&wrong.stderr).contains("rejected the username or password"));
+        let stderr = String::from_utf8_lossy(&wrong.stderr);
+        assert!(stderr.contains("rejected the username or password") && stderr.contains("check --creds"), "{stderr}");
 
         let config_dir = dir.path().join("docker");
         std::fs::create_dir_all(&config_dir).unwrap();

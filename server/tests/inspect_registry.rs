@@ -177,6 +177,37 @@ async fn cached_content_is_not_fetched_again_and_tags_move_with_history() {
 }
 
 #[tokio::test]
+async fn tags_deleted_at_the_registry_are_recorded_once_with_their_event() {
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let fixture = services(&[("SHIPSHAPE_ALLOW_HOSTS", &registry.host()), ("SHIPSHAPE_TAG_TTL", "3600")]).await;
+    let (one, two) = (app_image(ManifestFormat::Oci, "amd64", None), app_image(ManifestFormat::Oci, "arm64", None));
+    one.push(&registry, "gone/app", Some("v1")).await.unwrap();
+    two.push(&registry, "gone/app", Some("v2")).await.unwrap();
+    app_image(ManifestFormat::Oci, "s390x", None).push(&registry, "gone/app", Some("v3")).await.unwrap();
+    let (v1, v2) = (reference(&registry, "gone/app:v1"), reference(&registry, "gone/app:v2"));
+    inspect(&fixture, &v1).await.unwrap();
+    inspect(&fixture, &v2).await.unwrap();
+    let store = &fixture.services.store;
+    let repo = store.repository(&v1.registry, &v1.repository).await.unwrap().unwrap();
+
+    // A re-check of a stored tag finds it gone.
+    assert_eq!(registry.delete_manifest("gone/app", &one.manifest_digest).await.unwrap(), 202);
+    let refresh = shipshape::inspect::InspectRequest::new(&v1, Viewer::Anonymous).refresh(true);
+    let err = fixture.services.inspector.inspect(refresh).await.unwrap_err();
+    assert!(matches!(err, InspectError::Registry(RegistryError::ManifestNotFound { .. })), "{err}");
+    // Listing the repository finds the other one gone.
+    assert_eq!(registry.delete_manifest("gone/app", &two.manifest_digest).await.unwrap(), 202);
+    let listed = fixture.services.inspector.repository_tags(&v1, 50, None, None, Viewer::Anonymous).await.unwrap();
+    assert_eq!(listed.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["v3"]);
+    // A second look changes nothing: each deletion was an event once.
+    let _ = inspect(&fixture, &v1).await;
+    assert_eq!(store.live_tags(repo.id).await.unwrap(), ["v3"]);
+    let deleted: Vec<_> = store.events(0, 100).await.unwrap().into_iter().filter(|e| e.kind == "tag.deleted").collect();
+    let seen: Vec<_> = deleted.iter().map(|e| (e.tag.clone().unwrap(), e.detail["from"].clone())).collect();
+    assert_eq!(seen, [("v1".to_string(), one.manifest_digest.clone().into()), ("v2".into(), two.manifest_digest.clone().into())]);
+}
+
+#[tokio::test]
 async fn distinct_errors_for_missing_repository_tag_and_unreachable_registry() {
     let registry = TestRegistry::anonymous().await.unwrap();
     let fixture = services(&[("SHIPSHAPE_ALLOW_HOSTS", "127.0.0.0/8")]).await;
@@ -230,7 +261,10 @@ async fn basic_auth_registry_needs_the_right_password_and_stays_private() {
 
     let err = inspect(&fixture, &api).await.unwrap_err();
     assert!(matches!(err, InspectError::Registry(RegistryError::CredentialsRequired { .. })), "{err}");
-    assert!(err.to_string().contains("--creds"), "{err}");
+    // What to type is the terminal's business (tests/binary.rs); the web's answer is a 404.
+    assert!(!err.to_string().contains("--creds"), "{err}");
+    let public = shipshape::services::ServiceError::from(err).public();
+    assert_eq!((public.kind, public.code), (shipshape::services::Kind::NotFound, "not_found_or_private"));
 
     let wrong = Some(Credentials::new("alice", "nope"));
     let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&api, Viewer::Operator).credentials(wrong)).await.unwrap_err();

@@ -3,7 +3,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{
-    self, AdvisoryRecord, ConfigRecord, ImageChain, LayerRecord, ManifestRecord, NewEvent, SharedStore, TagChange,
+    self, AdvisoryRecord, ConfigRecord, ImageChain, LayerRecord, ManifestRecord, NewEvent, RepositoryId, SharedStore, TagChange,
     EVENT_JOB, JobOutcome, JobState, NewJob, Visibility, VulnDbSource,
 };
 use shipshape_testkit::TestDatabase;
@@ -100,8 +100,35 @@ async fn conformance(store: SharedStore) {
     assert_eq!(store.badge_token(private.id).await.unwrap().as_deref(), Some("second"));
     assert!(store.badge_token(repo.id).await.unwrap().is_none());
 
+    tag_deletion(&store, repo.id, at).await;
     advisories_and_analyses(&store, at).await;
     lineage_index(&store, at).await;
+}
+
+/// A tag the registry dropped keeps its history, raises `tag.deleted` once, and is created anew
+/// when pushed again.
+async fn tag_deletion(store: &SharedStore, repo: RepositoryId, at: impl Fn(i64) -> chrono::DateTime<Utc>) {
+    let before = store.events(0, 100).await.unwrap().len();
+    assert_eq!(store.record_tag_deleted(repo, "edge", at(5)).await.unwrap(), TagChange::Deleted { from: B.into() });
+    assert_eq!(store.record_tag_deleted(repo, "edge", at(6)).await.unwrap(), TagChange::Unchanged, "once");
+    assert_eq!(store.record_tag_deleted(repo, "never", at(6)).await.unwrap(), TagChange::Unchanged);
+    assert!(store.tag(repo, "edge").await.unwrap().is_none(), "a deleted tag names nothing");
+    assert!(store.tags_on(repo, B).await.unwrap().is_empty());
+    assert_eq!(store.live_tags(repo).await.unwrap(), vec!["3.20".to_string(), "latest".into()]);
+    assert_eq!(store.tag_history(repo, "edge").await.unwrap().len(), 1, "its history stays");
+
+    assert_eq!(store.record_tag(repo, "edge", B, at(7)).await.unwrap(), TagChange::Created, "pushed again");
+    assert_eq!(store.tag(repo, "edge").await.unwrap().unwrap().first_seen, at(7));
+    assert_eq!(store.tag_history(repo, "edge").await.unwrap().len(), 2);
+    let events = store.events(0, 100).await.unwrap();
+    let seen: Vec<_> = events[before..].iter().map(|e| (e.kind.as_str(), e.detail.clone())).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("tag.deleted", serde_json::json!({"from": B, "to": null})),
+            ("tag.created", serde_json::json!({"from": null, "to": B})),
+        ]
+    );
 }
 
 /// Advisories replace older versions of themselves only; layer analyses are kept per version.

@@ -10,8 +10,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::NotFound(_) => (
             "Not found, or private",
             "Check the repository name and tag (the tag list on the repository page shows what exists). \
-             A private repository needs credentials: run `shipshape inspect REF --creds USER:PASS` on the server \
-             for the command line; the web app shows public images only until accounts exist.",
+             This site shows public images only: a private repository looks the same as a missing one.",
         ),
         AppError::NotAllowed(_) => (
             "This registry is not allowed",

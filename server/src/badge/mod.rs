@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use app::badge::{BadgeFace, BadgeKind, BadgeStyle};
 use app::dto::ImageReport;
+use app::platform_choice;
 use app::reference::ImageReference;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -25,7 +26,6 @@ use crate::store::{SharedStore, StoreError, Visibility};
 const CACHE_CONTROL: &str = "max-age=300";
 /// "inspecting" turns into the real badge within seconds: nobody should keep it.
 const NO_CACHE: &str = "no-cache, max-age=0";
-const DEFAULT_PLATFORM: &str = "linux/amd64";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -205,13 +205,13 @@ impl Badges {
     }
 }
 
-/// `?platform=` when given (and nothing else), else linux/amd64, else the first, as the tag page.
+/// `?platform=` when given (and nothing else), else the default choice, as the tag page.
 fn chosen_platform<'a>(report: &'a ImageReport, wanted: Option<&str>) -> Option<&'a app::dto::PlatformImage> {
-    let find = |name: &str| report.platforms.iter().find(|p| p.platform.to_string() == name);
-    match wanted {
-        Some(wanted) => find(wanted),
-        None => find(DEFAULT_PLATFORM).or(report.platforms.first()),
-    }
+    let index = match wanted {
+        Some(wanted) => platform_choice::exact(&report.platforms, wanted),
+        None => platform_choice::chosen(&report.platforms, None),
+    };
+    index.map(|i| &report.platforms[i])
 }
 
 fn render(face: &BadgeFace, request: &BadgeRequest, answer: Answer) -> Rendered {

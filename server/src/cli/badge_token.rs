@@ -5,6 +5,7 @@ use app::reference::ImageReference;
 
 use super::CliError;
 use crate::badge::new_token;
+use crate::config::Config;
 use crate::store::{SharedStore, Visibility};
 
 /// What the command prints: the token on stdout, a hint on stderr.
@@ -13,6 +14,18 @@ pub struct Issued {
     pub created: bool,
     pub private: bool,
     pub repository: String,
+}
+
+/// The command: the token alone on stdout (for scripts), the badge URL and notes on stderr.
+pub async fn print(config: &Config, repository: &str, rotate: bool) -> Result<String, CliError> {
+    let store = crate::store::open_for_command(&config.database_url).await?;
+    let issued = run(&store, repository, rotate).await?;
+    let what = if issued.created { "new token" } else { "existing token (--rotate replaces it)" };
+    eprintln!("{what}; badge URL: /badges/image/{}.svg?token={}", issued.repository, issued.token);
+    if !issued.private {
+        eprintln!("note: {} is public: its badges show without a token", issued.repository);
+    }
+    Ok(format!("{}\n", issued.token))
 }
 
 /// The repository's badge token, made when it has none (or on `rotate`, which retires the old one).

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use super::CliError;
 use crate::config::Config;
-use crate::inspect::{InspectError, InspectRequest, PlatformFilter, Viewer};
-use crate::services::{Services, registries};
+use crate::inspect::Viewer;
+use crate::services::{ImageQuery, Services, registries};
 use crate::store;
 
 pub struct InspectArgs {
@@ -24,8 +24,7 @@ pub struct InspectArgs {
 
 /// Opens the configured database, inspects, and returns what to print.
 pub async fn run(config: &Config, args: InspectArgs) -> Result<String, CliError> {
-    let reference = ImageReference::parse(&args.reference).map_err(InspectError::from)?;
-    let platform = args.platform.as_deref().map(PlatformFilter::parse).transpose()?;
+    let reference = ImageReference::parse(&args.reference)?;
     let credentials = super::credentials(args.creds.as_deref(), &reference.registry)?;
     // The registry's client (outbound check, DNS, egress proxy) is set up on this thread while the
     // database opens on its own; a failure here is met again, and reported, by the inspection.
@@ -33,8 +32,8 @@ pub async fn run(config: &Config, args: InspectArgs) -> Result<String, CliError>
     let (store, _) =
         tokio::join!(store::open_for_command(&config.database_url), registries.client(&reference.registry, None));
     let services = Services::with_registries(store?, registries, config);
-    let report =
-        services.inspector.inspect(InspectRequest::new(&reference, Viewer::Operator).platform(platform.as_ref()).refresh(args.refresh).credentials(credentials)).await?;
+    let query = ImageQuery { platform: args.platform.as_deref(), refresh: args.refresh, credentials, ..ImageQuery::new(&args.reference) };
+    let report = services.images.inspect(Viewer::Operator, query).await?;
     if args.json {
         let mut out = serde_json::to_string_pretty(&report)?;
         out.push('\n');

@@ -1,6 +1,7 @@
 //! Command-line subcommands other than `serve`: output formatting lives here, work in the services.
 
 pub mod badge_token;
+pub mod index_bases;
 pub mod inspect;
 pub mod scan;
 pub mod vulndb;
@@ -8,17 +9,21 @@ pub mod vulndb;
 use crate::inspect::InspectError;
 use crate::registry::{Credentials, RegistryError, docker_config_path, from_docker_config};
 use crate::scan::run::ScanError;
+use crate::services::ServiceError;
 use crate::store::StoreError;
 
-/// Why a command failed; `main` prints it as one line.
+/// Why a command failed; `main` prints it as one line, with what to type next where a registry
+/// wants credentials (advice for a terminal, which web clients never get).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error(transparent)]
+    #[error("{0}{hint}", hint = hint(.0))]
     Inspect(#[from] InspectError),
-    #[error(transparent)]
+    #[error("{0}{hint}", hint = hint(.0))]
     Scan(#[from] ScanError),
-    #[error(transparent)]
+    #[error("{0}{hint}", hint = hint(.0))]
     Registry(#[from] RegistryError),
+    #[error("{0}{hint}", hint = hint(.0))]
+    Service(#[from] ServiceError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -31,6 +36,63 @@ pub enum CliError {
     Random(getrandom::Error),
     #[error(transparent)]
     Sync(#[from] crate::vulndb::sync::SyncError),
+    #[error("{0} ecosystem(s) could not be synced")]
+    SyncFailures(usize),
+    #[error("no base image could be indexed")]
+    NothingIndexed,
+    #[error(transparent)]
+    Import(#[from] crate::vulndb::ImportError),
+}
+
+fn hint(error: &dyn RegistryCause) -> String {
+    match error.registry_error() {
+        Some(RegistryError::CredentialsRequired { registry, .. }) => {
+            format!(". Pass --creds USER:PASS or run `docker login {registry}`")
+        }
+        Some(RegistryError::WrongCredentials { registry, .. }) => {
+            format!("; check --creds or `docker login {registry}`")
+        }
+        _ => String::new(),
+    }
+}
+
+/// The registry's refusal behind an error, if that is what it is.
+trait RegistryCause {
+    fn registry_error(&self) -> Option<&RegistryError>;
+}
+
+impl RegistryCause for RegistryError {
+    fn registry_error(&self) -> Option<&RegistryError> {
+        Some(self)
+    }
+}
+
+impl RegistryCause for InspectError {
+    fn registry_error(&self) -> Option<&RegistryError> {
+        match self {
+            InspectError::Registry(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl RegistryCause for ScanError {
+    fn registry_error(&self) -> Option<&RegistryError> {
+        match self {
+            ScanError::Registry(e) => Some(e),
+            ScanError::Inspect(e) => e.registry_error(),
+            _ => None,
+        }
+    }
+}
+
+impl RegistryCause for ServiceError {
+    fn registry_error(&self) -> Option<&RegistryError> {
+        match self {
+            ServiceError::Inspect(e) => e.registry_error(),
+            _ => None,
+        }
+    }
 }
 
 /// `--creds USER:PASS` when given, else the `auths` entry for `registry` in Docker's config.json.

@@ -1,8 +1,9 @@
-//! `shipshape vulndb sync`: the output of a sync, one line per ecosystem, with a download bar on a
-//! terminal.
+//! `shipshape vulndb sync` (one line per ecosystem, with a download bar on a terminal) and
+//! `shipshape vulndb import`.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use app::format::human_size;
@@ -13,13 +14,43 @@ use crate::net::Policy;
 use crate::store;
 use crate::vulndb::sync::{Outcome, sync};
 
-/// What was synced, and how many ecosystems failed.
-pub struct SyncReport {
-    pub text: String,
-    pub failures: usize,
+/// Imports OSV files or archives under `source` (default: the first path's file name).
+pub async fn import(config: &Config, paths: &[PathBuf], source: Option<String>) -> Result<String, CliError> {
+    let store = store::open_for_command(&config.database_url).await?;
+    let source = source
+        .or_else(|| paths.first().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "osv".into());
+    let summary = crate::vulndb::import_paths(&store, &source, paths).await?;
+    if summary.written > 0 {
+        // Stored scans are matched again by the next worker that runs.
+        crate::jobs::enqueue(&store, &crate::scan::jobs::RematchAll {}).await?;
+    }
+    Ok(format!(
+        "{source}: {} record(s) read, {} withdrawn skipped, {} written; newest modified {}\n",
+        summary.read,
+        summary.withdrawn,
+        summary.written,
+        summary.newest_modified.map_or("-".into(), |t| t.to_rfc3339())
+    ))
 }
 
-pub async fn run(config: &Config, url: Option<url::Url>, ecosystems: Vec<String>) -> Result<SyncReport, CliError> {
+/// Syncs, prints one line per ecosystem, and fails when any ecosystem failed.
+pub async fn sync_now(config: &Config, url: Option<url::Url>, ecosystems: Vec<String>) -> Result<(), CliError> {
+    let report = run(config, url, ecosystems).await?;
+    print!("{}", report.text);
+    match report.failures {
+        0 => Ok(()),
+        n => Err(CliError::SyncFailures(n)),
+    }
+}
+
+/// What was synced, and how many ecosystems failed.
+struct SyncReport {
+    text: String,
+    failures: usize,
+}
+
+async fn run(config: &Config, url: Option<url::Url>, ecosystems: Vec<String>) -> Result<SyncReport, CliError> {
     let settings = VulnDbSync {
         url: url.unwrap_or_else(|| config.vulndb.url.clone()),
         ecosystems: if ecosystems.is_empty() { config.vulndb.ecosystems.clone() } else { ecosystems },

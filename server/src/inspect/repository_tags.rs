@@ -12,9 +12,28 @@ use super::request::{InspectRequest, Viewer};
 use super::session::Session;
 use super::{InspectError, Inspector};
 use crate::registry::{Credentials, RegistryClient};
-use crate::store::Visibility;
+use crate::store::{RepositoryId, Visibility};
+
+/// A listing this long may be cut short: no tag is taken as deleted for missing from it.
+const TAG_LIST_LIMIT: usize = 10_000;
 
 impl Inspector {
+    /// Stored tags the registry's full listing no longer has are recorded as deleted (each
+    /// raising `tag.deleted`).
+    async fn record_deleted_tags(&self, repository: RepositoryId, listed: &[String]) -> Result<(), InspectError> {
+        if listed.len() >= TAG_LIST_LIMIT {
+            return Ok(());
+        }
+        let listed: std::collections::HashSet<&str> = listed.iter().map(String::as_str).collect();
+        let now = chrono::Utc::now();
+        for tag in self.store.live_tags(repository).await? {
+            if !listed.contains(tag.as_str()) {
+                self.store.record_tag_deleted(repository, &tag, now).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// A client for reading `reference`'s blobs: with `credentials` when the repository is private.
     pub async fn blob_client(
         &self,
@@ -56,10 +75,13 @@ impl Inspector {
             session
                 .first(move |c| {
                     let name = name.clone();
-                    async move { c.tags(&name, 10_000).await }.boxed()
+                    async move { c.tags(&name, TAG_LIST_LIMIT).await }.boxed()
                 })
                 .await?
         };
+        if let Some(repo) = &stored {
+            self.record_deleted_tags(repo.id, &all).await?;
+        }
         let start = after.map_or(0, |last| all.iter().position(|t| t.as_str() == last).map_or(0, |i| i + 1));
         let page: Vec<String> = all.iter().skip(start).take(page_size).cloned().collect();
         let next = (start + page.len() < all.len()).then(|| page.last().cloned()).flatten();

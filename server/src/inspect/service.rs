@@ -16,8 +16,8 @@ use super::content::manifest_record;
 use super::model::{self, Descriptor, Index, Manifest};
 use super::request::{InspectRequest, PlatformFilter, Viewer};
 use super::session::{Session, fetch_manifest};
-use crate::registry::{FetchedManifest, RegistryClient, Registries};
-use crate::store::{Repository, SharedStore, Visibility};
+use crate::registry::{FetchedManifest, RegistryClient, RegistryError, Registries};
+use crate::store::{ConfigRecord, ManifestRecord, Repository, SharedStore, Visibility};
 
 /// Where an inspection may look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +27,24 @@ enum Source {
     Registry { refresh: bool },
     /// The store alone.
     Store,
+}
+
+/// What steps 2 and 3 need to know of the request.
+#[derive(Clone, Copy)]
+struct TopStep<'a> {
+    reference: &'a ImageReference,
+    tag: Option<&'a str>,
+    viewer: Viewer,
+    stored_only: bool,
+}
+
+/// What step 2 found: the top manifest, its repository's row, the tag facts when already
+/// recorded, and the config when it was fetched ahead.
+struct Top {
+    top: ManifestRecord,
+    repo: Repository,
+    recorded: Option<TagFacts>,
+    prefetched: Option<ConfigRecord>,
 }
 
 /// A tag's check time, its history, and the other tags naming the same manifest.
@@ -64,26 +82,57 @@ impl Inspector {
 
     async fn run(&self, request: InspectRequest<'_>, source: Source) -> Result<ImageReport, InspectError> {
         let stored_only = source == Source::Store;
-        let (platform, viewer) = (request.platform, request.viewer);
         let mut reference = request.reference.clone();
         if reference.tag.is_none() && reference.digest.is_none() {
             reference.tag = Some("latest".to_string());
         }
         let reference = &reference;
-        let registry = reference.registry.clone();
-        let repository = reference.repository.clone();
-        let (stored_repo, mut session) = self.open_session(reference, request.credentials, viewer, stored_only).await?;
-        let not_stored = || InspectError::NotStored { reference: reference.to_string() };
+        let (stored_repo, mut session) =
+            self.open_session(reference, request.credentials, request.viewer, stored_only).await?;
 
         // 1. Which digest does the reference name now?
-        let Resolved { digest, fetched, checked_at: seen_at } =
-            self.resolve(&mut session, reference, stored_repo.as_ref(), source).await?;
-
-        // 2. The manifest (from the store when seen before, under any name). On the cold path the
-        // config request goes out at once, and the repository, manifest and tag are stored while
-        // it travels.
+        let resolved = self.resolve(&mut session, reference, stored_repo.as_ref(), source).await?;
+        let seen_at = resolved.checked_at;
         let tag =
             reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
+
+        // 2. The manifest, its repository row, and (on the cold path) the config.
+        let step = TopStep { reference, tag: tag.as_deref(), viewer: request.viewer, stored_only };
+        let Top { top, repo, recorded, prefetched } = self.top(&mut session, step, resolved).await?;
+        // Stored (and linked to this repository) while the configs are fetched: the writes
+        // overlap the registry's round trips.
+        let record_top = async {
+            match recorded {
+                Some(recorded) => Ok(recorded),
+                None => self.record_top(&repo, &top, tag.as_deref(), seen_at).await,
+            }
+        };
+
+        // 3. Per platform: image manifest and config.
+        let platforms = self.platforms(&mut session, &repo, &top, prefetched, step, request.platform);
+        let ((checked_at, tag_history, also_tagged), platforms) = tokio::try_join!(record_top, platforms)?;
+        Ok(ImageReport {
+            reference: reference.to_string(),
+            registry: reference.registry.clone(),
+            repository: reference.repository.clone(),
+            tag,
+            digest: top.digest,
+            media_type: top.media_type,
+            private: repo.visibility == Visibility::Private,
+            checked_at,
+            platforms,
+            tag_history,
+            also_tagged,
+        })
+    }
+
+    /// Step 2: the top manifest (from the store when seen before, under any name). On the cold
+    /// path the config request goes out at once, and the repository, manifest and tag are stored
+    /// while it travels.
+    async fn top(&self, session: &mut Session<'_>, step: TopStep<'_>, resolved: Resolved) -> Result<Top, InspectError> {
+        let TopStep { reference, tag, viewer, stored_only } = step;
+        let Resolved { digest, fetched, checked_at: seen_at } = resolved;
+        let repository = &reference.repository;
         let fetched = fetched.map(manifest_record).transpose()?;
         let prefetch_client = if fetched.is_some() { Some(session.client().await?) } else { None };
         let prefetch = async {
@@ -91,15 +140,15 @@ impl Inspector {
                 && let Manifest::Image(image) =
                     model::parse_manifest(&manifest.media_type, &manifest.body, &manifest.digest)?
             {
-                return Ok(Some(self.config(Some(client), &repository, &image.config).await?));
+                return Ok(Some(self.config(Some(client), repository, &image.config).await?));
             }
             Ok::<_, InspectError>(None)
         };
         let store_side = async {
             let visibility = if session.private { Visibility::Private } else { Visibility::Public };
-            let repo = self.store.upsert_repository(&registry, &repository, visibility).await?;
+            let repo = self.store.upsert_repository(&reference.registry, repository, visibility).await?;
             let recorded = match &fetched {
-                Some(top) => Some(self.record_top(&repo, top, tag.as_deref(), seen_at).await?),
+                Some(top) => Some(self.record_top(&repo, top, tag, seen_at).await?),
                 None => None,
             };
             Ok::<_, InspectError>((repo, recorded))
@@ -117,55 +166,43 @@ impl Inspector {
                 {
                     record
                 }
-                _ if stored_only => return Err(not_stored()),
-                _ => manifest_record(session.first(fetch_manifest(&repository, &digest)).await?)?,
+                _ if stored_only => return Err(InspectError::NotStored { reference: reference.to_string() }),
+                _ => manifest_record(session.first(fetch_manifest(repository, &digest)).await?)?,
             },
         };
-        // Stored (and linked to this repository) while the configs are fetched: the writes
-        // overlap the registry's round trips.
-        let record_top = async {
-            match recorded {
-                Some(recorded) => Ok(recorded),
-                None => self.record_top(&repo, &top, tag.as_deref(), seen_at).await,
-            }
-        };
+        Ok(Top { top, repo, recorded, prefetched })
+    }
 
-        // 3. Per platform: image manifest and config.
+    /// Step 3: the platform images, from the store when complete there, else from the registry.
+    async fn platforms(
+        &self,
+        session: &mut Session<'_>,
+        repo: &Repository,
+        top: &ManifestRecord,
+        prefetched: Option<ConfigRecord>,
+        step: TopStep<'_>,
+        platform: Option<&PlatformFilter>,
+    ) -> Result<Vec<PlatformImage>, InspectError> {
+        let TopStep { reference, viewer, stored_only, .. } = step;
         let parsed = model::parse_manifest(&top.media_type, &top.body, &top.digest)?;
         let client = if prefetched.is_some() || self.complete_in_store(&parsed, platform).await? {
             None
         } else if stored_only {
-            return Err(not_stored());
+            return Err(InspectError::NotStored { reference: reference.to_string() });
         } else {
             Some(session.client().await?)
         };
-        let platforms = async {
-            Ok::<_, InspectError>(match &parsed {
-                Manifest::Image(image) => {
-                    let config = match prefetched {
-                        Some(config) => config,
-                        None => self.config(client.as_deref(), &repository, &image.config).await?,
-                    };
-                    vec![self.image_platform(&top, image, &config, reference, platform, viewer).await?]
-                }
-                Manifest::Index(index) => {
-                    self.index_platforms(client.as_deref(), &repo, index, reference, platform, viewer).await?
-                }
-            })
-        };
-        let ((checked_at, tag_history, also_tagged), platforms) = tokio::try_join!(record_top, platforms)?;
-        Ok(ImageReport {
-            reference: reference.to_string(),
-            registry,
-            repository,
-            tag,
-            digest: top.digest,
-            media_type: top.media_type,
-            private: repo.visibility == Visibility::Private,
-            checked_at,
-            platforms,
-            tag_history,
-            also_tagged,
+        Ok(match &parsed {
+            Manifest::Image(image) => {
+                let config = match prefetched {
+                    Some(config) => config,
+                    None => self.config(client.as_deref(), &reference.repository, &image.config).await?,
+                };
+                vec![self.image_platform(top, image, &config, reference, platform, viewer).await?]
+            }
+            Manifest::Index(index) => {
+                self.index_platforms(client.as_deref(), repo, index, reference, platform, viewer).await?
+            }
         })
     }
 
@@ -195,14 +232,22 @@ impl Inspector {
         Ok(match (fresh, cached.as_ref()) {
             // Recording a cached answer would keep pushing the tag's next re-check away while people look.
             (Some(tag), _) => Resolved { digest: tag.digest.clone(), fetched: None, checked_at: None },
-            (None, Some(_)) => {
-                let tag = tag.to_string();
-                let digest = session
+            (None, Some(cached)) => {
+                let name = tag.to_string();
+                let answer = session
                     .first(move |c| {
-                        let (repository, tag) = (repository.clone(), tag.clone());
+                        let (repository, tag) = (repository.clone(), name.clone());
                         async move { c.manifest_digest(&repository, &tag).await }.boxed()
                     })
-                    .await?;
+                    .await;
+                let digest = match answer {
+                    Err(gone @ RegistryError::ManifestNotFound { .. }) => {
+                        // The repository answers, the tag is gone: what was seen is recorded.
+                        self.store.record_tag_deleted(cached.repository, tag, now).await?;
+                        return Err(gone.into());
+                    }
+                    answer => answer?,
+                };
                 Resolved { digest, fetched: None, checked_at: Some(now) }
             }
             (None, None) if stored_only => return Err(InspectError::NotStored { reference: reference.to_string() }),
@@ -243,9 +288,9 @@ impl Inspector {
     /// Step 3 for a single image: its platform must be the one asked for.
     async fn image_platform(
         &self,
-        top: &crate::store::ManifestRecord,
+        top: &ManifestRecord,
         image: &model::ImageManifest,
-        config: &crate::store::ConfigRecord,
+        config: &ConfigRecord,
         reference: &ImageReference,
         platform: Option<&PlatformFilter>,
         viewer: Viewer,

@@ -34,14 +34,9 @@ pub enum RegistryError {
     Unreachable { registry: String, detail: String },
     #[error("registry {registry} did not answer within {} s; try again, or check the registry", .after.as_secs())]
     Timeout { registry: String, after: Duration },
-    #[error(
-        "registry {registry} rejected the username or password for {username}; check --creds or `docker login {registry}`"
-    )]
+    #[error("registry {registry} rejected the username or password for {username}")]
     WrongCredentials { registry: String, username: String },
-    #[error(
-        "{repository} needs credentials: it is private or does not exist. Pass --creds USER:PASS or run \
-         `docker login {registry}` (the web app shows only public repositories until accounts exist)"
-    )]
+    #[error("{repository} needs credentials: it is private or does not exist")]
     CredentialsRequired { registry: String, repository: String },
     #[error("the credentials for {username} were accepted but give no access to {repository}")]
     AccessDenied { repository: String, username: String },

@@ -153,9 +153,9 @@ pub async fn scan(
     Ok(assemble(&report.reference, &image, os, &packages, findings, undecided, checks, &layers, &fs, vulndb))
 }
 
-/// linux/amd64 when there, else the first, as the pages choose.
+/// The platform chosen by default, as the pages choose.
 fn chosen(platforms: &[PlatformImage]) -> Option<&PlatformImage> {
-    platforms.iter().find(|p| p.platform.to_string() == "linux/amd64").or(platforms.first())
+    app::platform_choice::chosen(platforms, None).map(|i| &platforms[i])
 }
 
 #[allow(clippy::too_many_arguments)]

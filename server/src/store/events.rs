@@ -5,15 +5,41 @@
 use chrono::{DateTime, Utc};
 
 use super::db::on_pool;
-use super::jobs::{INSERT_JOB, NewJob};
 use super::{RepositoryId, Store, StoreResult};
 
 /// The job kind that reacts to one event; its payload is `{"event": id}`.
 pub const EVENT_JOB: &str = "event";
 
-pub(super) const INSERT_EVENT: &str =
-    "INSERT INTO events (kind, repository_id, tag, digest, detail, dedupe_key, created_at)
+pub(super) const INSERT_EVENT: &str = "INSERT INTO events (kind, repository_id, tag, digest, detail, dedupe_key, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
+
+/// Inserts `$event` (a `&NewEvent`) and the job reacting to it on the open transaction `$tx` of
+/// either backend (the transactional outbox); evaluates to the event's id, `None` when its dedupe
+/// key was raised before.
+macro_rules! raise_in {
+    ($tx:expr, $event:expr) => {{
+        let event: &$crate::store::events::NewEvent = $event;
+        let id: Option<i64> = sqlx::query_scalar($crate::store::events::INSERT_EVENT)
+            .bind(&event.kind)
+            .bind(event.repository.0)
+            .bind(&event.tag)
+            .bind(&event.digest)
+            .bind(event.detail.to_string())
+            .bind(&event.dedupe_key)
+            .bind(chrono::Utc::now())
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if let Some(id) = id {
+            let job = $crate::store::jobs::NewJob::event(id);
+            sqlx::query($crate::store::jobs::INSERT_JOB)
+                .bind(job.kind).bind(job.payload).bind(job.dedupe_key).bind(job.priority)
+                .bind(job.run_at).bind(job.max_attempts).bind(chrono::Utc::now())
+                .execute(&mut *$tx).await?;
+        }
+        id
+    }};
+}
+pub(super) use raise_in;
 
 /// An event to raise once: a second raise with the same `dedupe_key` is a no-op.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,23 +103,7 @@ impl Store {
     pub async fn raise_event(&self, event: &NewEvent) -> StoreResult<bool> {
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
-            let id: Option<i64> = sqlx::query_scalar(INSERT_EVENT)
-                .bind(&event.kind)
-                .bind(event.repository.0)
-                .bind(&event.tag)
-                .bind(&event.digest)
-                .bind(event.detail.to_string())
-                .bind(&event.dedupe_key)
-                .bind(Utc::now())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(id) = id {
-                let job = NewJob::event(id);
-                sqlx::query(INSERT_JOB)
-                    .bind(job.kind).bind(job.payload).bind(job.dedupe_key).bind(job.priority)
-                    .bind(job.run_at).bind(job.max_attempts).bind(Utc::now())
-                    .execute(&mut *tx).await?;
-            }
+            let id = raise_in!(tx, event);
             tx.commit().await?;
             Ok(id.is_some())
         })

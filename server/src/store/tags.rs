@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::db::{Db, on_pool};
-use super::events::INSERT_EVENT;
-use super::jobs::{INSERT_JOB, NewJob};
+use super::events::{NewEvent, raise_in};
 use super::{RepositoryId, Store, StoreResult};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,18 +26,39 @@ pub struct TagHistoryEntry {
 /// What recording a tag observation changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TagChange {
+    /// New, or pushed again after it was deleted.
     Created,
     Unchanged,
     Moved { from: String },
+    Deleted { from: String },
 }
 
 impl TagChange {
-    /// The event a change raises: `tag.created`, `tag.moved`, or none.
+    /// The event a change raises: `tag.created`, `tag.moved`, `tag.deleted`, or none.
     pub fn event_kind(&self) -> Option<&'static str> {
         match self {
             TagChange::Created => Some("tag.created"),
             TagChange::Moved { .. } => Some("tag.moved"),
+            TagChange::Deleted { .. } => Some("tag.deleted"),
             TagChange::Unchanged => None,
+        }
+    }
+
+    /// The event a change raises, with the digest the tag named before (`from`) and names now
+    /// (`to`, none once deleted) as its detail.
+    fn event(&self, repository: RepositoryId, tag: &str, digest: &str, dedupe_key: String) -> NewEvent {
+        let (from, to) = match self {
+            TagChange::Moved { from } => (Some(from.as_str()), Some(digest)),
+            TagChange::Deleted { from } => (Some(from.as_str()), None),
+            _ => (None, Some(digest)),
+        };
+        NewEvent {
+            kind: self.event_kind().unwrap_or("tag.unchanged").to_string(),
+            repository,
+            tag: Some(tag.to_string()),
+            digest: Some(digest.to_string()),
+            detail: serde_json::json!({ "from": from, "to": to }),
+            dedupe_key,
         }
     }
 }
@@ -50,7 +70,10 @@ const INSERT_HISTORY: &str =
 const TOUCH_TAG: &str = "UPDATE tags SET checked_at = $1 WHERE id = $2";
 const TOUCH_HISTORY: &str =
     "UPDATE tag_history SET last_seen = $1 WHERE id = (SELECT MAX(id) FROM tag_history WHERE tag_id = $2)";
-const MOVE_TAG: &str = "UPDATE tags SET digest = $1, first_seen = $2, checked_at = $2 WHERE id = $3";
+const MOVE_TAG: &str =
+    "UPDATE tags SET digest = $1, first_seen = $2, checked_at = $2, deleted_at = NULL WHERE id = $3";
+const DELETE_TAG: &str = "UPDATE tags SET deleted_at = $1, checked_at = $1 WHERE id = $2";
+const LATEST_PERIOD: &str = "SELECT MAX(id) FROM tag_history WHERE tag_id = $1";
 
 impl Store {
     /// Records that `tag` pointed at `digest` at `seen_at`, extending or starting its history. A
@@ -64,10 +87,7 @@ impl Store {
     ) -> StoreResult<TagChange> {
         // SQLite: the INSERT comes first so the transaction takes the write lock before it reads.
         // PostgreSQL: insert-or-lock, so two replicas recording the same tag serialise on the row.
-        let select = match self.db {
-            Db::Sqlite(_) => "SELECT id, digest FROM tags WHERE repository_id = $1 AND name = $2",
-            Db::Postgres(_) => "SELECT id, digest FROM tags WHERE repository_id = $1 AND name = $2 FOR UPDATE",
-        };
+        let select = self.select_tag_for_update();
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let created: Option<i64> = sqlx::query_scalar(INSERT_TAG)
@@ -76,40 +96,77 @@ impl Store {
             let (tag_id, change) = match created {
                 Some(id) => (id, TagChange::Created),
                 None => {
-                    let (id, current): (i64, String) =
+                    let (id, current, deleted): (i64, String, Option<DateTime<Utc>>) =
                         sqlx::query_as(select).bind(repository.0).bind(tag).fetch_one(&mut *tx).await?;
-                    if current == digest {
+                    let change = match (deleted, current == digest) {
+                        (Some(_), _) => TagChange::Created,
+                        (None, true) => TagChange::Unchanged,
+                        (None, false) => TagChange::Moved { from: current },
+                    };
+                    if change == TagChange::Unchanged {
                         sqlx::query(TOUCH_TAG).bind(seen_at).bind(id).execute(&mut *tx).await?;
                         sqlx::query(TOUCH_HISTORY).bind(seen_at).bind(id).execute(&mut *tx).await?;
                     } else {
                         sqlx::query(MOVE_TAG).bind(digest).bind(seen_at).bind(id).execute(&mut *tx).await?;
                     }
-                    (id, if current == digest { TagChange::Unchanged } else { TagChange::Moved { from: current } })
+                    (id, change)
                 }
             };
             if let Some(kind) = change.event_kind() {
                 let period: i64 = sqlx::query_scalar(INSERT_HISTORY)
                     .bind(tag_id).bind(digest).bind(seen_at)
                     .fetch_one(&mut *tx).await?;
-                let from = match &change { TagChange::Moved { from } => Some(from.as_str()), _ => None };
-                let detail = serde_json::json!({ "from": from, "to": digest }).to_string();
-                let event: i64 = sqlx::query_scalar(INSERT_EVENT)
-                    .bind(kind).bind(repository.0).bind(tag).bind(digest).bind(detail)
-                    .bind(format!("{kind}:{tag_id}:{period}")).bind(Utc::now())
-                    .fetch_one(&mut *tx).await?;
-                let job = NewJob::event(event);
-                sqlx::query(INSERT_JOB)
-                    .bind(job.kind).bind(job.payload).bind(job.dedupe_key).bind(job.priority)
-                    .bind(job.run_at).bind(job.max_attempts).bind(Utc::now())
-                    .execute(&mut *tx).await?;
+                raise_in!(tx, &change.event(repository, tag, digest, format!("{kind}:{tag_id}:{period}")));
             }
             tx.commit().await?;
             Ok(change)
         })
     }
 
+    /// Records that the registry no longer has `tag` (its history stays): `tag.deleted` is raised
+    /// in the same transaction. `Unchanged` when it was not stored, or already deleted.
+    pub async fn record_tag_deleted(
+        &self,
+        repository: RepositoryId,
+        tag: &str,
+        seen_at: DateTime<Utc>,
+    ) -> StoreResult<TagChange> {
+        let select = self.select_tag_for_update();
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            let found: Option<(i64, String, Option<DateTime<Utc>>)> =
+                sqlx::query_as(select).bind(repository.0).bind(tag).fetch_optional(&mut *tx).await?;
+            let Some((tag_id, current, None)) = found else { return Ok(TagChange::Unchanged) };
+            sqlx::query(DELETE_TAG).bind(seen_at).bind(tag_id).execute(&mut *tx).await?;
+            let period: Option<i64> = sqlx::query_scalar(LATEST_PERIOD).bind(tag_id).fetch_one(&mut *tx).await?;
+            let key = format!("tag.deleted:{tag_id}:{}", period.unwrap_or(0));
+            let change = TagChange::Deleted { from: current.clone() };
+            raise_in!(tx, &change.event(repository, tag, &current, key));
+            tx.commit().await?;
+            Ok(change)
+        })
+    }
+
+    /// The tag row, locked for the transaction on PostgreSQL (SQLite holds the write lock already
+    /// or takes it with the first write).
+    fn select_tag_for_update(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "SELECT id, digest, deleted_at FROM tags WHERE repository_id = $1 AND name = $2",
+            Db::Postgres(_) => {
+                "SELECT id, digest, deleted_at FROM tags WHERE repository_id = $1 AND name = $2 FOR UPDATE"
+            }
+        }
+    }
+
+    /// The names of the repository's tags that exist (as last seen).
+    pub async fn live_tags(&self, repository: RepositoryId) -> StoreResult<Vec<String>> {
+        let sql = "SELECT name FROM tags WHERE repository_id = $1 AND deleted_at IS NULL ORDER BY name";
+        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(repository.0).fetch_all(pool).await?))
+    }
+
     pub async fn tag(&self, repository: RepositoryId, tag: &str) -> StoreResult<Option<TagRecord>> {
-        let sql = "SELECT digest, first_seen, checked_at FROM tags WHERE repository_id = $1 AND name = $2";
+        let sql = "SELECT digest, first_seen, checked_at FROM tags
+             WHERE repository_id = $1 AND name = $2 AND deleted_at IS NULL";
         let row: Option<(String, DateTime<Utc>, DateTime<Utc>)> =
             on_pool!(&self.db, pool => sqlx::query_as(sql).bind(repository.0).bind(tag).fetch_optional(pool).await?);
         Ok(row.map(|(digest, first_seen, checked_at)| TagRecord {
@@ -130,7 +187,8 @@ impl Store {
 
     /// The repository's tags that name `digest` now, by name.
     pub async fn tags_on(&self, repository: RepositoryId, digest: &str) -> StoreResult<Vec<String>> {
-        let sql = "SELECT name FROM tags WHERE repository_id = $1 AND digest = $2 ORDER BY name";
+        let sql = "SELECT name FROM tags WHERE repository_id = $1 AND digest = $2 AND deleted_at IS NULL ORDER BY name";
         Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(repository.0).bind(digest).fetch_all(pool).await?))
     }
 }
+

@@ -138,6 +138,22 @@ impl TestRegistry {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
+    /// Deletes manifest `digest` (and with it every tag naming it) as `docker-registry` allows:
+    /// by digest, anonymous registries only. Answers the HTTP status (202 when deleted).
+    pub async fn delete_manifest(&self, repository: &str, digest: &str) -> Result<u16, HarnessError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await?;
+        let request = format!(
+            "DELETE /v2/{repository}/manifests/{digest} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok());
+        status.ok_or_else(|| HarnessError::Command { what: "DELETE manifest".into(), detail: response })
+    }
+
     /// Credentials that this registry accepts, as oci-client wants them.
     pub fn auth(&self) -> RegistryAuth {
         match &self.mode {

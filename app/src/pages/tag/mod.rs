@@ -45,8 +45,7 @@ pub fn TagView(reference: ImageReference) -> impl IntoView {
 
 /// Which platform to show: `?platform=` when it names one, else linux/amd64, else the first.
 fn chosen_platform(report: &ImageReport, wanted: Option<&str>) -> usize {
-    let position = |name: &str| report.platforms.iter().position(|p| p.platform.to_string() == name);
-    wanted.and_then(position).or_else(|| position("linux/amd64")).unwrap_or(0)
+    crate::platform_choice::chosen(&report.platforms, wanted).unwrap_or(0)
 }
 
 #[component]

@@ -19,7 +19,9 @@ use crate::reference::ImageReference;
 pub fn PlatformDetails(report: ImageReport, image: PlatformImage) -> impl IntoView {
     let platform_name = image.platform.to_string();
     let badge_reference = ImageReference::parse(&report.reference).map_or(report.reference.clone(), |r| r.familiar());
-    let badge_platform = (platform_name != "linux/amd64" && report.platforms.len() > 1).then(|| platform_name.clone());
+    // Badges without `?platform=` show the platform chosen by default: name any other.
+    let default = crate::platform_choice::chosen(&report.platforms, None).map(|i| report.platforms[i].platform.to_string());
+    let badge_platform = (default.as_deref() != Some(platform_name.as_str())).then(|| platform_name.clone());
     let page_path = image_href(&report.reference);
     view! {
         <article class="space-y-6" data-testid="platform" data-platform=platform_name.clone()>

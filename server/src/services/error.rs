@@ -1,0 +1,153 @@
+//! The application layer's one error: what went wrong in a service call, classified once for web
+//! clients ([`ServiceError::public`]: a kind, a stable code and a message fit for a browser or an
+//! API client) while the terminal keeps the full story (`Display`, with the CLI's hints added there).
+
+use app::error::AppError;
+use app::reference::ReferenceError;
+
+use crate::inspect::InspectError;
+use crate::registry::RegistryError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("format {0:?}: use cyclonedx or spdx")]
+    SbomFormat(String),
+    #[error(
+        "{0} has not been scanned yet: open its page, or GET /api/v1/scans/{0}, and try again when it is done"
+    )]
+    NotScanned(String),
+}
+
+impl From<ReferenceError> for ServiceError {
+    fn from(e: ReferenceError) -> Self {
+        Self::Inspect(InspectError::Reference(e))
+    }
+}
+
+/// How a failure reaches a web client: the HTTP edge turns the kind into a status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Invalid,
+    /// Missing, or private and not for this viewer: the two look the same.
+    NotFound,
+    /// The outbound policy refused the registry's address.
+    NotAllowed,
+    /// The registry holds something Shipshape does not read (schema 1, artifacts).
+    Unsupported,
+    RateLimited { retry_after: Option<u64> },
+    Timeout,
+    /// The registry failed, refused or answered nonsense.
+    Upstream,
+    /// Ours: details are in the log only.
+    Internal,
+}
+
+/// A failure as a web client sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Public {
+    pub kind: Kind,
+    /// Stable, for API clients to branch on.
+    pub code: &'static str,
+    pub message: String,
+}
+
+const INTERNAL: &str = "the server could not complete this request; its log has the details";
+
+impl ServiceError {
+    /// The web's view of this failure. Store failures are logged here, once, and told as internal.
+    pub fn public(&self) -> Public {
+        let (kind, code) = match self {
+            Self::Inspect(e) => inspect_class(e),
+            Self::SbomFormat(_) => (Kind::Invalid, "invalid_format"),
+            Self::NotScanned(_) => (Kind::NotFound, "not_scanned"),
+            Self::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                (Kind::Internal, "internal")
+            }
+        };
+        let message = match (kind, self) {
+            (Kind::Internal, _) => INTERNAL.to_string(),
+            // A registry's "needs credentials" is a missing repository to anyone without them.
+            (_, Self::Inspect(InspectError::Registry(RegistryError::CredentialsRequired { repository, .. }))) => {
+                InspectError::Hidden { reference: repository.clone() }.to_string()
+            }
+            _ => self.to_string(),
+        };
+        Public { kind, code, message }
+    }
+}
+
+fn inspect_class(err: &InspectError) -> (Kind, &'static str) {
+    use RegistryError as R;
+    match err {
+        InspectError::Reference(_) => (Kind::Invalid, "invalid_reference"),
+        InspectError::BadPlatform(_) => (Kind::Invalid, "invalid_platform"),
+        InspectError::Hidden { .. } | InspectError::Registry(R::CredentialsRequired { .. }) => {
+            (Kind::NotFound, "not_found_or_private")
+        }
+        InspectError::Registry(R::RepositoryNotFound { .. }) => (Kind::NotFound, "repository_not_found"),
+        InspectError::Registry(R::ManifestNotFound { .. }) => (Kind::NotFound, "manifest_not_found"),
+        InspectError::NoPlatform { .. } => (Kind::NotFound, "platform_not_found"),
+        InspectError::NotStored { .. } => (Kind::NotFound, "not_inspected"),
+        InspectError::Registry(R::Net(_)) => (Kind::NotAllowed, "destination_not_allowed"),
+        InspectError::Registry(R::RateLimited { retry_after, .. }) => {
+            (Kind::RateLimited { retry_after: *retry_after }, "registry_rate_limited")
+        }
+        InspectError::Registry(R::Timeout { .. }) => (Kind::Timeout, "registry_timeout"),
+        InspectError::Registry(R::Unreachable { .. }) => (Kind::Upstream, "registry_unreachable"),
+        InspectError::Registry(R::WrongCredentials { .. } | R::AccessDenied { .. }) => {
+            (Kind::Upstream, "registry_credentials_rejected")
+        }
+        InspectError::Registry(R::Schema1 { .. } | R::UnsupportedMediaType { .. }) => {
+            (Kind::Unsupported, "unsupported_manifest")
+        }
+        InspectError::Registry(_) | InspectError::Malformed { .. } => (Kind::Upstream, "registry_error"),
+        InspectError::Store(e) => {
+            tracing::error!(error = %e, "store failure during inspection");
+            (Kind::Internal, "internal")
+        }
+    }
+}
+
+/// Server functions tell the browser what the API tells its clients.
+impl From<ServiceError> for AppError {
+    fn from(err: ServiceError) -> Self {
+        let Public { kind, message, .. } = err.public();
+        match kind {
+            Kind::Invalid => AppError::InvalidInput(message),
+            Kind::NotFound => AppError::NotFound(message),
+            Kind::NotAllowed => AppError::NotAllowed(message),
+            Kind::Unsupported | Kind::RateLimited { .. } | Kind::Timeout | Kind::Upstream => {
+                AppError::Registry(message)
+            }
+            Kind::Internal => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needing_credentials_reads_as_missing_on_the_web() {
+        let needs = ServiceError::from(InspectError::Registry(RegistryError::CredentialsRequired {
+            registry: "r.example".into(),
+            repository: "r.example/team/api".into(),
+        }));
+        let hidden = ServiceError::from(InspectError::Hidden { reference: "r.example/team/api".into() });
+        assert_eq!(needs.public(), hidden.public());
+        assert!(!needs.public().message.contains("--creds"));
+    }
+
+    #[test]
+    fn store_failures_tell_nothing() {
+        let public = ServiceError::from(StoreError::Database(sqlx::Error::Protocol("row 7: bad json".into()))).public();
+        assert_eq!((public.kind, public.code, public.message.as_str()), (Kind::Internal, "internal", INTERNAL));
+    }
+}

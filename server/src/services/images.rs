@@ -1,0 +1,95 @@
+//! Images as web visitors, API clients and the CLI ask for them: references and platforms as
+//! written, parsed here once; what the viewer may see decided by inspection.
+
+use std::sync::Arc;
+
+use app::dto::{ImageReport, PlatformImage, RepositoryTags};
+use app::reference::ImageReference;
+
+use super::ServiceError;
+use crate::inspect::{InspectError, InspectRequest, Inspector, PlatformFilter, Viewer};
+use crate::registry::Credentials;
+
+/// One inspection, with its parts as a URL, form or command line gives them.
+#[derive(Clone, Default)]
+pub struct ImageQuery<'a> {
+    pub reference: &'a str,
+    /// `os/arch[/variant]`; empty means none.
+    pub platform: Option<&'a str>,
+    pub refresh: bool,
+    /// The operator's (CLI); ignored for anyone else.
+    pub credentials: Option<Credentials>,
+}
+
+impl<'a> ImageQuery<'a> {
+    pub fn new(reference: &'a str) -> Self {
+        Self { reference, ..Self::default() }
+    }
+}
+
+/// A report and the platform image a reference means (asked for, else the default).
+pub struct ChosenImage {
+    pub reference: ImageReference,
+    pub report: ImageReport,
+    index: usize,
+}
+
+impl ChosenImage {
+    pub fn image(&self) -> &PlatformImage {
+        &self.report.platforms[self.index]
+    }
+}
+
+#[derive(Clone)]
+pub struct Images {
+    inspector: Arc<Inspector>,
+}
+
+impl Images {
+    pub fn new(inspector: Arc<Inspector>) -> Self {
+        Self { inspector }
+    }
+
+    pub async fn inspect(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ImageReport, ServiceError> {
+        Ok(self.inspect_parsed(viewer, query).await?.1)
+    }
+
+    /// The platform image `query` means: `?platform=` when given, else linux/amd64, else the first.
+    pub async fn choose(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ChosenImage, ServiceError> {
+        let (reference, report) = self.inspect_parsed(viewer, query).await?;
+        let index = app::platform_choice::chosen(&report.platforms, None).ok_or_else(|| InspectError::NoPlatform {
+            reference: report.reference.clone(),
+            wanted: app::platform_choice::DEFAULT_PLATFORM.into(),
+            available: "none".into(),
+        })?;
+        Ok(ChosenImage { reference, report, index })
+    }
+
+    /// A page of a repository's tags (`registry/name` as written), each summarised from its inspection.
+    pub async fn tags(
+        &self,
+        viewer: Viewer,
+        repository: &str,
+        page_size: usize,
+        after: Option<&str>,
+    ) -> Result<RepositoryTags, ServiceError> {
+        let reference = ImageReference::parse_repository(repository)?;
+        Ok(self.inspector.repository_tags(&reference, page_size.clamp(1, 100), after, None, viewer).await?)
+    }
+
+    async fn inspect_parsed(
+        &self,
+        viewer: Viewer,
+        query: ImageQuery<'_>,
+    ) -> Result<(ImageReference, ImageReport), ServiceError> {
+        let reference = ImageReference::parse(query.reference)?;
+        let platform = query.platform.filter(|p| !p.is_empty()).map(PlatformFilter::parse).transpose()?;
+        let credentials = if viewer == Viewer::Operator { query.credentials } else { None };
+        let request = InspectRequest::new(&reference, viewer)
+            .platform(platform.as_ref())
+            .refresh(query.refresh)
+            .credentials(credentials);
+        let report = self.inspector.inspect(request).await?;
+        Ok((reference, report))
+    }
+}

@@ -1,0 +1,62 @@
+//! The application services, one per area, assembled once per process: each takes a `Viewer`,
+//! parses what the user wrote, applies its area's rules (visibility, the default platform) and
+//! returns the DTOs. The Leptos `Backend`, the REST handlers and the CLI are thin adapters over them.
+
+mod backend;
+mod error;
+mod images;
+mod scans;
+
+use std::sync::{Arc, Once};
+
+use crate::badge::Badges;
+use crate::config::Config;
+use crate::inspect::Inspector;
+use crate::net::Policy;
+use crate::registry::{Registries, RegistrySettings};
+use crate::store::SharedStore;
+
+pub use error::{Kind, Public, ServiceError};
+pub use images::{ChosenImage, ImageQuery, Images};
+pub use scans::{Sbom, SbomFormat, Scans};
+
+pub struct Services {
+    pub store: SharedStore,
+    pub inspector: Arc<Inspector>,
+    pub images: Images,
+    pub scans: Scans,
+    pub badges: Badges,
+}
+
+impl Services {
+    pub fn new(store: SharedStore, config: &Config) -> Self {
+        Self::with_registries(store, Arc::new(registries(config)), config)
+    }
+
+    /// With registry clients made beforehand (a command warms its registry's client while the
+    /// database opens).
+    pub fn with_registries(store: SharedStore, registries: Arc<Registries>, config: &Config) -> Self {
+        let inspector = Arc::new(Inspector::new(store.clone(), registries, config.tag_ttl));
+        let images = Images::new(inspector.clone());
+        let scans = Scans::new(store.clone(), images.clone());
+        let badges = Badges::new(store.clone(), inspector.clone(), config.tag_ttl);
+        Self { store, inspector, images, scans, badges }
+    }
+}
+
+/// The registry clients' cache, under the configured outbound policy and settings.
+pub fn registries(config: &Config) -> Registries {
+    install_crypto_provider();
+    Registries::new(
+        Policy::new(config.allow_hosts.clone()),
+        RegistrySettings { timeout: config.registry_timeout, insecure: config.insecure_registries.clone() },
+    )
+}
+
+/// reqwest is built without a bundled TLS provider: install ring once per process.
+pub fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -1,0 +1,132 @@
+//! Scans as the web asks for them: the summary (a view may queue a scan, never run one), the
+//! package list, the SBOM. Whether a viewer may see a platform image's scan is decided in
+//! [`Scans::visible`], for every route alike.
+
+use app::dto::{PackageRow, ScanSummary};
+use app::reference::ImageReference;
+
+use super::images::{ChosenImage, ImageQuery, Images};
+use super::ServiceError;
+use crate::inspect::{InspectError, Viewer};
+use crate::scan::{run::ScanReport, sbom, service};
+use crate::store::{SharedStore, StoreError, Visibility};
+
+/// A bill of materials, ready to download.
+pub struct Sbom {
+    pub body: serde_json::Value,
+    pub file_name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SbomFormat {
+    CycloneDx,
+    Spdx,
+}
+
+impl SbomFormat {
+    pub fn parse(text: Option<&str>) -> Result<Self, ServiceError> {
+        match text.unwrap_or("cyclonedx") {
+            "cyclonedx" => Ok(Self::CycloneDx),
+            "spdx" => Ok(Self::Spdx),
+            other => Err(ServiceError::SbomFormat(other.to_string())),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Scans {
+    store: SharedStore,
+    images: Images,
+}
+
+impl Scans {
+    pub fn new(store: SharedStore, images: Images) -> Self {
+        Self { store, images }
+    }
+
+    /// The scan of platform image `digest` of `reference`'s repository (the tag page knows both),
+    /// queued on first ask.
+    pub async fn of_image(&self, viewer: Viewer, reference: &str, digest: &str) -> Result<ScanSummary, ServiceError> {
+        let reference = ImageReference::parse(reference)?;
+        self.visible(viewer, &reference, digest).await?;
+        self.requested(&reference, digest).await
+    }
+
+    /// The scan of the platform image `query` means (`?platform=`, else the default), queued on
+    /// first ask.
+    pub async fn of_reference(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ScanSummary, ServiceError> {
+        let chosen = self.chosen(viewer, query).await?;
+        self.requested(&chosen.reference, &chosen.image().digest).await
+    }
+
+    /// The platform image whose scan a progress stream follows, after the same checks as a summary.
+    pub async fn followed(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<String, ServiceError> {
+        Ok(self.chosen(viewer, query).await?.image().digest.clone())
+    }
+
+    /// What the stored scan (or its job) says now: for a stream that checked visibility already.
+    pub async fn current(&self, digest: &str) -> Result<ScanSummary, StoreError> {
+        service::summary(&self.store, digest, false).await
+    }
+
+    /// The packages the scan found; `None` until it is done.
+    pub async fn packages(
+        &self,
+        viewer: Viewer,
+        reference: &str,
+        digest: &str,
+    ) -> Result<Option<Vec<PackageRow>>, ServiceError> {
+        let reference = ImageReference::parse(reference)?;
+        self.visible(viewer, &reference, digest).await?;
+        Ok(service::packages(&self.store, digest).await?)
+    }
+
+    pub async fn sbom(
+        &self,
+        viewer: Viewer,
+        query: ImageQuery<'_>,
+        format: SbomFormat,
+    ) -> Result<Sbom, ServiceError> {
+        let written = query.reference.to_string();
+        let chosen = self.chosen(viewer, query).await?;
+        let digest = &chosen.image().digest;
+        let stored = self.store.scan_result(digest).await?;
+        let report = stored
+            .and_then(|(json, _)| serde_json::from_str::<ScanReport>(&json).ok())
+            .ok_or(ServiceError::NotScanned(written))?;
+        let (body, extension) = match format {
+            SbomFormat::Spdx => (sbom::spdx(&report), "spdx.json"),
+            SbomFormat::CycloneDx => (sbom::cyclonedx(&report), "cdx.json"),
+        };
+        Ok(Sbom { body, file_name: format!("{}.{extension}", digest.replace(':', "-")) })
+    }
+
+    async fn chosen(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ChosenImage, ServiceError> {
+        let chosen = self.images.choose(viewer, query).await?;
+        self.visible(viewer, &chosen.reference, &chosen.image().digest).await?;
+        Ok(chosen)
+    }
+
+    async fn requested(&self, reference: &ImageReference, digest: &str) -> Result<ScanSummary, ServiceError> {
+        service::request(&self.store, &reference.repository_path(), digest).await?;
+        Ok(service::summary(&self.store, digest, false).await?)
+    }
+
+    /// The rule: the operator sees every scan; anyone else only scans of images a public
+    /// repository is known to hold, and a hidden one reads exactly like a missing one.
+    async fn visible(&self, viewer: Viewer, reference: &ImageReference, digest: &str) -> Result<(), ServiceError> {
+        if viewer == Viewer::Operator {
+            return Ok(());
+        }
+        let repository = self.store.repository(&reference.registry, &reference.repository).await?;
+        let shown = match repository.filter(|r| r.visibility == Visibility::Public) {
+            Some(repository) => self.store.repository_has_manifest(repository.id, digest).await?,
+            None => false,
+        };
+        if shown {
+            Ok(())
+        } else {
+            Err(InspectError::Hidden { reference: format!("{}@{digest}", reference.repository_path()) }.into())
+        }
+    }
+}
