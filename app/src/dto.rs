@@ -336,7 +336,7 @@ pub struct FindingRow {
     pub package: String,
     pub version: String,
     pub fixed_version: Option<String>,
-    pub severity: String,
+    pub severity: crate::severity::Severity,
     pub summary: Option<String>,
     pub layer_digest: Option<String>,
     pub layer_command: Option<String>,
@@ -345,7 +345,7 @@ pub struct FindingRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckRow {
     pub id: String,
-    pub severity: String,
+    pub severity: crate::severity::Severity,
     pub title: String,
     pub detail: String,
     pub fix: String,

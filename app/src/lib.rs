@@ -16,6 +16,7 @@ pub mod pages;
 pub mod platform_choice;
 pub mod reference;
 pub mod server_fns;
+pub mod severity;
 pub mod tag_order;
 
 #[cfg(feature = "ssr")]

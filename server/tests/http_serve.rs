@@ -6,7 +6,7 @@ mod common;
 use common::{Running, serve};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{self, SharedStore};
-use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
+use shipshape_testkit::{BuiltImage, ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
 
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();
@@ -79,14 +79,32 @@ async fn serves_the_api(server: &Running, registry: &TestRegistry) {
         image.push(registry, "api/app", Some(tag)).await.unwrap();
     }
     let host = registry.host();
+    let report = image_report(server, &host, &image).await;
+    let tags = tags_a_page_at_a_time(server, &host, &image).await;
+    errors_say_what_went_wrong(server, &host).await;
+    pages_render_on_the_server(server, &host).await;
+    let moved = a_derived_image_says_rebuild(server, registry, &image).await;
+    let responses = [
+        ("ImageReport", &report),
+        ("PlatformImage", &report["platforms"][0]),
+        ("RepositoryTags", &tags),
+        ("Lineage", &moved),
+        ("Ancestor", &moved["chain"][0]),
+    ];
+    required_fields_are_in_responses(server, &responses).await;
+}
 
+async fn image_report(server: &Running, host: &str, image: &BuiltImage) -> serde_json::Value {
     let (status, body) = get(&format!("{}/api/v1/images/{host}/api/app:1.0", server.base)).await;
     assert_eq!(status, 200, "{body}");
     let report: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["digest"], image.manifest_digest);
     assert_eq!(report["platforms"][0]["user"], "app");
     assert_eq!(report["platforms"][0]["layers"][0]["instruction"], "COPY motd /etc/");
+    report
+}
 
+async fn tags_a_page_at_a_time(server: &Running, host: &str, image: &BuiltImage) -> serde_json::Value {
     let response = reqwest::get(format!("{}/api/v1/repositories/{host}/api/app/tags?n=2", server.base)).await.unwrap();
     assert_eq!(response.status().as_u16(), 200, "{:?}", response.text().await);
     let link = response.headers()["link"].to_str().unwrap().to_string();
@@ -95,7 +113,11 @@ async fn serves_the_api(server: &Running, registry: &TestRegistry) {
     assert_eq!(tags["total"], 3);
     assert_eq!(tags["tags"][1]["name"], "1.1");
     assert_eq!(tags["tags"][1]["digest"], image.manifest_digest);
+    tags
+}
 
+/// Each failure has its status and a machine-readable code with a message.
+async fn errors_say_what_went_wrong(server: &Running, host: &str) {
     for (path, status, code) in [
         (format!("{host}/api/app:9.9"), 404, "manifest_not_found"),
         (format!("{host}/api/nothing:1"), 404, "repository_not_found"),
@@ -109,17 +131,22 @@ async fn serves_the_api(server: &Running, registry: &TestRegistry) {
         assert_eq!(error["error"]["code"], code, "{path}");
         assert!(!error["error"]["message"].as_str().unwrap().is_empty());
     }
+}
 
-    // The pages render on the server: layers, user and tags are in the HTML.
+/// The pages render on the server: layers, user and tags are in the HTML.
+async fn pages_render_on_the_server(server: &Running, host: &str) {
     let (status, html) = get(&format!("{}/images/{host}/api/app:1.0", server.base)).await;
     assert_eq!(status, 200);
     assert!(html.contains("COPY motd /etc/") && html.contains(r#"data-testid="user-badge""#), "{html}");
     let (status, html) = get(&format!("{}/images/{host}/api/app", server.base)).await;
     assert_eq!(status, 200);
     assert_eq!(html.matches(r#"data-testid="tag-row""#).count(), 3, "{html}");
+}
 
-    // Lineage: an image built on api/app names it as its base; once api/app:1.0 is rebuilt and
-    // re-checked, the derived image's API answer and its page say "rebuild".
+/// Lineage: an image built on api/app names it as its base; once api/app:1.0 is rebuilt and
+/// re-checked, the derived image's API answer and its page say "rebuild". Returns its lineage.
+async fn a_derived_image_says_rebuild(server: &Running, registry: &TestRegistry, image: &BuiltImage) -> serde_json::Value {
+    let host = registry.host();
     let extra = Layer::builder().file("srv/extra", "extra").build().unwrap();
     let motd = image.layers[0].clone();
     let derived = ImageBuilder::new()
@@ -154,20 +181,17 @@ async fn serves_the_api(server: &Running, registry: &TestRegistry) {
     let (_, html) = get(&format!("{}/images/{host}/api/derived:1", server.base)).await;
     assert!(html.contains(r#"data-testid="base-moved""#) && html.contains("rebuild"), "{html}");
     assert_eq!(html.matches(r#"data-testid="ancestor""#).count(), 1);
+    moved
+}
 
+/// Every field the OpenAPI schema calls required is in the real response.
+async fn required_fields_are_in_responses(server: &Running, responses: &[(&str, &serde_json::Value)]) {
     let (status, body) = get(&format!("{}/api/v1/openapi.json", server.base)).await;
     assert_eq!(status, 200);
     let spec: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
-    // Every field the schema calls required is in the real response.
     let schemas = &spec["components"]["schemas"];
-    for (schema, value) in [
-        ("ImageReport", &report),
-        ("PlatformImage", &report["platforms"][0]),
-        ("RepositoryTags", &tags),
-        ("Lineage", &moved),
-        ("Ancestor", &moved["chain"][0]),
-    ] {
+    for (schema, value) in responses {
         for field in schemas[schema]["required"].as_array().unwrap() {
             assert!(value.get(field.as_str().unwrap()).is_some(), "{schema}.{field} missing from the response");
         }

@@ -6,12 +6,13 @@
 use std::path::Path;
 use std::process::Command;
 
+use app::severity::Severity;
 use shipshape::config::{Config, DatabaseUrl};
 use shipshape::scan::run::{ScanReport, scan};
 use shipshape::scan::sbom;
 use shipshape::services::Services;
 use shipshape::store;
-use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
+use shipshape_testkit::{BuiltImage, ImageBuilder, Layer, ManifestFormat, TestRegistry};
 
 fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).unwrap()
@@ -46,10 +47,29 @@ fn dpkg_says(a: &str, op: &str, b: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_debian_image_with_leftovers() {
     let registry = TestRegistry::anonymous().await.unwrap();
-    let status = fixture("pkgdb/debian/claircore-postgresql.status");
+    let image = debian_with_leftovers();
+    image.push(&registry, "scan/debian", Some("1")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let services = services(dir.path(), &registry).await;
+    import_debian_advisories(&services, dir.path()).await;
+
+    let report = scan_of(&services, &format!("{}/scan/debian:1", registry.host())).await;
+    let os = report.os.as_ref().unwrap();
+    assert_eq!((os.id.as_str(), os.version.as_str()), ("debian", "12"));
+    packages_are_what_dpkg_lists(&report, &image, dir.path());
+    findings_are_what_dpkg_orders_imply(&report, &image);
+    tune_up_names_the_layers_at_fault(&report, &image);
+    sboms_list_every_package(&report);
+}
+
+const DEBIAN_STATUS: &str = "pkgdb/debian/claircore-postgresql.status";
+
+/// A Debian 12 image whose second layer leaves apt's lists and archives behind and a 3 MiB file the
+/// third deletes, with a password in its environment.
+fn debian_with_leftovers() -> BuiltImage {
     let base = Layer::builder()
         .file("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")
-        .file("var/lib/dpkg/status", &status)
+        .file("var/lib/dpkg/status", fixture(DEBIAN_STATUS))
         .build()
         .unwrap();
     let big = vec![7u8; 3 << 20];
@@ -63,21 +83,42 @@ async fn a_debian_image_with_leftovers() {
         .build()
         .unwrap();
     let cleanup = Layer::builder().whiteout("tmp/build.tar").build().unwrap();
-    let image = ImageBuilder::new()
+    ImageBuilder::new()
         .layer(base, "ADD rootfs.tar / # buildkit")
         .layer(install, "RUN apt-get update && apt-get install -y postgresql-client # buildkit")
         .layer(cleanup, "RUN rm /tmp/build.tar # buildkit")
         .env("DB_PASSWORD", "hunter2")
-        .build(ManifestFormat::Oci);
-    image.push(&registry, "scan/debian", Some("1")).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let services = services(dir.path(), &registry).await;
+        .build(ManifestFormat::Oci)
+}
 
-    // Advisories as a user writes them, in files and a directory.
-    let osv = dir.path().join("osv");
+/// Advisories as a user writes them, in files and a directory: six records and one withdrawn.
+async fn import_debian_advisories(services: &Services, dir: &Path) {
+    let osv = dir.join("osv");
     std::fs::create_dir_all(&osv).unwrap();
+    for (i, record) in debian_advisories().iter().enumerate() {
+        std::fs::write(osv.join(format!("r{i}.json")), record).unwrap();
+    }
+    let withdrawn = advisory(
+        "DEBIAN-CVE-2099-0007",
+        "CVE-2099-0007",
+        "Debian:12",
+        "dash",
+        r#"[{"introduced":"0"}]"#,
+        r#""withdrawn":"2026-10-02T00:00:00Z","#,
+    );
+    std::fs::write(dir.join("withdrawn.json"), withdrawn).unwrap();
+    let summary =
+        shipshape::vulndb::import_paths(&services.store, "test-osv", &[osv.clone(), dir.join("withdrawn.json")])
+            .await
+            .unwrap();
+    assert_eq!((summary.read, summary.withdrawn, summary.written), (7, 1, 6));
+    let again = shipshape::vulndb::import_paths(&services.store, "test-osv", &[osv]).await.unwrap();
+    assert_eq!(again.written, 0, "records no newer than the stored ones are not rewritten");
+}
+
+fn debian_advisories() -> [String; 6] {
     let critical = r#""severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],"#;
-    let records = [
+    [
         // Source postgresql-common at 200+deb10u5 (the binary postgresql-client is 11+200+deb10u5).
         advisory(
             "DEBIAN-CVE-2099-0001",
@@ -127,35 +168,14 @@ async fn a_debian_image_with_leftovers() {
             r#"[{"introduced":"0"},{"fixed":"5.4"}]"#,
             "",
         ),
-    ];
-    for (i, record) in records.iter().enumerate() {
-        std::fs::write(osv.join(format!("r{i}.json")), record).unwrap();
-    }
-    let withdrawn = advisory(
-        "DEBIAN-CVE-2099-0007",
-        "CVE-2099-0007",
-        "Debian:12",
-        "dash",
-        r#"[{"introduced":"0"}]"#,
-        r#""withdrawn":"2026-10-02T00:00:00Z","#,
-    );
-    std::fs::write(dir.path().join("withdrawn.json"), withdrawn).unwrap();
-    let summary =
-        shipshape::vulndb::import_paths(&services.store, "test-osv", &[osv.clone(), dir.path().join("withdrawn.json")])
-            .await
-            .unwrap();
-    assert_eq!((summary.read, summary.withdrawn, summary.written), (7, 1, 6));
-    let again = shipshape::vulndb::import_paths(&services.store, "test-osv", &[osv]).await.unwrap();
-    assert_eq!(again.written, 0, "records no newer than the stored ones are not rewritten");
+    ]
+}
 
-    let report = scan_of(&services, &format!("{}/scan/debian:1", registry.host())).await;
-    let os = report.os.as_ref().unwrap();
-    assert_eq!((os.id.as_str(), os.version.as_str()), ("debian", "12"));
-
-    // The package set: what dpkg itself lists from the status file, plus the distroless entries.
-    let admin = dir.path().join("dpkg");
+/// The package set: what dpkg itself lists from the status file, plus the distroless entries.
+fn packages_are_what_dpkg_lists(report: &ScanReport, image: &BuiltImage, dir: &Path) {
+    let admin = dir.join("dpkg");
     std::fs::create_dir_all(&admin).unwrap();
-    std::fs::write(admin.join("status"), &status).unwrap();
+    std::fs::write(admin.join("status"), fixture(DEBIAN_STATUS)).unwrap();
     let listed = Command::new("dpkg-query")
         .arg(format!("--admindir={}", admin.display()))
         .args(["-W", "-f", "${Package} ${Version}\n"])
@@ -173,8 +193,10 @@ async fn a_debian_image_with_leftovers() {
     assert_eq!(client.purl, "pkg:deb/debian/postgresql-client@11%2B200%2Bdeb10u5?arch=all&distro=debian-12");
     let dash = report.packages.iter().find(|p| p.name == "dash").unwrap();
     assert_eq!(dash.layer_command.as_deref(), Some("RUN apt-get update && apt-get install -y postgresql-client"));
+}
 
-    // Findings: exactly what dpkg's own order implies for each Debian:12 advisory, by source version.
+/// Findings: exactly what dpkg's own order implies for each Debian:12 advisory, by source version.
+fn findings_are_what_dpkg_orders_imply(report: &ScanReport, image: &BuiltImage) {
     let mut implied = Vec::new();
     for (id, source, fixed) in [
         ("CVE-2099-0001", "postgresql-common", "200+deb10u6"),
@@ -196,18 +218,21 @@ async fn a_debian_image_with_leftovers() {
     assert_eq!(found.len(), 3, "two binaries of postgresql-common, and postgresql-client-11: {found:?}");
     let first = report.findings.iter().find(|f| f.finding.id == "CVE-2099-0001").unwrap();
     assert_eq!(
-        (first.finding.severity.as_str(), first.finding.fixed_version.as_deref(), first.finding.aliases.clone()),
-        ("critical", Some("200+deb10u6"), vec!["DEBIAN-CVE-2099-0001".to_string()])
+        (first.finding.severity, first.finding.fixed_version.as_deref(), first.finding.aliases.clone()),
+        (Severity::Critical, Some("200+deb10u6"), vec!["DEBIAN-CVE-2099-0001".to_string()])
     );
     assert_eq!(first.layer_digest.as_deref(), Some(image.layers[0].digest.as_str()));
-    assert_eq!(report.findings.iter().find(|f| f.finding.id == "CVE-2099-0004").unwrap().finding.severity, "low");
+    let fourth = report.findings.iter().find(|f| f.finding.id == "CVE-2099-0004").unwrap();
+    assert_eq!(fourth.finding.severity, Severity::Low, "the feed's \"Low\"");
     assert_eq!(report.undecided.len(), 1, "an unreadable fixed version is undecided, not a finding");
     assert_eq!(report.vulndb[0].records, 6);
+}
 
-    // The tune-up report: root, leftovers with the layer that left them, the secret, the waste.
+/// The tune-up report: root, leftovers with the layer that left them, the secret, the waste.
+fn tune_up_names_the_layers_at_fault(report: &ScanReport, image: &BuiltImage) {
     let check =
         |id: &str| report.checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id}: {:#?}", report.checks));
-    assert_eq!(check("root-user").severity, "high");
+    assert_eq!(check("root-user").severity, Severity::High);
     let lists = report.checks.iter().find(|c| c.title.contains("/var/lib/apt/lists")).unwrap();
     assert_eq!(lists.layer_digest.as_deref(), Some(image.layers[1].digest.as_str()));
     assert!(lists.detail.starts_with("1 file(s), 5 B"), "the lock file does not count: {}", lists.detail);
@@ -216,15 +241,17 @@ async fn a_debian_image_with_leftovers() {
     let waste = check("wasted-space");
     assert_eq!(waste.layer_digest.as_deref(), Some(image.layers[1].digest.as_str()));
     assert_eq!(report.wasted_bytes, 3 << 20);
+}
 
-    // SBOMs: every package with its purl.
-    let cyclonedx = sbom::cyclonedx(&report);
+/// SBOMs: every package with its purl.
+fn sboms_list_every_package(report: &ScanReport) {
+    let cyclonedx = sbom::cyclonedx(report);
     assert_eq!((cyclonedx["bomFormat"].as_str(), cyclonedx["specVersion"].as_str()), (Some("CycloneDX"), Some("1.6")));
     let components = cyclonedx["components"].as_array().unwrap();
     assert_eq!(components.len(), report.packages.len());
     assert!(components.iter().all(|c| c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:deb/debian/"))));
     assert_eq!(cyclonedx["vulnerabilities"].as_array().unwrap().len(), 3);
-    let spdx = sbom::spdx(&report);
+    let spdx = sbom::spdx(report);
     assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
     assert_eq!(spdx["packages"].as_array().unwrap().len(), report.packages.len() + 1);
 }

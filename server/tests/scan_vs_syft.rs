@@ -17,7 +17,7 @@ use shipshape::scan::run::{ScanReport, scan};
 use shipshape::scan::sbom;
 use shipshape::services::Services;
 use shipshape::store;
-use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
+use shipshape_testkit::{BuiltImage, ImageBuilder, Layer, ManifestFormat, TestRegistry};
 
 fn syft() -> Option<PathBuf> {
     let path = std::env::var_os("TEST_SYFT").map(PathBuf::from).filter(|p| p.exists());
@@ -83,13 +83,55 @@ async fn same_packages_as_syft_and_findings_in_every_ecosystem() {
         Command::new(&syft).arg("version").output().ok().and_then(|_| std::fs::canonicalize(&syft).ok()).unwrap(),
     )
     .unwrap();
+    let image = every_kind_of_package(dir.path(), &go_binary);
+    image.push(&registry, "scan/everything", Some("1")).await.unwrap();
+    let reference = format!("{}/scan/everything:1", registry.host());
+
+    let store = store::open(&DatabaseUrl::Sqlite(dir.path().join("shipshape.db"))).await.unwrap();
+    let config = Config::from_vars(vec![("SHIPSHAPE_ALLOW_HOSTS".to_string(), registry.host())]).unwrap();
+    let services = Services::new(store, &config);
+    import_advisories_in_every_ecosystem(&services, dir.path()).await;
+    let parsed = app::reference::ImageReference::parse(&reference).unwrap();
+    let report: ScanReport = scan(&services.inspector, &services.store, &parsed, None, None, &|_| {}).await.unwrap();
+
+    let ours = same_packages_as_syft(&report, &syft_packages(&syft, &reference, dir.path()));
+    assert!(ours.len() > 100, "syft's own binary links well over 100 modules: {}", ours.len());
+    findings_follow_each_version_order(&report);
+    purls_name_each_package(&report);
+}
+
+/// One layer per kind of package record: rpm's SQLite database, npm manifests, Python metadata, a
+/// gemspec, then a Go and a Rust binary.
+fn every_kind_of_package(dir: &Path, go_binary: &[u8]) -> BuiltImage {
     let os = "NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"9.3\"\nPRETTY_NAME=\"Rocky Linux 9.3 (Blue Onyx)\"\n";
     let rpm = Layer::builder()
         .file("etc/os-release", os)
         .file("var/lib/rpm/rpmdb.sqlite", fixture("rpm/rpmdb.sqlite"))
         .build()
         .unwrap();
-    let node = Layer::builder()
+    let ruby = Layer::builder()
+        .file(
+            "usr/local/bundle/specifications/rack-2.2.8.gemspec",
+            "# stub: rack 2.2.8 ruby lib\nGem::Specification.new do |s|\n  s.name = \"rack\".freeze\n  s.version = \"2.2.8\"\n  s.licenses = [\"MIT\".freeze]\nend\n",
+        )
+        .build()
+        .unwrap();
+    let binaries = Layer::builder()
+        .file_with_mode("usr/local/bin/syft", go_binary, 0o755)
+        .file_with_mode("usr/local/bin/ripline", auditable_binary(dir), 0o755)
+        .build()
+        .unwrap();
+    ImageBuilder::new()
+        .layer(rpm, "ADD rocky-rootfs.tar.xz / # buildkit")
+        .layer(node_modules(), "RUN npm install -g left-pad @babel/traverse # buildkit")
+        .layer(python_packages(), "RUN pip install Jinja2 requests # buildkit")
+        .layer(ruby, "RUN gem install rack # buildkit")
+        .layer(binaries, "COPY --from=build /out/ /usr/local/bin/ # buildkit")
+        .build(ManifestFormat::Oci)
+}
+
+fn node_modules() -> Layer {
+    Layer::builder()
         .file("usr/lib/node_modules/left-pad/package.json", r#"{"name":"left-pad","version":"1.3.0","license":"WTFPL"}"#)
         .file(
             "usr/lib/node_modules/@babel/traverse/package.json",
@@ -98,8 +140,11 @@ async fn same_packages_as_syft_and_findings_in_every_ecosystem() {
         .file("srv/shop/package.json", r#"{"name":"shop","version":"2.0.0","private":true}"#)
         .file("srv/shop/node_modules/unversioned/package.json", r#"{"name":"unversioned"}"#)
         .build()
-        .unwrap();
-    let python = Layer::builder()
+        .unwrap()
+}
+
+fn python_packages() -> Layer {
+    Layer::builder()
         .file(
             "usr/lib/python3.11/site-packages/Jinja2-3.1.2.dist-info/METADATA",
             "Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.2\nLicense: BSD-3-Clause\n\nJinja is a template engine.\n",
@@ -113,32 +158,11 @@ async fn same_packages_as_syft_and_findings_in_every_ecosystem() {
             "Metadata-Version: 1.2\nName: six\nVersion: 1.16.0\nLicense: MIT\n",
         )
         .build()
-        .unwrap();
-    let ruby = Layer::builder()
-        .file(
-            "usr/local/bundle/specifications/rack-2.2.8.gemspec",
-            "# stub: rack 2.2.8 ruby lib\nGem::Specification.new do |s|\n  s.name = \"rack\".freeze\n  s.version = \"2.2.8\"\n  s.licenses = [\"MIT\".freeze]\nend\n",
-        )
-        .build()
-        .unwrap();
-    let binaries = Layer::builder()
-        .file_with_mode("usr/local/bin/syft", &go_binary, 0o755)
-        .file_with_mode("usr/local/bin/ripline", auditable_binary(dir.path()), 0o755)
-        .build()
-        .unwrap();
-    let image = ImageBuilder::new()
-        .layer(rpm, "ADD rocky-rootfs.tar.xz / # buildkit")
-        .layer(node, "RUN npm install -g left-pad @babel/traverse # buildkit")
-        .layer(python, "RUN pip install Jinja2 requests # buildkit")
-        .layer(ruby, "RUN gem install rack # buildkit")
-        .layer(binaries, "COPY --from=build /out/ /usr/local/bin/ # buildkit")
-        .build(ManifestFormat::Oci);
-    image.push(&registry, "scan/everything", Some("1")).await.unwrap();
+        .unwrap()
+}
 
-    let store = store::open(&DatabaseUrl::Sqlite(dir.path().join("shipshape.db"))).await.unwrap();
-    let config = Config::from_vars(vec![("SHIPSHAPE_ALLOW_HOSTS".to_string(), registry.host())]).unwrap();
-    let services = Services::new(store, &config);
-    let osv = dir.path().join("osv");
+async fn import_advisories_in_every_ecosystem(services: &Services, dir: &Path) {
+    let osv = dir.join("osv");
     std::fs::create_dir_all(&osv).unwrap();
     let records = [
         advisory("RPM-1", "Rocky Linux:9", "shipshape-demo-libs", "ECOSYSTEM", r#"[{"introduced":"0"},{"fixed":"2:1.2.3-5.el9"}]"#),
@@ -156,27 +180,34 @@ async fn same_packages_as_syft_and_findings_in_every_ecosystem() {
         std::fs::write(osv.join(format!("{i}.json")), record).unwrap();
     }
     shipshape::vulndb::import_paths(&services.store, "test-osv", &[osv]).await.unwrap();
-    let reference = app::reference::ImageReference::parse(&format!("{}/scan/everything:1", registry.host())).unwrap();
-    let report: ScanReport = scan(&services.inspector, &services.store, &reference, None, None, &|_| {}).await.unwrap();
+}
 
-    let output = Command::new(&syft)
-        .args(["-q", &format!("registry:{}/scan/everything:1", registry.host()), "-o", "json"])
+type Packages = BTreeSet<(String, String, String)>;
+
+/// What syft lists in the image: (artifact type, name, version).
+fn syft_packages(syft: &Path, reference: &str, home: &Path) -> Packages {
+    let output = Command::new(syft)
+        .args(["-q", &format!("registry:{reference}"), "-o", "json"])
         .env("SYFT_REGISTRY_INSECURE_USE_HTTP", "true")
         .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
-        .env("HOME", dir.path())
+        .env("HOME", home)
         .output()
         .unwrap();
     assert!(output.status.success(), "syft: {}", String::from_utf8_lossy(&output.stderr));
     let syft_json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let theirs: BTreeSet<(String, String, String)> = syft_json["artifacts"]
+    syft_json["artifacts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| (a["type"].as_str().unwrap().to_string(), a["name"].as_str().unwrap().to_string(), a["version"].as_str().unwrap().to_string()))
-        .collect();
-    let ours: BTreeSet<(String, String, String)> =
+        .collect()
+}
+
+/// Our packages, once they are syft's but for one deliberate difference.
+fn same_packages_as_syft(report: &ScanReport, theirs: &Packages) -> Packages {
+    let ours: Packages =
         report.packages.iter().map(|p| (syft_type(&p.ecosystem).to_string(), p.name.clone(), p.version.clone())).collect();
-    let only_ours: Vec<_> = ours.difference(&theirs).collect();
+    let only_ours: Vec<_> = ours.difference(theirs).collect();
     // The one deliberate difference: a package.json without a version is not an installable npm
     // package; syft lists it at version "UNKNOWN", Shipshape leaves it out.
     let unversioned = ("npm".to_string(), "unversioned".to_string(), "UNKNOWN".to_string());
@@ -185,9 +216,11 @@ async fn same_packages_as_syft_and_findings_in_every_ecosystem() {
     assert!(only_ours.is_empty() && only_theirs.is_empty(), "only Shipshape: {only_ours:#?}\nonly syft: {only_theirs:#?}");
     let kinds: BTreeSet<&str> = ours.iter().map(|(t, _, _)| t.as_str()).collect();
     assert_eq!(kinds.len(), 6, "every kind of package is in the image: {kinds:?}");
-    assert!(ours.len() > 100, "syft's own binary links well over 100 modules: {}", ours.len());
+    ours
+}
 
-    // Findings: exactly those each ecosystem's version order implies.
+/// Findings: exactly those each ecosystem's version order implies, in the layer that added them.
+fn findings_follow_each_version_order(report: &ScanReport) {
     let mut found: Vec<(String, String, Option<String>)> = report
         .findings
         .iter()
@@ -206,6 +239,10 @@ async fn same_packages_as_syft_and_findings_in_every_ecosystem() {
     let layer_of = |package: &str| report.findings.iter().find(|f| f.finding.package == package).unwrap().layer_command.clone();
     assert!(layer_of("jinja2").unwrap().contains("pip install"));
     assert!(layer_of("stdlib").unwrap().contains("COPY"));
+}
+
+/// Each package's purl as its ecosystem spells it, and every one in the CycloneDX document.
+fn purls_name_each_package(report: &ScanReport) {
     let jinja = report.packages.iter().find(|p| p.name == "jinja2").unwrap();
     assert_eq!(jinja.purl, "pkg:pypi/jinja2@3.1.2");
     assert_eq!(jinja.path.as_deref(), Some("/usr/lib/python3.11/site-packages/Jinja2-3.1.2.dist-info/METADATA"));
@@ -215,8 +252,7 @@ async fn same_packages_as_syft_and_findings_in_every_ecosystem() {
     assert_eq!(demo.purl, "pkg:rpm/rocky/shipshape-demo@1.2.3-4.el9?epoch=2&arch=x86_64&distro=rocky-9.3");
     assert!(report.packages.iter().any(|p| p.purl == "pkg:golang/golang.org/x/net@v0.33.0" || p.purl.starts_with("pkg:golang/golang.org/x/net@")));
 
-    // Every package is in the CycloneDX document with its purl.
-    let bom = sbom::cyclonedx(&report);
+    let bom = sbom::cyclonedx(report);
     let purls: BTreeSet<&str> = bom["components"].as_array().unwrap().iter().filter_map(|c| c["purl"].as_str()).collect();
     assert_eq!(purls.len(), report.packages.len());
 }

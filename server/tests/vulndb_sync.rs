@@ -4,6 +4,7 @@
 //! and the outbound policy refuses the loopback server unless it is allow-listed.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use shipshape::config::{AllowList, DatabaseUrl, VulnDbSync};
 use shipshape::net::Policy;
-use shipshape::store;
+use shipshape::store::{self, SharedStore};
 use shipshape::vulndb::sync::{Outcome, SyncError, sync};
 
 /// The bucket: path → (zip, etag), and how many full downloads were served.
@@ -51,9 +52,17 @@ fn record(id: &str, modified: &str, ecosystem: &str, name: &str, withdrawn: bool
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn feeds_are_downloaded_once_imported_and_refused_unless_allowed() {
-    shipshape_testkit::install_crypto_provider();
+/// Serves the bucket on a loopback port, under `/osv`.
+async fn serve_bucket(bucket: Bucket) -> SocketAddr {
+    let app = axum::Router::new().route("/osv/{ecosystem}/{file}", axum::routing::get(serve_feed)).with_state(bucket);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// Debian (one record and one withdrawn), PyPI and Rocky Linux, each with its ETag.
+fn three_feeds() -> Bucket {
     let bucket = Bucket::default();
     bucket.feeds.lock().unwrap().extend([
         (
@@ -75,11 +84,31 @@ async fn feeds_are_downloaded_once_imported_and_refused_unless_allowed() {
             (zip_of(&[("RLSA-1.json", record("RLSA-1", "2026-08-01T00:00:00Z", "Rocky Linux:9", "openssl-libs", false))]), "\"r1\"".to_string()),
         ),
     ]);
-    let app = axum::Router::new().route("/osv/{ecosystem}/{file}", axum::routing::get(serve_feed)).with_state(bucket.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    bucket
+}
 
+type Outcomes = Vec<(String, Result<Outcome, SyncError>)>;
+
+/// One sync round under `policy`.
+async fn round(store: &SharedStore, policy: Arc<Policy>, settings: &VulnDbSync) -> Outcomes {
+    let progress = |_: &str, _: u64, _: Option<u64>| {};
+    sync(store, policy, settings, std::time::Duration::from_secs(10), &progress).await.unwrap()
+}
+
+/// What a round did for one ecosystem, in words.
+fn outcome(outcomes: &Outcomes, name: &str) -> String {
+    match &outcomes.iter().find(|(e, _)| e == name).unwrap().1 {
+        Ok(Outcome::Unchanged) => "unchanged".into(),
+        Ok(Outcome::Imported(s)) => format!("read {} withdrawn {} written {}", s.read, s.withdrawn, s.written),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeds_are_downloaded_once_imported_and_refused_unless_allowed() {
+    shipshape_testkit::install_crypto_provider();
+    let bucket = three_feeds();
+    let addr = serve_bucket(bucket.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let store = store::open(&DatabaseUrl::Sqlite(dir.path().join("shipshape.db"))).await.unwrap();
     let settings = VulnDbSync {
@@ -88,17 +117,18 @@ async fn feeds_are_downloaded_once_imported_and_refused_unless_allowed() {
         interval: None,
     };
     let allowed = Arc::new(Policy::new(AllowList::parse(&addr.to_string()).unwrap()));
-    let timeout = std::time::Duration::from_secs(10);
-    let progress = |_: &str, _: u64, _: Option<u64>| {};
 
-    let first = sync(&store, allowed.clone(), &settings, timeout, &progress).await.unwrap();
-    let outcome = |outcomes: &[(String, Result<Outcome, SyncError>)], name: &str| -> String {
-        match &outcomes.iter().find(|(e, _)| e == name).unwrap().1 {
-            Ok(Outcome::Unchanged) => "unchanged".into(),
-            Ok(Outcome::Imported(s)) => format!("read {} withdrawn {} written {}", s.read, s.withdrawn, s.written),
-            Err(e) => format!("error: {e}"),
-        }
-    };
+    the_first_round_imports_every_feed_there_is(&store, allowed.clone(), &settings).await;
+    // Nothing changed: three conditional requests, no download.
+    let second = round(&store, allowed.clone(), &settings).await;
+    assert_eq!(["Debian", "PyPI", "Rocky Linux"].map(|e| outcome(&second, e)), ["unchanged"; 3]);
+    assert_eq!(bucket.downloads.lock().unwrap().len(), 3);
+    a_changed_feed_alone_is_downloaded_again(&store, allowed, &settings, &bucket).await;
+    a_host_not_allowed_is_refused(&store, &settings, &bucket).await;
+}
+
+async fn the_first_round_imports_every_feed_there_is(store: &SharedStore, allowed: Arc<Policy>, settings: &VulnDbSync) {
+    let first = round(store, allowed, settings).await;
     assert_eq!(outcome(&first, "Debian"), "read 2 withdrawn 1 written 1");
     assert_eq!(outcome(&first, "PyPI"), "read 1 withdrawn 0 written 1");
     assert_eq!(outcome(&first, "Rocky Linux"), "read 1 withdrawn 0 written 1", "a name with a space is one path segment");
@@ -108,13 +138,15 @@ async fn feeds_are_downloaded_once_imported_and_refused_unless_allowed() {
     let sources = store.vulndb_sources().await.unwrap();
     let debian = sources.iter().find(|s| s.source == "osv:Debian").unwrap();
     assert_eq!((debian.records, debian.etag.as_deref()), (1, Some("\"d1\"")));
+}
 
-    // Nothing changed: three conditional requests, no download.
-    let second = sync(&store, allowed.clone(), &settings, timeout, &progress).await.unwrap();
-    assert_eq!(["Debian", "PyPI", "Rocky Linux"].map(|e| outcome(&second, e)), ["unchanged"; 3]);
-    assert_eq!(bucket.downloads.lock().unwrap().len(), 3);
-
-    // Debian's feed changes: only it is downloaded again, and the newer record replaces the old.
+/// Debian's feed changes: only it is downloaded again, and the newer record replaces the old.
+async fn a_changed_feed_alone_is_downloaded_again(
+    store: &SharedStore,
+    allowed: Arc<Policy>,
+    settings: &VulnDbSync,
+    bucket: &Bucket,
+) {
     bucket.feeds.lock().unwrap().insert(
         "Debian/all.zip".to_string(),
         (
@@ -122,14 +154,16 @@ async fn feeds_are_downloaded_once_imported_and_refused_unless_allowed() {
             "\"d2\"".to_string(),
         ),
     );
-    let third = sync(&store, allowed, &settings, timeout, &progress).await.unwrap();
+    let third = round(store, allowed, settings).await;
     assert_eq!(outcome(&third, "Debian"), "read 1 withdrawn 0 written 1");
     assert_eq!(outcome(&third, "PyPI"), "unchanged");
     let newest = store.vulndb_sources().await.unwrap().into_iter().find(|s| s.source == "osv:Debian").unwrap();
     assert_eq!(newest.newest_modified.unwrap().to_rfc3339(), "2026-11-01T00:00:00+00:00");
+}
 
-    // Without the allow-list entry the loopback server is out of bounds, and the error says so.
-    let refused = sync(&store, Arc::new(Policy::new(AllowList::default())), &settings, timeout, &progress).await.unwrap();
+/// Without the allow-list entry the loopback server is out of bounds, and the error says so.
+async fn a_host_not_allowed_is_refused(store: &SharedStore, settings: &VulnDbSync, bucket: &Bucket) {
+    let refused = round(store, Arc::new(Policy::new(AllowList::default())), settings).await;
     let error = outcome(&refused, "Debian");
     assert!(error.contains("SHIPSHAPE_ALLOW_HOSTS"), "{error}");
     // The other feeds live on the same host: not asked again in this round.
@@ -146,10 +180,7 @@ async fn the_sync_command_prints_one_line_per_ecosystem() {
         "Go/all.zip".to_string(),
         (zip_of(&[("GO-1.json", record("GO-2099-1", "2026-10-01T00:00:00Z", "Go", "golang.org/x/net", false))]), "\"g\"".to_string()),
     );
-    let app = axum::Router::new().route("/osv/{ecosystem}/{file}", axum::routing::get(serve_feed)).with_state(bucket);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = serve_bucket(bucket).await;
     let dir = tempfile::tempdir().unwrap();
     let run = |args: Vec<String>| {
         let dir = dir.path().to_path_buf();

@@ -252,7 +252,7 @@ fn Findings(findings: Vec<FindingRow>) -> impl IntoView {
     let shown = move || {
         let wanted = query.read().get("severity");
         findings.with_value(|all| {
-            all.iter().filter(|f| wanted.as_deref().is_none_or(|w| f.severity == w)).cloned().collect::<Vec<_>>()
+            all.iter().filter(|f| wanted.as_deref().is_none_or(|w| f.severity.as_str() == w)).cloned().collect::<Vec<_>>()
         })
     };
     view! {
@@ -277,8 +277,8 @@ fn Findings(findings: Vec<FindingRow>) -> impl IntoView {
                             </thead>
                             <tbody class="divide-y divide-slate-200">
                                 {rows.into_iter().map(|f| view! {
-                                    <tr data-testid="finding" data-severity=f.severity.clone()>
-                                        <td class="px-3 py-1.5">{f.severity.clone()}</td>
+                                    <tr data-testid="finding" data-severity=f.severity.as_str()>
+                                        <td class="px-3 py-1.5">{f.severity.as_str()}</td>
                                         <td class="px-3 py-1.5 font-mono" title=f.aliases.join(", ")>{f.id.clone()}</td>
                                         <td class="px-3 py-1.5">
                                             <span class="font-mono">{f.package.clone()}</span>
@@ -315,7 +315,7 @@ fn TuneUp(checks: Vec<CheckRow>, wasted: u64, efficiency: f64) -> impl IntoView 
                     <ul class="space-y-2" data-testid="checks">
                         {checks.into_iter().map(|c| view! {
                             <li class="rounded-lg border border-slate-200 bg-white p-3 text-sm" data-testid="check" data-check=c.id.clone()>
-                                <p class="font-medium"><span class="mr-2 rounded bg-slate-100 px-1.5 text-xs uppercase">{c.severity.clone()}</span>{c.title.clone()}</p>
+                                <p class="font-medium"><span class="mr-2 rounded bg-slate-100 px-1.5 text-xs uppercase">{c.severity.as_str()}</span>{c.title.clone()}</p>
                                 <p class="text-slate-700">{c.detail.clone()}</p>
                                 {c.layer_command.clone().map(|cmd| view! { <p class="font-mono text-xs text-slate-500">{format!("layer: {cmd}")}</p> })}
                                 <p class="text-slate-600">{format!("Fix: {}", c.fix)}</p>

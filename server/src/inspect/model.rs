@@ -149,30 +149,7 @@ pub fn platform_image(
     let size: u64 = manifest.layers.iter().map(|l| l.size).sum();
     let diff_ids = config.rootfs.map(|r| r.diff_ids).unwrap_or_default();
     let history = config.history.unwrap_or_default();
-
-    // Each non-empty history entry made one layer, in order.
-    let mut layer_history = history.iter().filter(|h| !h.empty_layer);
-    let layers = manifest
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(i, layer)| {
-            let made_by = layer_history.next();
-            let created_by = made_by.and_then(|h| h.created_by.clone());
-            LayerInfo {
-                digest: layer.digest.clone(),
-                diff_id: diff_ids.get(i).cloned(),
-                size: layer.size,
-                share: if size == 0 { 0.0 } else { layer.size as f64 / size as f64 },
-                media_type: layer.media_type.clone(),
-                instruction: created_by.as_deref().and_then(history::instruction),
-                created_by,
-                created: made_by.and_then(|h| h.created.clone()),
-                comment: made_by.and_then(|h| h.comment.clone()),
-            }
-        })
-        .collect();
-
+    let layers = layers(manifest, &diff_ids, &history);
     let labels = container.labels.unwrap_or_default();
     let user = container.user.unwrap_or_default();
     let platform = index_platform.unwrap_or(Platform {
@@ -197,32 +174,63 @@ pub fn platform_image(
         workdir: container.working_dir.filter(|w| !w.is_empty()),
         exposed_ports: container.exposed_ports.map(|p| p.into_keys().collect()).unwrap_or_default(),
         volumes: container.volumes.map(|v| v.into_keys().collect()).unwrap_or_default(),
-        healthcheck: container.healthcheck.and_then(|h| {
-            let test = h.test.unwrap_or_default();
-            let seconds = |ns: Option<u64>| ns.filter(|n| *n > 0).map(|n| n / 1_000_000_000);
-            (!test.is_empty()).then(|| Healthcheck {
-                test,
-                interval_seconds: seconds(h.interval),
-                timeout_seconds: seconds(h.timeout),
-                start_period_seconds: seconds(h.start_period),
-                retries: h.retries.filter(|r| *r > 0),
-            })
-        }),
+        healthcheck: container.healthcheck.and_then(healthcheck),
         stop_signal: container.stop_signal.filter(|s| !s.is_empty()),
         layers,
-        history: history
-            .into_iter()
-            .map(|h| HistoryEntry {
-                instruction: h.created_by.as_deref().and_then(history::instruction),
-                created: h.created,
-                created_by: h.created_by,
-                comment: h.comment,
-                empty_layer: h.empty_layer,
-            })
-            .collect(),
+        history: history.into_iter().map(history_entry).collect(),
         // Filled in by the inspector, which has the store.
         lineage: Default::default(),
     })
+}
+
+/// The manifest's layers, each with what the history says made it: each non-empty history entry
+/// made one layer, in order.
+fn layers(manifest: &ImageManifest, diff_ids: &[String], history: &[History]) -> Vec<LayerInfo> {
+    let size: u64 = manifest.layers.iter().map(|l| l.size).sum();
+    let mut layer_history = history.iter().filter(|h| !h.empty_layer);
+    manifest
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let made_by = layer_history.next();
+            let created_by = made_by.and_then(|h| h.created_by.clone());
+            LayerInfo {
+                digest: layer.digest.clone(),
+                diff_id: diff_ids.get(i).cloned(),
+                size: layer.size,
+                share: if size == 0 { 0.0 } else { layer.size as f64 / size as f64 },
+                media_type: layer.media_type.clone(),
+                instruction: created_by.as_deref().and_then(history::instruction),
+                created_by,
+                created: made_by.and_then(|h| h.created.clone()),
+                comment: made_by.and_then(|h| h.comment.clone()),
+            }
+        })
+        .collect()
+}
+
+/// A HEALTHCHECK with a test; its durations in whole seconds, unset when zero.
+fn healthcheck(h: HealthcheckJson) -> Option<Healthcheck> {
+    let test = h.test.unwrap_or_default();
+    let seconds = |ns: Option<u64>| ns.filter(|n| *n > 0).map(|n| n / 1_000_000_000);
+    (!test.is_empty()).then(|| Healthcheck {
+        test,
+        interval_seconds: seconds(h.interval),
+        timeout_seconds: seconds(h.timeout),
+        start_period_seconds: seconds(h.start_period),
+        retries: h.retries.filter(|r| *r > 0),
+    })
+}
+
+fn history_entry(h: History) -> HistoryEntry {
+    HistoryEntry {
+        instruction: h.created_by.as_deref().and_then(history::instruction),
+        created: h.created,
+        created_by: h.created_by,
+        comment: h.comment,
+        empty_layer: h.empty_layer,
+    }
 }
 
 /// Root unless a non-root user is named: unset, `root`, `0`, with any group.

@@ -38,67 +38,78 @@ pub async fn lineage(
             ..Lineage::default()
         });
     };
-    let prefixes = &chain[..chain.len() - 1];
-    let mut candidates = store.images_with_top_chain(&chain).await?;
-    if !candidates.iter().any(|c| c.manifest_digest == image.digest) {
-        let created = image.created.as_deref().and_then(|c| DateTime::parse_from_rfc3339(c).ok()).map(|c| c.to_utc());
-        let entry = ImageChain { manifest_digest: image.digest.clone(), chain: chain.clone(), created };
-        store.put_image_chain(&entry).await?;
-    }
-    // Proper prefixes only: images with the same whole stack are siblings, not bases.
-    candidates.retain(|c| c.layer_count < chain.len());
+    let mut candidates = index_and_find_bases(store, image, &chain).await?;
 
     // The annotated base, when known and its stack is where ours begins, is the nearest base: taller
     // known stacks (someone else's image that happens to share our first layers) are not ancestors.
+    let mut choice = Choice { annotated_digest: None, annotated_tag: None, include_private };
     let mut annotated_base = None;
-    let mut annotated_digest = None;
     if let Some((name, digest)) = annotated {
         let confirmed = match &digest {
-            Some(digest) => confirmed_base(store, digest, prefixes).await?,
+            Some(digest) => confirmed_base(store, digest, &chain[..chain.len() - 1]).await?,
             None => None,
         };
         if let Some(base) = &confirmed {
             candidates.retain(|c| c.layer_count <= base.layer_count);
-            annotated_digest = Some(base.manifest_digest.clone());
+            choice.annotated_digest = Some(base.manifest_digest.clone());
         }
+        choice.annotated_tag = annotated_tag(name.as_deref());
         annotated_base = Some(AnnotatedBase { name, digest, confirmed: confirmed.is_some() });
     }
-    // The tag the annotation names (`latest` when it names none, as `FROM` reads it).
-    let annotated_tag = annotated_base
-        .as_ref()
-        .and_then(|a| a.name.as_deref())
-        .and_then(|n| app::reference::ImageReference::parse(n).ok())
-        .and_then(|r| r.tag);
 
-    // One ancestor per stack height, tallest first; among images of the same height, official
-    // images first, then ones a tag names now, then the newest.
+    let ancestors = one_per_height(store, candidates, &choice).await?;
+    Ok(Lineage {
+        base: ancestors.first().map(|a| BaseRef { reference: a.reference.clone(), digest: a.digest.clone() }),
+        own_layers: chain.len() - ancestors.first().map_or(0, |a| a.layers),
+        base_moved: ancestors.iter().any(|a| a.moved),
+        base_moved_at: ancestors.iter().filter_map(|a| a.moved_at.clone()).min(),
+        unknown_base_layers: if ancestors.is_empty() { inherited_layers(&image.history) } else { None },
+        annotated_base,
+        chain: ancestors,
+    })
+}
+
+/// How to choose among the indexed images of one stack height.
+struct Choice {
+    /// The annotated base's image, when the index confirms it.
+    annotated_digest: Option<String>,
+    /// The tag the annotation names, which names the annotated image.
+    annotated_tag: Option<String>,
+    include_private: bool,
+}
+
+/// The indexed images whose whole stack begins ours (proper prefixes only: images with the same
+/// whole stack are siblings, not bases), indexing the image itself when it is not yet.
+async fn index_and_find_bases(
+    store: &SharedStore,
+    image: &PlatformImage,
+    chain: &[String],
+) -> Result<Vec<ChainImage>, StoreError> {
+    let mut candidates = store.images_with_top_chain(chain).await?;
+    if !candidates.iter().any(|c| c.manifest_digest == image.digest) {
+        let created = image.created.as_deref().and_then(|c| DateTime::parse_from_rfc3339(c).ok()).map(|c| c.to_utc());
+        let entry = ImageChain { manifest_digest: image.digest.clone(), chain: chain.to_vec(), created };
+        store.put_image_chain(&entry).await?;
+    }
+    candidates.retain(|c| c.layer_count < chain.len());
+    Ok(candidates)
+}
+
+/// The tag an annotated base name gives (`latest` when it names none, as `FROM` reads it).
+fn annotated_tag(name: Option<&str>) -> Option<String> {
+    name.and_then(|n| app::reference::ImageReference::parse(n).ok()).and_then(|r| r.tag)
+}
+
+/// One ancestor per stack height, tallest first, each contributing the layers above the next.
+async fn one_per_height(
+    store: &SharedStore,
+    mut candidates: Vec<ChainImage>,
+    choice: &Choice,
+) -> Result<Vec<Ancestor>, StoreError> {
     candidates.sort_by_key(|c| std::cmp::Reverse(c.layer_count));
     let mut ancestors: Vec<Ancestor> = Vec::new();
-    let mut height_index = 0;
-    while height_index < candidates.len() {
-        let height = candidates[height_index].layer_count;
-        let same_height: Vec<&ChainImage> =
-            candidates[height_index..].iter().take_while(|c| c.layer_count == height).collect();
-        height_index += same_height.len();
-        let mut best: Option<(Rank, Ancestor)> = None;
-        for image in same_height {
-            let namings: Vec<TagNaming> = store
-                .tags_naming(&image.manifest_digest)
-                .await?
-                .into_iter()
-                .filter(|n| include_private || n.repository.visibility == Visibility::Public)
-                .collect();
-            let is_annotated = annotated_digest.as_deref() == Some(image.manifest_digest.as_str());
-            let Some(ancestor) = ancestor(image, &namings, annotated_tag.as_deref().filter(|_| is_annotated)) else {
-                continue;
-            };
-            let named_now = namings.iter().any(|n| n.moved_at.is_none());
-            let rank = (is_annotated || ancestor.official, named_now, image.created);
-            if best.as_ref().is_none_or(|(best_rank, _)| rank > *best_rank) {
-                best = Some((rank, Ancestor { annotated: is_annotated, ..ancestor }));
-            }
-        }
-        if let Some((_, ancestor)) = best {
+    for same_height in candidates.chunk_by(|a, b| a.layer_count == b.layer_count) {
+        if let Some(ancestor) = best_of_height(store, same_height, choice).await? {
             ancestors.push(ancestor);
         }
     }
@@ -106,17 +117,34 @@ pub async fn lineage(
         let below = ancestors.get(i + 1).map_or(0, |a| a.layers);
         ancestors[i].contributes = ancestors[i].layers - below;
     }
+    Ok(ancestors)
+}
 
-    let moved_at = ancestors.iter().filter_map(|a| a.moved_at.clone()).min();
-    Ok(Lineage {
-        base: ancestors.first().map(|a| BaseRef { reference: a.reference.clone(), digest: a.digest.clone() }),
-        own_layers: chain.len() - ancestors.first().map_or(0, |a| a.layers),
-        base_moved: ancestors.iter().any(|a| a.moved),
-        base_moved_at: moved_at,
-        unknown_base_layers: if ancestors.is_empty() { inherited_layers(&image.history) } else { None },
-        annotated_base,
-        chain: ancestors,
-    })
+/// Among images of the same height: the annotated or official image first, then ones a tag names
+/// now, then the newest; images no visible tag ever named are skipped.
+async fn best_of_height(
+    store: &SharedStore,
+    same_height: &[ChainImage],
+    choice: &Choice,
+) -> Result<Option<Ancestor>, StoreError> {
+    let mut best: Option<(Rank, Ancestor)> = None;
+    for image in same_height {
+        let namings: Vec<TagNaming> = store
+            .tags_naming(&image.manifest_digest)
+            .await?
+            .into_iter()
+            .filter(|n| choice.include_private || n.repository.visibility == Visibility::Public)
+            .collect();
+        let is_annotated = choice.annotated_digest.as_deref() == Some(image.manifest_digest.as_str());
+        let prefer_tag = choice.annotated_tag.as_deref().filter(|_| is_annotated);
+        let Some(ancestor) = ancestor(image, &namings, prefer_tag) else { continue };
+        let named_now = namings.iter().any(|n| n.moved_at.is_none());
+        let rank = (is_annotated || ancestor.official, named_now, image.created);
+        if best.as_ref().is_none_or(|(best_rank, _)| rank > *best_rank) {
+            best = Some((rank, Ancestor { annotated: is_annotated, ..ancestor }));
+        }
+    }
+    Ok(best.map(|(_, ancestor)| ancestor))
 }
 
 /// `base.name` and `base.digest` from the manifest's annotations, else from the labels.

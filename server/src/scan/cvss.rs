@@ -1,6 +1,8 @@
 //! CVSS v3.x base scores from vectors (`CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H`), with the
 //! specification's formulas and rounding, for advisories that give a vector and no severity word.
 
+use app::severity::Severity;
+
 /// The base score, `None` when the vector is not a complete CVSS v3 base vector.
 pub fn base_score(vector: &str) -> Option<f64> {
     let mut parts = vector.split('/');
@@ -60,13 +62,14 @@ fn round_up(value: f64) -> f64 {
     if scaled % 10_000 == 0 { scaled as f64 / 100_000.0 } else { ((scaled / 10_000) + 1) as f64 / 10.0 }
 }
 
-pub fn rating(score: f64) -> &'static str {
+/// The rating of a base score, by the specification's bands.
+pub fn rating(score: f64) -> Severity {
     match score {
-        s if s >= 9.0 => "critical",
-        s if s >= 7.0 => "high",
-        s if s >= 4.0 => "medium",
-        s if s > 0.0 => "low",
-        _ => "none",
+        s if s >= 9.0 => Severity::Critical,
+        s if s >= 7.0 => Severity::High,
+        s if s >= 4.0 => Severity::Medium,
+        s if s > 0.0 => Severity::Low,
+        _ => Severity::None,
     }
 }
 
@@ -83,7 +86,8 @@ mod tests {
         assert_eq!(base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N"), Some(0.0));
         assert_eq!(base_score("CVSS:2.0/AV:N"), None);
         assert_eq!(base_score("CVSS:3.1/AV:N/AC:L"), None);
-        assert_eq!(rating(9.8), "critical");
-        assert_eq!(rating(5.5), "medium");
+        assert_eq!(rating(9.8), Severity::Critical);
+        assert_eq!(rating(5.5), Severity::Medium);
+        assert_eq!(rating(0.0), Severity::None);
     }
 }

@@ -5,8 +5,10 @@
 //! within their ecosystem (`npm`, `PyPI`, `Go`…). One finding per CVE (or advisory without one)
 //! and package, its other IDs as aliases.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
+use app::severity::Severity;
 use serde::{Deserialize, Serialize};
 
 use super::os::OsRelease;
@@ -26,8 +28,7 @@ pub struct Finding {
     pub version: String,
     pub source_name: String,
     pub fixed_version: Option<String>,
-    /// critical, high, medium, low or unknown.
-    pub severity: String,
+    pub severity: Severity,
     pub summary: Option<String>,
     pub layer: Option<usize>,
 }
@@ -117,30 +118,63 @@ pub async fn match_packages(
     Ok((findings.into_values().collect(), undecided))
 }
 
-/// Most severe first: critical, high, medium, low, then anything else.
-pub fn severity_rank(severity: &str) -> usize {
-    ["critical", "high", "medium", "low"].iter().position(|r| *r == severity).unwrap_or(4)
+/// A sort key putting the most severe first (the CLI's findings table sorts by it).
+pub fn severity_rank(severity: &Severity) -> Reverse<Severity> {
+    Reverse(*severity)
 }
 
 /// The record's severity word (`database_specific.severity`, as GHSA and many feeds write it),
-/// else from a CVSS v3 vector's impact, else "unknown".
-fn severity(record: &Record) -> String {
+/// else from a CVSS v3 vector's impact, else unknown.
+fn severity(record: &Record) -> Severity {
     let word = record
         .database_specific
         .as_ref()
         .and_then(|d| d.get("severity"))
         .and_then(|s| s.as_str())
-        .map(str::to_lowercase)
-        .filter(|s| ["critical", "high", "medium", "moderate", "low"].contains(&s.as_str()));
+        .and_then(|s| s.parse().ok())
+        .filter(|s| !matches!(s, Severity::None | Severity::Unknown));
     if let Some(word) = word {
-        return if word == "moderate" { "medium".into() } else { word };
+        return word;
     }
     record
         .severity
         .iter()
         .find(|s| s.kind.starts_with("CVSS_V3"))
         .and_then(|s| super::cvss::base_score(&s.score))
-        .map(super::cvss::rating)
-        .unwrap_or("unknown")
-        .to_string()
+        .map_or(Severity::Unknown, super::cvss::rating)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Findings as scans stored them when the severity was a bare string read back and are
+    /// written again the same.
+    #[test]
+    fn stored_findings_read_back_unchanged() {
+        for word in ["critical", "high", "medium", "low", "none", "unknown"] {
+            let stored = format!(
+                r#"{{"id":"CVE-2099-0001","aliases":["DEBIAN-CVE-2099-0001"],"ecosystem":"Debian","package":"libssl3","version":"3.0.11-1","source_name":"openssl","fixed_version":"3.0.13-1","severity":"{word}","summary":null,"layer":0}}"#
+            );
+            let finding: Finding = serde_json::from_str(&stored).unwrap();
+            assert_eq!(finding.severity.as_str(), word);
+            assert_eq!(serde_json::to_string(&finding).unwrap(), stored);
+        }
+    }
+
+    #[test]
+    fn the_feeds_word_else_the_cvss_vector_else_unknown() {
+        let record = |extra: &str| -> Record {
+            serde_json::from_str(&format!(r#"{{"id":"X-1","modified":"2026-01-01T00:00:00Z",{extra}"affected":[]}}"#))
+                .unwrap()
+        };
+        let vector = r#""severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],"#;
+        assert_eq!(severity(&record(r#""database_specific":{"severity":"MODERATE"},"#)), Severity::Medium);
+        assert_eq!(
+            severity(&record(&format!(r#""database_specific":{{"severity":"unknown"}},{vector}"#))),
+            Severity::Critical
+        );
+        assert_eq!(severity(&record(vector)), Severity::Critical);
+        assert_eq!(severity(&record("")), Severity::Unknown);
+    }
 }

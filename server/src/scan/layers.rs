@@ -183,81 +183,134 @@ impl Wanted {
 const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 
 /// Reads one layer from `source` (its compressed bytes), keeping what `wanted` names.
-pub fn read_layer(source: impl Read, digest: &str, wanted: &Wanted, limits: Limits) -> Result<LayerContents, LayerError> {
+pub fn read_layer(
+    source: impl Read,
+    digest: &str,
+    wanted: &Wanted,
+    limits: Limits,
+) -> Result<LayerContents, LayerError> {
+    let errors = Errors { digest, limits };
     let state = Rc::new(RefCell::new((Sha256::new(), 0u64)));
-    let io_error = |source: io::Error| match source.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
-        Some(Refused::TooLarge) => LayerError::TooLarge { digest: digest.to_string(), limit: limits.layer_bytes },
-        Some(Refused::Bomb) => LayerError::Bomb { digest: digest.to_string(), ratio: limits.ratio },
-        None => LayerError::Io { digest: digest.to_string(), source },
-    };
-    let mut buffered = BufReader::with_capacity(256 << 10, Hashing { inner: source, state: state.clone() });
-    let magic = buffered.fill_buf().map_err(io_error)?.to_vec();
-    let decoded: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
-    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        let decoder = ruzstd::decoding::StreamingDecoder::new(buffered)
-            .map_err(|e| LayerError::Tar { digest: digest.to_string(), detail: format!("zstd: {e}") })?;
-        Box::new(decoder)
-    } else {
-        Box::new(buffered)
-    };
-    let bounded = Bounded { inner: decoded, read: 0, compressed: state.clone(), limits };
-    let mut archive = tar::Archive::new(bounded);
+    let buffered = BufReader::with_capacity(256 << 10, Hashing { inner: source, state: state.clone() });
+    let decoded = decompress(buffered, errors)?;
+    let mut archive = tar::Archive::new(Bounded { inner: decoded, read: 0, compressed: state.clone(), limits });
     let mut contents = LayerContents::default();
-    let tar_error = |e: io::Error| {
-        if e.get_ref().is_some_and(|inner| inner.is::<Refused>()) {
-            io_error(e)
-        } else {
-            LayerError::Tar { digest: digest.to_string(), detail: e.to_string() }
-        }
-    };
-    for entry in archive.entries().map_err(tar_error)? {
-        let mut entry = entry.map_err(tar_error)?;
-        let path = normalise(&entry.path().map_err(tar_error)?.to_string_lossy());
-        let size = entry.size();
-        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-        if name == ".wh..wh..opq" {
-            contents.opaque.push(parent.to_string());
-            continue;
-        }
-        if let Some(hidden) = name.strip_prefix(".wh.") {
-            contents.whiteouts.push(if parent.is_empty() { hidden.to_string() } else { format!("{parent}/{hidden}") });
-            continue;
-        }
-        let kind = match entry.header().entry_type() {
-            tar::EntryType::Regular | tar::EntryType::Continuous => EntryKind::File,
-            tar::EntryType::Directory => EntryKind::Dir,
-            _ => EntryKind::Link,
-        };
-        if kind == EntryKind::File && size > limits.file_bytes {
-            return Err(LayerError::FileTooLarge { digest: digest.to_string(), path, size, limit: limits.file_bytes });
-        }
-        let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
-        if kind == EntryKind::File && size <= limits.kept_bytes && (wanted.file)(&path) {
-            let mut data = Vec::with_capacity(size as usize);
-            entry.read_to_end(&mut data).map_err(tar_error)?;
-            contents.files.push((path.clone(), (wanted.reduce)(&path, data)));
-        } else if kind == EntryKind::File && executable && size > 64 && size <= limits.executable_bytes {
-            let mut magic = [0u8; 4];
-            entry.read_exact(&mut magic).map_err(tar_error)?;
-            if &magic == ELF_MAGIC {
-                let mut data = Vec::with_capacity(size as usize);
-                data.extend_from_slice(&magic);
-                entry.read_to_end(&mut data).map_err(tar_error)?;
-                if let Some(facts) = (wanted.executable)(&data) {
-                    contents.executables.push((path.clone(), facts));
-                }
-            }
-        }
-        if contents.entries.len() < limits.entries && !path.is_empty() {
-            contents.entries.push(Entry { path, size, kind });
-        }
+    for entry in archive.entries().map_err(|e| errors.tar(e))? {
+        read_entry(entry.map_err(|e| errors.tar(e))?, wanted, errors, &mut contents)?;
     }
     // The rest of the stream (tar padding, the gzip trailer) is part of the digest too.
     let mut rest = archive.into_inner();
-    io::copy(&mut rest, &mut io::sink()).map_err(io_error)?;
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| errors.io(e))?;
     contents.uncompressed_bytes = rest.read;
     drop(rest);
+    contents.compressed_bytes = check_digest(state, digest)?;
+    Ok(contents)
+}
+
+/// What the I/O errors of one layer's pass mean.
+#[derive(Clone, Copy)]
+struct Errors<'a> {
+    digest: &'a str,
+    limits: Limits,
+}
+
+impl Errors<'_> {
+    fn io(self, source: io::Error) -> LayerError {
+        let digest = self.digest.to_string();
+        match source.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
+            Some(Refused::TooLarge) => LayerError::TooLarge { digest, limit: self.limits.layer_bytes },
+            Some(Refused::Bomb) => LayerError::Bomb { digest, ratio: self.limits.ratio },
+            None => LayerError::Io { digest, source },
+        }
+    }
+
+    /// An error reading the archive: a limit it ran into, else not a tar archive.
+    fn tar(self, e: io::Error) -> LayerError {
+        if e.get_ref().is_some_and(|inner| inner.is::<Refused>()) {
+            self.io(e)
+        } else {
+            LayerError::Tar { digest: self.digest.to_string(), detail: e.to_string() }
+        }
+    }
+}
+
+/// The uncompressed stream: gzip or zstd by their magic bytes, else the bytes as they are.
+fn decompress<'a>(mut buffered: impl BufRead + 'a, errors: Errors<'_>) -> Result<Box<dyn Read + 'a>, LayerError> {
+    let magic = buffered.fill_buf().map_err(|e| errors.io(e))?.to_vec();
+    Ok(if magic.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let decoder = ruzstd::decoding::StreamingDecoder::new(buffered)
+            .map_err(|e| LayerError::Tar { digest: errors.digest.to_string(), detail: format!("zstd: {e}") })?;
+        Box::new(decoder)
+    } else {
+        Box::new(buffered)
+    })
+}
+
+/// One tar entry: a whiteout, or an entry remembered, its contents kept when wanted.
+fn read_entry(
+    mut entry: tar::Entry<'_, impl Read>,
+    wanted: &Wanted,
+    errors: Errors<'_>,
+    contents: &mut LayerContents,
+) -> Result<(), LayerError> {
+    let limits = errors.limits;
+    let path = normalise(&entry.path().map_err(|e| errors.tar(e))?.to_string_lossy());
+    let size = entry.size();
+    let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+    if name == ".wh..wh..opq" {
+        contents.opaque.push(parent.to_string());
+        return Ok(());
+    }
+    if let Some(hidden) = name.strip_prefix(".wh.") {
+        contents.whiteouts.push(if parent.is_empty() { hidden.to_string() } else { format!("{parent}/{hidden}") });
+        return Ok(());
+    }
+    let kind = match entry.header().entry_type() {
+        tar::EntryType::Regular | tar::EntryType::Continuous => EntryKind::File,
+        tar::EntryType::Directory => EntryKind::Dir,
+        _ => EntryKind::Link,
+    };
+    if kind == EntryKind::File && size > limits.file_bytes {
+        return Err(LayerError::FileTooLarge {
+            digest: errors.digest.to_string(),
+            path,
+            size,
+            limit: limits.file_bytes,
+        });
+    }
+    let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
+    if kind == EntryKind::File && size <= limits.kept_bytes && (wanted.file)(&path) {
+        let mut data = Vec::with_capacity(size as usize);
+        entry.read_to_end(&mut data).map_err(|e| errors.tar(e))?;
+        contents.files.push((path.clone(), (wanted.reduce)(&path, data)));
+    } else if kind == EntryKind::File && executable && size > 64 && size <= limits.executable_bytes {
+        if let Some(facts) = read_executable(&mut entry, size, wanted).map_err(|e| errors.tar(e))? {
+            contents.executables.push((path.clone(), facts));
+        }
+    }
+    if contents.entries.len() < limits.entries && !path.is_empty() {
+        contents.entries.push(Entry { path, size, kind });
+    }
+    Ok(())
+}
+
+/// What an ELF executable says of its build; other executables (scripts) are not read further.
+fn read_executable(entry: &mut impl Read, size: u64, wanted: &Wanted) -> io::Result<Option<Vec<u8>>> {
+    let mut magic = [0u8; 4];
+    entry.read_exact(&mut magic)?;
+    if &magic != ELF_MAGIC {
+        return Ok(None);
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    data.extend_from_slice(&magic);
+    entry.read_to_end(&mut data)?;
+    Ok((wanted.executable)(&data))
+}
+
+/// The compressed byte count, once the bytes that streamed through hash to `digest`.
+fn check_digest(state: Rc<RefCell<(Sha256, u64)>>, digest: &str) -> Result<u64, LayerError> {
     let (hasher, compressed) = Rc::try_unwrap(state).map(RefCell::into_inner).unwrap_or_else(|shared| {
         let state = shared.borrow();
         (state.0.clone(), state.1)
@@ -266,8 +319,7 @@ pub fn read_layer(source: impl Read, digest: &str, wanted: &Wanted, limits: Limi
     if actual != digest {
         return Err(LayerError::DigestMismatch { digest: digest.to_string(), actual });
     }
-    contents.compressed_bytes = compressed;
-    Ok(contents)
+    Ok(compressed)
 }
 
 #[cfg(test)]
@@ -322,9 +374,15 @@ mod tests {
         let big = vec![0u8; 4096];
         let (blob, digest) = tar_gz(&[("big", &big)]);
         let limits = Limits { file_bytes: 1024, ..Limits::default() };
-        assert!(matches!(read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits), Err(LayerError::FileTooLarge { .. })));
+        assert!(matches!(
+            read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits),
+            Err(LayerError::FileTooLarge { .. })
+        ));
         let limits = Limits { layer_bytes: 2048, ..Limits::default() };
-        assert!(matches!(read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits), Err(LayerError::TooLarge { .. })));
+        assert!(matches!(
+            read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits),
+            Err(LayerError::TooLarge { .. })
+        ));
         let zeros = vec![0u8; 8 << 20];
         let (blob, digest) = tar_gz(&[("zeros", &zeros)]);
         let limits = Limits { bomb_after: 1 << 20, ..Limits::default() };

@@ -20,15 +20,16 @@ pub struct Record {
     #[serde(default)]
     pub summary: Option<String>,
     #[serde(default)]
-    pub severity: Vec<Severity>,
+    pub severity: Vec<SeverityScore>,
     #[serde(default)]
     pub affected: Vec<Affected>,
     #[serde(default)]
     pub database_specific: Option<serde_json::Value>,
 }
 
+/// A severity score: its `type` (`CVSS_V3`…) and the vector.
 #[derive(Clone, Debug, Deserialize)]
-pub struct Severity {
+pub struct SeverityScore {
     #[serde(rename = "type")]
     pub kind: String,
     pub score: String,
@@ -42,7 +43,7 @@ pub struct Affected {
     #[serde(default)]
     pub versions: Vec<String>,
     #[serde(default)]
-    pub severity: Vec<Severity>,
+    pub severity: Vec<SeverityScore>,
     #[serde(default)]
     pub database_specific: Option<serde_json::Value>,
     #[serde(default)]

@@ -148,7 +148,13 @@ pub async fn scan(
     let packages = inventory::packages(&layers);
     let (findings, undecided) = match_packages(store, os.as_ref(), &packages).await?;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let checks = tuneup::checks(&image, &packages, &fs, os.as_ref(), &today);
+    let checks = tuneup::checks(&tuneup::Scanned {
+        image: &image,
+        packages: &packages,
+        fs: &fs,
+        os: os.as_ref(),
+        today: &today,
+    });
     let vulndb = store.vulndb_sources().await?;
     Ok(assemble(&report.reference, &image, os, &packages, findings, undecided, checks, &layers, &fs, vulndb))
 }
@@ -206,7 +212,7 @@ fn assemble(
                 layer_digest: digest_of(c.layer),
                 layer_command: command_of(c.layer),
                 id: c.id.to_string(),
-                severity: c.severity.to_string(),
+                severity: c.severity,
                 title: c.title,
                 detail: c.detail,
                 fix: c.fix.to_string(),

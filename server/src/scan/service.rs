@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use app::dto::{EcosystemCount, FindingRow, PackageRow, ScanSummary, SeverityCounts};
+use app::severity::Severity;
 
-use super::findings::severity_rank;
 use super::jobs::{RematchScan, ScanImage, scan_key};
 use super::run::{ScanReport, matched_before};
 use crate::jobs::enqueue;
@@ -84,12 +84,12 @@ pub async fn rescan_moved_tag(store: &SharedStore, repository: &str, from: &str,
 fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanSummary {
     let mut counts = SeverityCounts::default();
     for finding in &report.findings {
-        match finding.finding.severity.as_str() {
-            "critical" => counts.critical += 1,
-            "high" => counts.high += 1,
-            "medium" => counts.medium += 1,
-            "low" => counts.low += 1,
-            _ => counts.unknown += 1,
+        match finding.finding.severity {
+            Severity::Critical => counts.critical += 1,
+            Severity::High => counts.high += 1,
+            Severity::Medium => counts.medium += 1,
+            Severity::Low => counts.low += 1,
+            Severity::None | Severity::Unknown => counts.unknown += 1,
         }
     }
     let mut findings: Vec<FindingRow> = report
@@ -102,13 +102,13 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
             package: f.finding.package.clone(),
             version: f.finding.version.clone(),
             fixed_version: f.finding.fixed_version.clone(),
-            severity: f.finding.severity.clone(),
+            severity: f.finding.severity,
             summary: f.finding.summary.clone(),
             layer_digest: f.layer_digest.clone(),
             layer_command: f.layer_command.clone(),
         })
         .collect();
-    findings.sort_by(|a, b| severity_rank(&a.severity).cmp(&severity_rank(&b.severity)).then_with(|| a.id.cmp(&b.id)));
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     ScanSummary {
         state: "done".into(),
         layers_done: report.layers.len() as u32,

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use app::severity::Severity;
 use serde_json::{Value, json};
 
 /// Debian's codenames and their numbers (the OSV ecosystem suffix).
@@ -20,7 +21,7 @@ const RELEASES: [(&str, &str); 7] = [
 
 pub fn convert(tracker: &Value, modified: &str) -> Result<Vec<(String, String)>, String> {
     let packages = tracker.as_object().ok_or("the tracker JSON is an object of packages")?;
-    let mut by_cve: BTreeMap<String, (Vec<Value>, Option<String>, Option<String>)> = BTreeMap::new();
+    let mut by_cve: BTreeMap<String, (Vec<Value>, Option<String>, Option<Severity>)> = BTreeMap::new();
     for (package, cves) in packages {
         let Some(cves) = cves.as_object() else { continue };
         for (cve, info) in cves.iter().filter(|(id, _)| id.starts_with("CVE-")) {
@@ -42,16 +43,13 @@ pub fn convert(tracker: &Value, modified: &str) -> Result<Vec<(String, String)>,
                 };
                 let urgency = release.get("urgency").and_then(Value::as_str).unwrap_or("").trim_end_matches('*');
                 let severity = match urgency {
-                    "high" => Some("high"),
-                    "medium" => Some("medium"),
-                    "low" | "unimportant" => Some("low"),
+                    "high" => Some(Severity::High),
+                    "medium" => Some(Severity::Medium),
+                    "low" | "unimportant" => Some(Severity::Low),
                     _ => None,
                 };
-                if let Some(severity) = severity
-                    && entry.2.as_deref().is_none_or(|s| rank(severity) > rank(s))
-                {
-                    entry.2 = Some(severity.to_string());
-                }
+                // The worst urgency among the releases.
+                entry.2 = entry.2.max(severity);
                 entry.0.push(json!({
                     "package": { "ecosystem": format!("Debian:{number}"), "name": package },
                     "ranges": [{ "type": "ECOSYSTEM", "events": events }]
@@ -76,12 +74,4 @@ pub fn convert(tracker: &Value, modified: &str) -> Result<Vec<(String, String)>,
             (id, record.to_string())
         })
         .collect())
-}
-
-fn rank(severity: &str) -> u8 {
-    match severity {
-        "high" => 3,
-        "medium" => 2,
-        _ => 1,
-    }
 }
