@@ -69,6 +69,7 @@ bench: build test-deps .make/apt-bench
 	cargo build -p shipshape-testkit --bin e2e-registry
 	python3 benches/inspect_vs_skopeo.py 30
 	python3 benches/badge_vs_nginx.py 3 10
+	python3 benches/page_vs_nginx.py 3 10
 	SYFT=$(SYFT) python3 benches/scan_vs_gzip.py 5
 
 # ---- installation (each step does nothing when already done) ----

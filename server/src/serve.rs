@@ -12,6 +12,7 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_ro
 use tower_http::compression::CompressionLayer;
 
 use crate::config::Config;
+use crate::page_cache::PageCache;
 use crate::services::Services;
 use crate::store::{self, StoreError};
 
@@ -26,7 +27,9 @@ pub enum ServeError {
 }
 
 /// Builds the whole application router over an opened store.
-pub fn router(services: Arc<Services>, site_root: PathBuf, listen: std::net::SocketAddr) -> Router {
+pub fn router(services: Arc<Services>, site_root: PathBuf, config: &Config) -> Router {
+    let listen = config.listen;
+    let pages = PageCache::new(services.store.clone(), config.page_cache);
     let options = LeptosOptions::builder()
         .output_name(Arc::from("shipshape"))
         .site_root(Arc::from(site_root.to_string_lossy().as_ref()))
@@ -47,6 +50,7 @@ pub fn router(services: Arc<Services>, site_root: PathBuf, listen: std::net::Soc
 
     crate::http::router(services)
         .merge(leptos)
+        .layer(axum::middleware::from_fn_with_state(pages, crate::page_cache::serve))
         .layer(axum::middleware::from_fn(open_submitted_reference))
         .layer(CompressionLayer::new())
 }
@@ -90,7 +94,7 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
         let runner = crate::worker::runner(services.store.clone(), services.inspector.clone(), &config);
         tokio::spawn(runner.run(stopped))
     });
-    let app = router(services, site_root, config.listen);
+    let app = router(services, site_root, &config);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind { addr: config.listen, source })?;

@@ -121,7 +121,7 @@ pub struct Badges {
 impl Badges {
     pub fn new(store: SharedStore, inspector: Arc<Inspector>, tag_ttl: Duration) -> Self {
         let background = BackgroundInspections::new(inspector.clone());
-        Self { store, inspector, background, cache: BadgeCache::default(), tag_ttl }
+        Self { store, inspector, background, cache: cache::new(), tag_ttl }
     }
 
     /// The rendered badge for a request URL (path and query) answered in the last seconds.

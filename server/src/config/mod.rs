@@ -47,6 +47,8 @@ pub struct Config {
     pub allow_hosts: AllowList,
     pub log: String,
     pub tag_ttl: Duration,
+    /// How long an anonymous image page is served again from memory (0: never).
+    pub page_cache: Duration,
     pub registry_timeout: Duration,
     pub insecure_registries: Vec<String>,
     pub base_images: KnownBases,
@@ -83,6 +85,7 @@ impl Config {
         };
         let log = sources.pick("SHIPSHAPE_LOG", file.log.take()).map_or_else(|| "info".to_string(), |(_, value)| value);
         let tag_ttl = sources.seconds("SHIPSHAPE_TAG_TTL", file.tag_ttl, 300, 0)?;
+        let page_cache = sources.seconds("SHIPSHAPE_PAGE_CACHE", file.page_cache, 5, 0)?;
         let registry_timeout = sources.seconds("SHIPSHAPE_REGISTRY_TIMEOUT", file.registry_timeout, 30, 1)?;
         let insecure_registries = sources
             .pick("SHIPSHAPE_INSECURE_REGISTRIES", file.insecure_registries.take().map(AllowHostsValue::joined))
@@ -105,6 +108,7 @@ impl Config {
             allow_hosts,
             log,
             tag_ttl,
+            page_cache,
             registry_timeout,
             insecure_registries,
             base_images,

@@ -18,6 +18,7 @@ pub(super) struct FileConfig {
     pub(super) allow_hosts: Option<AllowHostsValue>,
     pub(super) log: Option<String>,
     pub(super) tag_ttl: Option<u64>,
+    pub(super) page_cache: Option<u64>,
     pub(super) registry_timeout: Option<u64>,
     pub(super) insecure_registries: Option<AllowHostsValue>,
     pub(super) base_images: Option<AllowHostsValue>,

@@ -10,6 +10,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("SHIPSHAPE_ALLOW_HOSTS", "comma-separated hosts, host:port or CIDRs allowed despite private addresses"),
     ("SHIPSHAPE_LOG", "log filter, e.g. info or shipshape=debug"),
     ("SHIPSHAPE_TAG_TTL", "seconds a tag's resolved digest is trusted before one HEAD re-checks it (default 300)"),
+    (
+        "SHIPSHAPE_PAGE_CACHE",
+        "seconds an anonymous image page is served again from memory; this process's writes end it sooner \
+         (default 5; 0: off)",
+    ),
     ("SHIPSHAPE_REGISTRY_TIMEOUT", "seconds a registry request may stall before it fails (default 30)"),
     (
         "SHIPSHAPE_INSECURE_REGISTRIES",

@@ -13,7 +13,8 @@ use crate::registry::{CONFIG_LIMIT, FetchedManifest, RegistryClient, RegistryErr
 use crate::store::{ConfigRecord, LayerRecord, ManifestRecord, Repository};
 
 impl Inspector {
-    /// Stores a top-level manifest (linking it to the repository) and, when the registry was asked
+    /// Stores a top-level manifest (linking it to the repository) unless it is `linked` already,
+    /// and, when the registry was asked
     /// (`seen_at`), records what the tag names; returns the tag's check time and history, and the
     /// other tags naming the manifest.
     pub(super) async fn record_top(
@@ -22,12 +23,15 @@ impl Inspector {
         top: &ManifestRecord,
         tag: Option<&str>,
         seen_at: Option<chrono::DateTime<Utc>>,
+        linked: bool,
     ) -> Result<TagFacts, InspectError> {
         // put_manifest also links a manifest first stored under another repository.
-        self.store.put_manifest(repo.id, top).await?;
-        if let Manifest::Index(index) = model::parse_manifest(&top.media_type, &top.body, &top.digest)? {
-            let children: Vec<String> = index.images().map(|d| d.digest.clone()).collect();
-            self.store.put_index_children(&top.digest, &children).await?;
+        if !linked {
+            self.store.put_manifest(repo.id, top).await?;
+            if let Manifest::Index(index) = model::parse_manifest(&top.media_type, &top.body, &top.digest)? {
+                let children: Vec<String> = index.images().map(|d| d.digest.clone()).collect();
+                self.store.put_index_children(&top.digest, &children).await?;
+            }
         }
         let mut also_tagged = self.store.tags_on(repo.id, &top.digest).await?;
         also_tagged.retain(|t| Some(t.as_str()) != tag);

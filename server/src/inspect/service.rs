@@ -36,6 +36,8 @@ struct TopStep<'a> {
     tag: Option<&'a str>,
     viewer: Viewer,
     stored_only: bool,
+    /// The repository's row before this inspection.
+    stored: Option<&'a Repository>,
 }
 
 /// What step 2 found: the top manifest, its repository's row, the tag facts when already
@@ -45,6 +47,8 @@ struct Top {
     repo: Repository,
     recorded: Option<TagFacts>,
     prefetched: Option<ConfigRecord>,
+    /// Stored before and linked to this repository: recording it again would write nothing new.
+    linked: bool,
 }
 
 /// A tag's check time, its history, and the other tags naming the same manifest.
@@ -97,14 +101,14 @@ impl Inspector {
             reference.digest.as_deref().is_none().then(|| reference.tag.as_deref().unwrap_or("latest").to_string());
 
         // 2. The manifest, its repository row, and (on the cold path) the config.
-        let step = TopStep { reference, tag: tag.as_deref(), viewer: request.viewer, stored_only };
-        let Top { top, repo, recorded, prefetched } = self.top(&mut session, step, resolved).await?;
+        let step = TopStep { reference, tag: tag.as_deref(), viewer: request.viewer, stored_only, stored: stored_repo.as_ref() };
+        let Top { top, repo, recorded, prefetched, linked } = self.top(&mut session, step, resolved).await?;
         // Stored (and linked to this repository) while the configs are fetched: the writes
         // overlap the registry's round trips.
         let record_top = async {
             match recorded {
                 Some(recorded) => Ok(recorded),
-                None => self.record_top(&repo, &top, tag.as_deref(), seen_at).await,
+                None => self.record_top(&repo, &top, tag.as_deref(), seen_at, linked).await,
             }
         };
 
@@ -130,7 +134,7 @@ impl Inspector {
     /// path the config request goes out at once, and the repository, manifest and tag are stored
     /// while it travels.
     async fn top(&self, session: &mut Session<'_>, step: TopStep<'_>, resolved: Resolved) -> Result<Top, InspectError> {
-        let TopStep { reference, tag, viewer, stored_only } = step;
+        let TopStep { reference, tag, viewer, stored_only, stored } = step;
         let Resolved { digest, fetched, checked_at: seen_at } = resolved;
         let repository = &reference.repository;
         let fetched = fetched.map(manifest_record).transpose()?;
@@ -145,10 +149,16 @@ impl Inspector {
             Ok::<_, InspectError>(None)
         };
         let store_side = async {
-            let visibility = if session.private { Visibility::Private } else { Visibility::Public };
-            let repo = self.store.upsert_repository(&reference.registry, repository, visibility).await?;
+            // A stored view writes nothing: the row is written when new or turning private.
+            let repo = match stored {
+                Some(repo) if repo.visibility == Visibility::Private || !session.private => repo.clone(),
+                _ => {
+                    let visibility = if session.private { Visibility::Private } else { Visibility::Public };
+                    self.store.upsert_repository(&reference.registry, repository, visibility).await?
+                }
+            };
             let recorded = match &fetched {
-                Some(top) => Some(self.record_top(&repo, top, tag, seen_at).await?),
+                Some(top) => Some(self.record_top(&repo, top, tag, seen_at, false).await?),
                 None => None,
             };
             Ok::<_, InspectError>((repo, recorded))
@@ -156,21 +166,34 @@ impl Inspector {
         // The config lookup goes first on the (possibly single) database connection: the first write
         // of a run waits for the WAL header to reach the disk, and the request need not wait for it.
         let (prefetched, (repo, recorded)) = tokio::try_join!(prefetch, store_side)?;
-        let top = match fetched {
-            Some(record) => record,
-            // A digest stored from another repository is only reused for the operator: for visitors
-            // it could come from a private repository, so the registry must confirm it is here too.
+        let (top, linked) = match fetched {
+            Some(record) => (record, true),
             None => match self.store.manifest(&digest).await? {
-                Some(record)
-                    if viewer == Viewer::Operator || self.store.repository_has_manifest(repo.id, &digest).await? =>
-                {
-                    record
+                Some(record) => {
+                    let linked = self.store.repository_has_manifest(repo.id, &digest).await?;
+                    // A digest stored from another repository is only reused for the operator: for
+                    // visitors it could come from a private repository, so the registry must confirm
+                    // it is here too.
+                    match (linked, viewer) {
+                        (true, _) | (false, Viewer::Operator) => (record, linked),
+                        (false, Viewer::Anonymous) if stored_only => return Err(not_stored(reference)),
+                        (false, Viewer::Anonymous) => (self.fetch_top(session, repository, &digest).await?, false),
+                    }
                 }
-                _ if stored_only => return Err(InspectError::NotStored { reference: reference.to_string() }),
-                _ => manifest_record(session.first(fetch_manifest(repository, &digest)).await?)?,
+                None if stored_only => return Err(not_stored(reference)),
+                None => (self.fetch_top(session, repository, &digest).await?, false),
             },
         };
-        Ok(Top { top, repo, recorded, prefetched })
+        Ok(Top { top, repo, recorded, prefetched, linked })
+    }
+
+    async fn fetch_top(
+        &self,
+        session: &mut Session<'_>,
+        repository: &str,
+        digest: &str,
+    ) -> Result<ManifestRecord, InspectError> {
+        manifest_record(session.first(fetch_manifest(repository, digest)).await?)
     }
 
     /// Step 3: the platform images, from the store when complete there, else from the registry.
@@ -338,4 +361,8 @@ impl Inspector {
         }
         try_join_all(wanted.into_iter().map(|entry| self.platform(client, repo, entry, viewer))).await
     }
+}
+
+fn not_stored(reference: &ImageReference) -> InspectError {
+    InspectError::NotStored { reference: reference.to_string() }
 }

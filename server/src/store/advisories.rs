@@ -35,6 +35,7 @@ const INSERT_PACKAGE: &str =
 impl Store {
     /// Stores each advisory unless the stored one is as new (`modified`); returns how many were written.
     pub async fn put_advisories(&self, source: &str, advisories: &[AdvisoryRecord]) -> StoreResult<u64> {
+        self.changed();
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let mut written = 0;
@@ -81,6 +82,7 @@ impl Store {
     }
 
     pub async fn record_vulndb_source(&self, source: &VulnDbSource) -> StoreResult<()> {
+        self.changed();
         let sql = "INSERT INTO vulndb_sources (source, records, newest_modified, imported_at, etag) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (source) DO UPDATE SET records = excluded.records, newest_modified = excluded.newest_modified,
              imported_at = excluded.imported_at, etag = excluded.etag";

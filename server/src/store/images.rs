@@ -69,6 +69,7 @@ pub struct Counts {
 
 impl Store {
     pub async fn upsert_repository(&self, registry: &str, name: &str, visibility: Visibility) -> StoreResult<Repository> {
+        self.changed();
         // Once a repository needed credentials it stays private.
         let sql = "INSERT INTO repositories (registry, name, visibility, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (registry, name) DO UPDATE SET visibility =
@@ -104,6 +105,7 @@ impl Store {
     /// Stores a manifest and its layer list once; storing the same digest again is a no-op, but
     /// links it to `repository` (where it may have been first seen under another name).
     pub async fn put_manifest(&self, repository: RepositoryId, manifest: &ManifestRecord) -> StoreResult<()> {
+        self.changed();
         match &self.db {
             Db::Sqlite(pool) => {
                 sqlite_put_manifest(pool, repository, manifest).await?;
@@ -165,6 +167,7 @@ impl Store {
     }
 
     pub async fn put_config(&self, config: &ConfigRecord) -> StoreResult<()> {
+        self.changed();
         let sql = "INSERT INTO configs (digest, size, body, fetched_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING";
         on_pool!(&self.db, pool => sqlx::query(sql)
             .bind(&config.digest)
@@ -198,6 +201,7 @@ impl Store {
 
     /// Sets (or replaces) the repository's badge token.
     pub async fn set_badge_token(&self, repository: RepositoryId, token: &str) -> StoreResult<()> {
+        self.changed();
         let sql = "INSERT INTO badge_tokens (repository_id, token, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (repository_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at";
         on_pool!(&self.db, pool => sqlx::query(sql).bind(repository.0).bind(token).bind(Utc::now()).execute(pool).await.map(drop)?);

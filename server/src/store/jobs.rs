@@ -158,6 +158,7 @@ fn lease_end(lease: Duration) -> DateTime<Utc> {
 impl Store {
     /// Queues a job unless a live one has the same dedupe key; its id when queued.
     pub async fn enqueue_job(&self, job: &NewJob) -> StoreResult<Option<i64>> {
+        self.changed();
         Ok(on_pool!(&self.db, pool => sqlx::query_scalar(INSERT_JOB)
             .bind(&job.kind)
             .bind(&job.payload)
@@ -173,6 +174,7 @@ impl Store {
     /// Brings a queued job with `dedupe_key` forward to `run_at` when it was due later (a schedule
     /// whose interval was shortened); true when one was.
     pub async fn run_job_by(&self, dedupe_key: &str, run_at: DateTime<Utc>) -> StoreResult<bool> {
+        self.changed();
         let sql = "UPDATE jobs SET run_at = $2 WHERE dedupe_key = $1 AND state = 'queued' AND run_at > $2";
         let changed =
             on_pool!(&self.db, pool => sqlx::query(sql).bind(dedupe_key).bind(run_at).execute(pool).await?.rows_affected());
@@ -182,6 +184,7 @@ impl Store {
     /// Takes the most urgent due job of one of `kinds` for `worker`, under a lease of `lease`.
     /// Running jobs whose lease ran out after their last attempt are failed first.
     pub async fn claim_job(&self, kinds: &[&str], worker: &str, lease: Duration) -> StoreResult<Option<Job>> {
+        self.changed();
         let now = Utc::now();
         // No attempt left: failed (a worker died during the last one, or, for a job queued by an
         // older release, attempts were used up before there was a cap).
@@ -226,6 +229,7 @@ impl Store {
     }
 
     pub async fn job_progress(&self, id: i64, done: i64, total: i64) -> StoreResult<()> {
+        self.changed();
         let sql = "UPDATE jobs SET progress_done = $2, progress_total = $3, updated_at = $4 WHERE id = $1 AND state = 'running'";
         on_pool!(&self.db, pool => sqlx::query(sql)
             .bind(id).bind(done as i32).bind(total as i32).bind(Utc::now()).execute(pool).await.map(drop)?);
@@ -241,6 +245,7 @@ impl Store {
         outcome: JobOutcome<'_>,
         next: Option<&NewJob>,
     ) -> StoreResult<bool> {
+        self.changed();
         let now = Utc::now();
         let (state, error, retry_at, finished) = match outcome {
             JobOutcome::Done => (JobState::Done, None, None, Some(now)),
@@ -275,6 +280,7 @@ impl Store {
     /// Hands the claim `attempt` of job `id` back to the queue untouched (its worker is stopping):
     /// the attempt does not count.
     pub async fn release_job(&self, id: i64, worker: &str, attempt: i32) -> StoreResult<()> {
+        self.changed();
         let sql = format!(
             "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_until = NULL, worker = NULL,
                 progress_done = 0, progress_total = 0, updated_at = $4 WHERE {HELD}"
@@ -309,6 +315,7 @@ impl Store {
 
     /// Deletes jobs that finished before `before`; how many.
     pub async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.changed();
         let sql = "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1";
         Ok(on_pool!(&self.db, pool => sqlx::query(sql).bind(before).execute(pool).await?.rows_affected()))
     }

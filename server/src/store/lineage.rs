@@ -99,6 +99,7 @@ impl Store {
     /// Indexes a platform image's chain IDs (once; later calls are no-ops). Both statements are
     /// idempotent, so a crash between them is healed by the next call.
     pub async fn put_image_chain(&self, chain: &ImageChain) -> StoreResult<()> {
+        self.changed();
         let Some(top) = chain.chain.last() else { return Ok(()) };
         let image = "INSERT INTO image_chains (manifest_digest, top_chain, layer_count, created) VALUES ($1, $2, $3, $4)
              ON CONFLICT (manifest_digest) DO NOTHING";
@@ -165,6 +166,7 @@ impl Store {
     }
 
     pub async fn put_index_children(&self, index_digest: &str, children: &[String]) -> StoreResult<()> {
+        self.changed();
         if children.is_empty() {
             return Ok(());
         }

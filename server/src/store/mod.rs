@@ -13,6 +13,7 @@ mod tags;
 mod url;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use advisories::{AdvisoryRecord, VulnDbSource};
 pub use events::{EVENT_JOB, EventRecord, NewEvent};
@@ -37,6 +38,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The database, whichever backend the configured URL names.
 pub struct Store {
     db: db::Db,
+    /// Bumped by every write through this store: answers kept in memory (pages) from before a
+    /// change in this process are not served again. Other processes' writes are seen by TTL.
+    changes: AtomicU64,
 }
 
 pub type SharedStore = Arc<Store>;
@@ -48,6 +52,15 @@ impl Store {
             db::Db::Sqlite(_) => "SQLite",
             db::Db::Postgres(_) => "PostgreSQL",
         }
+    }
+
+    /// How many writes this process has made: a generation for in-memory caches.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
@@ -72,5 +85,5 @@ async fn open_with(url: &DatabaseUrl, sqlite_connections: u32, postgres_connecti
         DatabaseUrl::Sqlite(path) => db::open_sqlite(path, sqlite_connections).await?,
         DatabaseUrl::Postgres(url) => db::open_postgres(url.expose(), postgres_connections).await?,
     };
-    Ok(Arc::new(Store { db }))
+    Ok(Arc::new(Store { db, changes: AtomicU64::new(0) }))
 }

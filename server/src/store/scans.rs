@@ -17,6 +17,7 @@ impl Store {
     }
 
     pub async fn put_layer_analysis(&self, layer_digest: &str, analyser_version: i32, body: &[u8]) -> StoreResult<()> {
+        self.changed();
         let sql = "INSERT INTO layer_analyses (layer_digest, analyser_version, body, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (layer_digest, analyser_version) DO NOTHING";
         on_pool!(&self.db, pool => sqlx::query(sql)
@@ -30,6 +31,7 @@ impl Store {
     }
 
     pub async fn put_scan_result(&self, manifest_digest: &str, report: &str) -> StoreResult<()> {
+        self.changed();
         let sql = "INSERT INTO scan_results (manifest_digest, report, scanned_at) VALUES ($1, $2, $3)
              ON CONFLICT (manifest_digest) DO UPDATE SET report = excluded.report, scanned_at = excluded.scanned_at";
         on_pool!(&self.db, pool => sqlx::query(sql)
@@ -43,6 +45,7 @@ impl Store {
 
     /// Replaces a stored report's findings (matched again) without changing when it was scanned.
     pub async fn replace_scan_report(&self, manifest_digest: &str, report: &str) -> StoreResult<()> {
+        self.changed();
         let sql = "UPDATE scan_results SET report = $2 WHERE manifest_digest = $1";
         on_pool!(&self.db, pool => sqlx::query(sql).bind(manifest_digest).bind(report).execute(pool).await.map(drop)?);
         Ok(())

@@ -85,6 +85,7 @@ impl Store {
         digest: &str,
         seen_at: DateTime<Utc>,
     ) -> StoreResult<TagChange> {
+        self.changed();
         // SQLite: the INSERT comes first so the transaction takes the write lock before it reads.
         // PostgreSQL: insert-or-lock, so two replicas recording the same tag serialise on the row.
         let select = self.select_tag_for_update();
@@ -131,6 +132,7 @@ impl Store {
         tag: &str,
         seen_at: DateTime<Utc>,
     ) -> StoreResult<TagChange> {
+        self.changed();
         let select = self.select_tag_for_update();
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;

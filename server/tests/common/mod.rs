@@ -26,11 +26,13 @@ pub async fn serve(store: SharedStore, allow_hosts: &str) -> Running {
     let site = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config =
-        shipshape::config::Config::from_vars(vec![("SHIPSHAPE_ALLOW_HOSTS".to_string(), allow_hosts.to_string())])
-            .unwrap();
+    let config = shipshape::config::Config::from_vars(vec![
+        ("SHIPSHAPE_ALLOW_HOSTS".to_string(), allow_hosts.to_string()),
+        ("SHIPSHAPE_LISTEN".to_string(), addr.to_string()),
+    ])
+    .unwrap();
     let services = Arc::new(Services::new(store, &config));
-    let app = shipshape::serve::router(services.clone(), site.path().to_path_buf(), addr);
+    let app = shipshape::serve::router(services.clone(), site.path().to_path_buf(), &config);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let jobs = shipshape::worker::runner(services.store.clone(), services.inspector.clone(), &config);
     Running { base: format!("http://{addr}"), services, jobs, _site: site }

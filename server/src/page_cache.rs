@@ -1,0 +1,94 @@
+//! Pages served again from memory for a few seconds: a popular tag page is rendered once per
+//! `SHIPSHAPE_PAGE_CACHE` seconds instead of once per visitor (each render reads the image, its
+//! lineage and scan from the store and runs the whole Leptos tree).
+//!
+//! Only anonymous `GET /images/…` pages that rendered completely with 200 are kept, keyed by path
+//! and query. The response still streams on a miss (the body is copied as it goes out). Any write
+//! through this process's store (an inspection, a scan's progress) retires every kept page, so a
+//! visitor never sees this process's own changes late; other replicas' are seen within the TTL.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use futures_util::StreamExt;
+
+use crate::memo::Memo;
+use crate::store::SharedStore;
+
+const MAX_PAGES: usize = 512;
+/// A page larger than this is served, not kept.
+const MAX_PAGE_BYTES: usize = 2 << 20;
+
+struct Page {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Clone)]
+pub struct PageCache {
+    pages: Arc<Memo<Page>>,
+    store: SharedStore,
+}
+
+impl PageCache {
+    pub fn new(store: SharedStore, ttl: Duration) -> Self {
+        Self { pages: Arc::new(Memo::new(ttl, MAX_PAGES)), store }
+    }
+}
+
+/// The middleware: answers a kept page, or renders and keeps it.
+pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
+    let Some(key) = cacheable(&request) else { return next.run(request).await };
+    let generation = cache.store.changes();
+    if let Some(page) = cache.pages.get(&key, generation) {
+        let mut response = Response::new(Body::from(page.body.clone()));
+        *response.headers_mut() = page.headers.clone();
+        return response;
+    }
+    let response = next.run(request).await;
+    let html = response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if response.status() != StatusCode::OK || !html || response.headers().contains_key(header::SET_COOKIE) {
+        return response;
+    }
+    keep_as_sent(response, cache, key, generation)
+}
+
+/// The key of a request whose page may be kept: anonymous (no cookie, no credentials) image pages.
+fn cacheable(request: &Request) -> Option<String> {
+    let anonymous =
+        !request.headers().contains_key(header::COOKIE) && !request.headers().contains_key(header::AUTHORIZATION);
+    let uri = request.uri();
+    (request.method() == Method::GET && anonymous && uri.path().starts_with("/images/"))
+        .then(|| uri.path_and_query().map_or(uri.path(), |p| p.as_str()).to_string())
+}
+
+/// Streams the response on while copying it; a body that ends cleanly, whole and not too large,
+/// is kept under the generation its render began in (a write meanwhile makes it unused).
+fn keep_as_sent(response: Response, cache: PageCache, key: String, generation: u64) -> Response {
+    let (parts, body) = response.into_parts();
+    let headers = parts.headers.clone();
+    let copy = Arc::new(Mutex::new(Some(Vec::new())));
+    let copying = copy.clone();
+    let chunks = body.into_data_stream().map(move |chunk| {
+        let mut copy = copying.lock().unwrap_or_else(|e| e.into_inner());
+        match (&chunk, copy.as_mut()) {
+            (Ok(bytes), Some(kept)) if kept.len() + bytes.len() <= MAX_PAGE_BYTES => kept.extend_from_slice(bytes),
+            _ => *copy = None,
+        }
+        chunk
+    });
+    let end = futures_util::stream::once(async move {
+        let kept = copy.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(body) = kept {
+            cache.pages.put(key, Arc::new(Page { headers, body: body.into() }), generation);
+        }
+        None
+    })
+    .filter_map(std::future::ready);
+    Response::from_parts(parts, Body::from_stream(chunks.chain(end)))
+}

@@ -1,0 +1,48 @@
+//! Image pages are served again from memory for a few seconds, to anonymous visitors only; a write
+//! through the serving process retires them at once, another process's write is seen after the TTL.
+
+mod common;
+
+use common::serve;
+use shipshape::config::DatabaseUrl;
+use shipshape::store;
+use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
+
+async fn page(url: &str, cookie: Option<&str>) -> String {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_page_is_kept_until_this_process_writes_and_never_for_signed_in_visitors() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::Sqlite(dir.path().join("shipshape.db"));
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let server = serve(store::open(&url).await.unwrap(), &registry.host()).await;
+    let layer = Layer::builder().file("etc/kept", "kept").build().unwrap();
+    let image = ImageBuilder::new().layer(layer, "COPY kept /etc/ # buildkit").build(ManifestFormat::Oci);
+    image.push(&registry, "kept/app", Some("v1")).await.unwrap();
+    let address = format!("{}/images/{}/kept/app:v1", server.base, registry.host());
+
+    let first = page(&address, None).await;
+    assert!(first.contains(&image.manifest_digest) && !first.contains("Also tagged"), "{first}");
+    let stored = page(&address, None).await;
+    let repo = server.services.store.repository(&registry.host(), "kept/app").await.unwrap().unwrap();
+
+    // Another replica tags the same image: this process sees it after its page TTL.
+    let replica = store::open(&url).await.unwrap();
+    replica.record_tag(repo.id, "v2", &image.manifest_digest, chrono::Utc::now()).await.unwrap();
+    assert_eq!(page(&address, None).await, stored, "served again from memory");
+    let signed_in = page(&address, Some("session=x")).await;
+    assert!(signed_in.contains("Also tagged") && signed_in.contains("v2"), "a cookie is never served a kept page");
+
+    // This process writes: kept pages are retired at once.
+    server.services.store.record_tag(repo.id, "v3", &image.manifest_digest, chrono::Utc::now()).await.unwrap();
+    let fresh = page(&address, None).await;
+    assert!(fresh.contains("v2, v3"), "{fresh}");
+}
