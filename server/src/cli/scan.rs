@@ -12,7 +12,6 @@ use app::reference::ImageReference;
 use super::CliError;
 use crate::config::Config;
 use crate::inspect::{InspectError, PlatformFilter};
-use crate::scan::findings::severity_rank;
 use crate::scan::run::{Progress, ScanReport, scan};
 use crate::scan::service::ecosystem_counts;
 use crate::scan::sbom;
@@ -131,7 +130,7 @@ fn table(report: &ScanReport) -> String {
     if !report.findings.is_empty() {
         let _ = writeln!(out, "\nFINDINGS");
         let mut findings: Vec<_> = report.findings.iter().collect();
-        findings.sort_by_key(|f| severity_rank(&f.finding.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
         for f in findings {
             let _ = writeln!(
                 out,

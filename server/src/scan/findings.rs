@@ -5,7 +5,6 @@
 //! within their ecosystem (`npm`, `PyPI`, `Go`…). One finding per CVE (or advisory without one)
 //! and package, its other IDs as aliases.
 
-use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use app::severity::Severity;
@@ -116,11 +115,6 @@ pub async fn match_packages(
     undecided.sort_by(|a, b| (&a.id, &a.package).cmp(&(&b.id, &b.package)));
     undecided.dedup();
     Ok((findings.into_values().collect(), undecided))
-}
-
-/// A sort key putting the most severe first (the CLI's findings table sorts by it).
-pub fn severity_rank(severity: &Severity) -> Reverse<Severity> {
-    Reverse(*severity)
 }
 
 /// The record's severity word (`database_specific.severity`, as GHSA and many feeds write it),
