@@ -1,5 +1,5 @@
 //! The job queue under contention, on both backends: replicas (separate pools on one database)
-//! claiming at once never both take a job.
+//! claiming at once never both take a job; an idle claim changes nothing.
 
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{self, NewJob, SharedStore};
@@ -8,15 +8,7 @@ use shipshape_testkit::TestDatabase;
 async fn one_winner_per_job(one: SharedStore, two: SharedStore) {
     let jobs = 6;
     for i in 0..jobs {
-        let job = NewJob {
-            kind: "scan".into(),
-            payload: format!("{{\"n\":{i}}}"),
-            dedupe_key: Some(format!("scan:{i}")),
-            priority: 0,
-            run_at: chrono::Utc::now(),
-            max_attempts: 3,
-        };
-        one.enqueue_job(&job).await.unwrap().unwrap();
+        one.enqueue_job(&job(i)).await.unwrap().unwrap();
     }
     // Twice as many claimers as jobs, half on each replica, all at once.
     let claims: Vec<_> = (0..2 * jobs)
@@ -39,6 +31,25 @@ async fn one_winner_per_job(one: SharedStore, two: SharedStore) {
     won.dedup();
     assert_eq!(before, won.len(), "a job was claimed twice: {won:?}");
     assert_eq!(won.len(), jobs, "every job was claimed once");
+
+    // An idle poll writes nothing a page shows: pages kept in memory stay (see page_cache.rs).
+    let changes = one.changes();
+    assert!(one.claim_job(&["scan"], "idle", std::time::Duration::from_secs(600)).await.unwrap().is_none());
+    assert_eq!(one.changes(), changes);
+    let again = NewJob { dedupe_key: Some("scan:0".into()), ..job(0) };
+    assert!(one.enqueue_job(&again).await.unwrap().is_none(), "deduplicated");
+    assert_eq!(one.changes(), changes);
+}
+
+fn job(i: usize) -> NewJob {
+    NewJob {
+        kind: "scan".into(),
+        payload: format!("{{\"n\":{i}}}"),
+        dedupe_key: Some(format!("scan:{i}")),
+        priority: 0,
+        run_at: chrono::Utc::now(),
+        max_attempts: 3,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

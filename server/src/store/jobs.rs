@@ -158,8 +158,7 @@ fn lease_end(lease: Duration) -> DateTime<Utc> {
 impl Store {
     /// Queues a job unless a live one has the same dedupe key; its id when queued.
     pub async fn enqueue_job(&self, job: &NewJob) -> StoreResult<Option<i64>> {
-        self.changed();
-        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(INSERT_JOB)
+        let queued: Option<i64> = on_pool!(&self.db, pool => sqlx::query_scalar(INSERT_JOB)
             .bind(&job.kind)
             .bind(&job.payload)
             .bind(&job.dedupe_key)
@@ -168,30 +167,35 @@ impl Store {
             .bind(job.max_attempts)
             .bind(Utc::now())
             .fetch_optional(pool)
-            .await?))
+            .await?);
+        if queued.is_some() {
+            self.changed();
+        }
+        Ok(queued)
     }
 
     /// Brings a queued job with `dedupe_key` forward to `run_at` when it was due later (a schedule
     /// whose interval was shortened); true when one was.
     pub async fn run_job_by(&self, dedupe_key: &str, run_at: DateTime<Utc>) -> StoreResult<bool> {
-        self.changed();
         let sql = "UPDATE jobs SET run_at = $2 WHERE dedupe_key = $1 AND state = 'queued' AND run_at > $2";
         let changed =
             on_pool!(&self.db, pool => sqlx::query(sql).bind(dedupe_key).bind(run_at).execute(pool).await?.rows_affected());
+        if changed > 0 {
+            self.changed();
+        }
         Ok(changed > 0)
     }
 
     /// Takes the most urgent due job of one of `kinds` for `worker`, under a lease of `lease`.
     /// Running jobs whose lease ran out after their last attempt are failed first.
     pub async fn claim_job(&self, kinds: &[&str], worker: &str, lease: Duration) -> StoreResult<Option<Job>> {
-        self.changed();
         let now = Utc::now();
         // No attempt left: failed (a worker died during the last one, or, for a job queued by an
         // older release, attempts were used up before there was a cap).
         let exhausted = "UPDATE jobs SET state = 'failed', lease_until = NULL, finished_at = $1, updated_at = $1,
                 error = 'gave up after ' || attempts || ' attempts: the worker running it stopped each time'
              WHERE attempts >= max_attempts AND (state = 'queued' OR (state = 'running' AND lease_until < $1))";
-        on_pool!(&self.db, pool => sqlx::query(exhausted).bind(now).execute(pool).await.map(drop)?);
+        let gave_up = on_pool!(&self.db, pool => sqlx::query(exhausted).bind(now).execute(pool).await?.rows_affected());
         let kinds_json = serde_json::to_string(kinds).unwrap_or_default();
         let row: Option<JobRow> = match &self.db {
             Db::Sqlite(pool) => {
@@ -216,6 +220,10 @@ impl Store {
                     .await?
             }
         };
+        // An idle poll changes nothing a page shows: in-memory pages stay.
+        if gave_up > 0 || row.is_some() {
+            self.changed();
+        }
         Ok(row.map(Job::from))
     }
 
