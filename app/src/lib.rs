@@ -8,6 +8,7 @@
 pub mod app;
 pub mod badge;
 pub mod components;
+pub mod digest;
 pub mod dto;
 pub mod error;
 pub mod format;

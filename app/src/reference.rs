@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::digest::{Digest, DigestError};
+
 pub const DOCKER_HUB: &str = "docker.io";
 const DOCKER_HUB_ALIASES: [&str; 2] = ["index.docker.io", "registry-1.docker.io"];
 const OFFICIAL_NAMESPACE: &str = "library";
@@ -54,6 +56,12 @@ pub enum ReferenceError {
     ImageId(String),
     #[error("{0} names a tag or digest; name the repository alone, e.g. docker.io/library/alpine")]
     NotARepository(String),
+}
+
+impl From<DigestError> for ReferenceError {
+    fn from(DigestError(text): DigestError) -> Self {
+        ReferenceError::BadDigest(text)
+    }
 }
 
 impl ImageReference {
@@ -283,18 +291,9 @@ fn parse_tag(tag: &str) -> Result<String, ReferenceError> {
     if ok { Ok(tag.to_string()) } else { Err(ReferenceError::BadTag(tag.to_string())) }
 }
 
+/// The same rules as [`Digest::parse`]; the reference keeps the text.
 fn parse_digest(digest: &str) -> Result<String, ReferenceError> {
-    let bad = || ReferenceError::BadDigest(digest.to_string());
-    let (algorithm, hex) = digest.split_once(':').ok_or_else(bad)?;
-    let expected_len = match algorithm {
-        "sha256" => 64,
-        "sha512" => 128,
-        _ => return Err(bad()),
-    };
-    if hex.len() != expected_len || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return Err(bad());
-    }
-    Ok(digest.to_string())
+    Ok(Digest::parse(digest)?.into())
 }
 
 fn is_image_id(path: &str) -> bool {

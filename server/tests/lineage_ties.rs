@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use app::digest::Digest;
 use app::dto::PlatformImage;
 use chrono::{TimeZone, Utc};
 use shipshape::lineage::{chain_ids, lineage};
@@ -13,8 +14,9 @@ fn diff_id(n: u8) -> String {
     format!("sha256:{}", format!("{n:02x}").repeat(32))
 }
 
-fn manifest_digest(name: &str) -> String {
-    format!("sha256:{:0>64}", name.bytes().map(|b| format!("{b:02x}")).collect::<String>())
+/// Names of up to 32 bytes, hex-encoded and padded.
+fn manifest_digest(name: &str) -> Digest {
+    Digest::parse(&format!("sha256:{:0>64}", name.bytes().map(|b| format!("{b:02x}")).collect::<String>())).unwrap()
 }
 
 /// A platform image with `layers` layers (diff_ids 1..=layers), as the inspector builds it.
@@ -50,7 +52,7 @@ impl Index {
 
     /// `registry/repository:tag` names a two-layer image created in `year`; `moved` tags name
     /// something else now.
-    async fn base(&self, name: &str, year: i32, moved: bool) -> String {
+    async fn base(&self, name: &str, year: i32, moved: bool) -> Digest {
         let (path, tag) = name.rsplit_once(':').unwrap();
         let (registry, repository) = path.split_once('/').unwrap();
         let digest = manifest_digest(name);
@@ -69,7 +71,8 @@ impl Index {
     }
 
     async fn base_of(&self) -> String {
-        let found = lineage(&self.store, &image(3), &BTreeMap::new(), false).await.unwrap();
+        let found =
+            lineage(&self.store, &image(3), &manifest_digest("subject"), &BTreeMap::new(), false).await.unwrap();
         assert_eq!(found.chain.len(), 1, "{found:?}");
         found.base.unwrap().reference
     }
@@ -106,8 +109,9 @@ async fn private_bases_are_hidden_from_visitors() {
     let index = Index::new().await;
     let digest = index.base("ghcr.io/team/secret:1", 2024, false).await;
     index.store.upsert_repository("ghcr.io", "team/secret", Visibility::Private).await.unwrap();
-    let visitor = lineage(&index.store, &image(3), &BTreeMap::new(), false).await.unwrap();
+    let subject = manifest_digest("subject");
+    let visitor = lineage(&index.store, &image(3), &subject, &BTreeMap::new(), false).await.unwrap();
     assert!(visitor.chain.is_empty());
-    let operator = lineage(&index.store, &image(3), &BTreeMap::new(), true).await.unwrap();
-    assert_eq!(operator.base.unwrap().digest, digest);
+    let operator = lineage(&index.store, &image(3), &subject, &BTreeMap::new(), true).await.unwrap();
+    assert_eq!(digest, operator.base.unwrap().digest);
 }

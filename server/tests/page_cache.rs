@@ -3,6 +3,7 @@
 
 mod common;
 
+use app::digest::Digest;
 use common::serve;
 use shipshape::config::DatabaseUrl;
 use shipshape::store;
@@ -33,16 +34,17 @@ async fn a_page_is_kept_until_this_process_writes_and_never_for_signed_in_visito
     assert!(first.contains(&image.manifest_digest) && !first.contains("Also tagged"), "{first}");
     let stored = page(&address, None).await;
     let repo = server.services.store.repository(&registry.host(), "kept/app").await.unwrap().unwrap();
+    let digest = Digest::parse(&image.manifest_digest).unwrap();
 
     // Another replica tags the same image: this process sees it after its page TTL.
     let replica = store::open(&url).await.unwrap();
-    replica.record_tag(repo.id, "v2", &image.manifest_digest, chrono::Utc::now()).await.unwrap();
+    replica.record_tag(repo.id, "v2", &digest, chrono::Utc::now()).await.unwrap();
     assert_eq!(page(&address, None).await, stored, "served again from memory");
     let signed_in = page(&address, Some("session=x")).await;
     assert!(signed_in.contains("Also tagged") && signed_in.contains("v2"), "a cookie is never served a kept page");
 
     // This process writes: kept pages are retired at once.
-    server.services.store.record_tag(repo.id, "v3", &image.manifest_digest, chrono::Utc::now()).await.unwrap();
+    server.services.store.record_tag(repo.id, "v3", &digest, chrono::Utc::now()).await.unwrap();
     let fresh = page(&address, None).await;
     assert!(fresh.contains("v2, v3"), "{fresh}");
 }

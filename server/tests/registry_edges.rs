@@ -25,7 +25,8 @@ async fn open_services(allow: &str) -> (Services, tempfile::TempDir) {
 }
 
 /// `/v2/limited/…` answers 429, `old/` a schema 1 manifest, `huge/` a 5 MiB manifest, `tampered/`
-/// a manifest that is not what its digest says; everything else redirects to `target` (the real registry).
+/// a manifest that is not what its digest says, `misnamed/` a digest header that is no digest;
+/// everything else redirects to `target` (the real registry).
 async fn front(target: String) -> String {
     let app = Router::new().fallback(move |uri: Uri, _headers: HeaderMap| {
         let target = target.clone();
@@ -54,6 +55,13 @@ async fn front(target: String) -> String {
                 return Response::builder()
                     .header(header::CONTENT_TYPE, "application/vnd.oci.image.manifest.v1+json")
                     .body(axum::body::Body::from(r#"{"schemaVersion":2,"config":{"digest":"sha256:00","size":1},"layers":[]}"#))
+                    .unwrap();
+            }
+            if path.starts_with("/v2/misnamed/") {
+                return Response::builder()
+                    .header(header::CONTENT_TYPE, "application/vnd.oci.image.manifest.v1+json")
+                    .header("docker-content-digest", "sha256:not-a-digest")
+                    .body(axum::body::Body::from("{}"))
                     .unwrap();
             }
             if path.starts_with("/v2/limited/") {
@@ -126,4 +134,13 @@ async fn schema1_oversized_and_tampered_manifests_are_refused() {
     let digest = format!("sha256:{}", "a".repeat(64));
     let err = inspect(&format!("tampered/app@{digest}")).await;
     assert!(matches!(err, InspectError::Registry(RegistryError::DigestMismatch { .. })), "{err}");
+}
+
+#[tokio::test]
+async fn a_digest_header_that_is_no_digest_is_a_protocol_error() {
+    let front = front("127.0.0.1:9".into()).await;
+    let config = Config::from_vars(vec![("SHIPSHAPE_ALLOW_HOSTS".to_string(), front.clone())]).unwrap();
+    let client = shipshape::services::registries(&config).client(&front, None).await.unwrap();
+    let err = client.manifest_digest("misnamed/app", "v1").await.unwrap_err();
+    assert!(matches!(&err, RegistryError::Protocol { detail, .. } if detail.contains("sha256:not-a-digest")), "{err}");
 }

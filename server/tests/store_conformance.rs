@@ -1,5 +1,6 @@
 //! One conformance suite, run against SQLite and PostgreSQL: both backends must behave identically.
 
+use app::digest::Digest;
 use chrono::{Duration, TimeZone, Utc};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{
@@ -14,17 +15,21 @@ const CONFIG: &str = "sha256:ccccccccccccccccccccccccccccccccccccccccccccccccccc
 const L1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const L2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 
+fn d(digest: &str) -> Digest {
+    Digest::parse(digest).unwrap()
+}
+
 fn manifest(digest: &str, layers: &[&str]) -> ManifestRecord {
     ManifestRecord {
-        digest: digest.into(),
+        digest: d(digest),
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
         body: format!("{{\"digest\":\"{digest}\"}}").into_bytes(),
-        config_digest: Some(CONFIG.into()),
+        config_digest: Some(d(CONFIG)),
         layers: layers
             .iter()
             .enumerate()
-            .map(|(i, d)| LayerRecord {
-                digest: (*d).into(),
+            .map(|(i, layer)| LayerRecord {
+                digest: d(layer),
                 media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
                 size: 1000 * (i as i64 + 1),
             })
@@ -51,25 +56,25 @@ async fn conformance(store: SharedStore) {
     store.put_manifest(repo.id, &first).await.unwrap();
     store.put_manifest(repo.id, &first).await.unwrap();
     store.put_manifest(private.id, &manifest(B, &[L1])).await.unwrap();
-    assert_eq!(store.manifest(A).await.unwrap().unwrap(), first);
-    assert_eq!(store.manifest(B).await.unwrap().unwrap().layers[0].digest, L1);
-    assert!(store.manifest(CONFIG).await.unwrap().is_none());
-    assert!(store.repository_has_manifest(repo.id, A).await.unwrap());
-    assert!(!store.repository_has_manifest(repo.id, B).await.unwrap(), "seen only in the private repository");
-    assert!(store.repository_has_manifest(private.id, B).await.unwrap());
+    assert_eq!(store.manifest(&d(A)).await.unwrap().unwrap(), first);
+    assert_eq!(store.manifest(&d(B)).await.unwrap().unwrap().layers[0].digest, L1);
+    assert!(store.manifest(&d(CONFIG)).await.unwrap().is_none());
+    assert!(store.repository_has_manifest(repo.id, &d(A)).await.unwrap());
+    assert!(!store.repository_has_manifest(repo.id, &d(B)).await.unwrap(), "seen only in the private repository");
+    assert!(store.repository_has_manifest(private.id, &d(B)).await.unwrap());
 
-    let config = ConfigRecord { digest: CONFIG.into(), body: br#"{"os":"linux"}"#.to_vec() };
+    let config = ConfigRecord { digest: d(CONFIG), body: br#"{"os":"linux"}"#.to_vec() };
     store.put_config(&config).await.unwrap();
     store.put_config(&config).await.unwrap();
-    assert_eq!(store.config(CONFIG).await.unwrap().unwrap(), config);
+    assert_eq!(store.config(&d(CONFIG)).await.unwrap().unwrap(), config);
 
     // Tags: pointers with a history of every period they named a digest.
     let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let at = |hours| t0 + Duration::hours(hours);
-    assert_eq!(store.record_tag(repo.id, "3.20", A, at(0)).await.unwrap(), TagChange::Created);
-    assert_eq!(store.record_tag(repo.id, "3.20", A, at(1)).await.unwrap(), TagChange::Unchanged);
-    assert_eq!(store.record_tag(repo.id, "3.20", B, at(2)).await.unwrap(), TagChange::Moved { from: A.into() });
-    assert_eq!(store.record_tag(repo.id, "3.20", A, at(3)).await.unwrap(), TagChange::Moved { from: B.into() });
+    assert_eq!(store.record_tag(repo.id, "3.20", &d(A), at(0)).await.unwrap(), TagChange::Created);
+    assert_eq!(store.record_tag(repo.id, "3.20", &d(A), at(1)).await.unwrap(), TagChange::Unchanged);
+    assert_eq!(store.record_tag(repo.id, "3.20", &d(B), at(2)).await.unwrap(), TagChange::Moved { from: d(A) });
+    assert_eq!(store.record_tag(repo.id, "3.20", &d(A), at(3)).await.unwrap(), TagChange::Moved { from: d(B) });
 
     let tag = store.tag(repo.id, "3.20").await.unwrap().unwrap();
     assert_eq!((tag.digest.as_str(), tag.first_seen, tag.checked_at), (A, at(3), at(3)));
@@ -88,10 +93,10 @@ async fn conformance(store: SharedStore) {
     assert_eq!((counts.repositories, counts.manifests, counts.tags), (2, 2, 1));
 
     // Tags on a digest, for "also tagged" and the version badge.
-    store.record_tag(repo.id, "latest", A, at(4)).await.unwrap();
-    store.record_tag(repo.id, "edge", B, at(4)).await.unwrap();
-    assert_eq!(store.tags_on(repo.id, A).await.unwrap(), vec!["3.20".to_string(), "latest".into()]);
-    assert!(store.tags_on(private.id, A).await.unwrap().is_empty());
+    store.record_tag(repo.id, "latest", &d(A), at(4)).await.unwrap();
+    store.record_tag(repo.id, "edge", &d(B), at(4)).await.unwrap();
+    assert_eq!(store.tags_on(repo.id, &d(A)).await.unwrap(), vec!["3.20".to_string(), "latest".into()]);
+    assert!(store.tags_on(private.id, &d(A)).await.unwrap().is_empty());
 
     // Badge tokens: one per repository, replaced on rotation.
     assert!(store.badge_token(private.id).await.unwrap().is_none());
@@ -109,15 +114,15 @@ async fn conformance(store: SharedStore) {
 /// when pushed again.
 async fn tag_deletion(store: &SharedStore, repo: RepositoryId, at: impl Fn(i64) -> chrono::DateTime<Utc>) {
     let before = store.events(0, 100).await.unwrap().len();
-    assert_eq!(store.record_tag_deleted(repo, "edge", at(5)).await.unwrap(), TagChange::Deleted { from: B.into() });
+    assert_eq!(store.record_tag_deleted(repo, "edge", at(5)).await.unwrap(), TagChange::Deleted { from: d(B) });
     assert_eq!(store.record_tag_deleted(repo, "edge", at(6)).await.unwrap(), TagChange::Unchanged, "once");
     assert_eq!(store.record_tag_deleted(repo, "never", at(6)).await.unwrap(), TagChange::Unchanged);
     assert!(store.tag(repo, "edge").await.unwrap().is_none(), "a deleted tag names nothing");
-    assert!(store.tags_on(repo, B).await.unwrap().is_empty());
+    assert!(store.tags_on(repo, &d(B)).await.unwrap().is_empty());
     assert_eq!(store.live_tags(repo).await.unwrap(), vec!["3.20".to_string(), "latest".into()]);
     assert_eq!(store.tag_history(repo, "edge").await.unwrap().len(), 1, "its history stays");
 
-    assert_eq!(store.record_tag(repo, "edge", B, at(7)).await.unwrap(), TagChange::Created, "pushed again");
+    assert_eq!(store.record_tag(repo, "edge", &d(B), at(7)).await.unwrap(), TagChange::Created, "pushed again");
     assert_eq!(store.tag(repo, "edge").await.unwrap().unwrap().first_seen, at(7));
     assert_eq!(store.tag_history(repo, "edge").await.unwrap().len(), 2);
     let events = store.events(0, 100).await.unwrap();
@@ -158,17 +163,19 @@ async fn advisories_and_analyses(store: &SharedStore, at: impl Fn(i64) -> chrono
     store.record_vulndb_source(&source).await.unwrap();
     assert_eq!(store.vulndb_sources().await.unwrap(), vec![source]);
 
-    assert!(store.layer_analysis(L1, 1).await.unwrap().is_none());
-    store.put_layer_analysis(L1, 1, b"one").await.unwrap();
-    store.put_layer_analysis(L1, 1, b"again").await.unwrap();
-    assert_eq!(store.layer_analysis(L1, 1).await.unwrap().as_deref(), Some(&b"one"[..]));
-    assert!(store.layer_analysis(L1, 2).await.unwrap().is_none());
+    assert!(store.layer_analysis(&d(L1), 1).await.unwrap().is_none());
+    store.put_layer_analysis(&d(L1), 1, b"one").await.unwrap();
+    store.put_layer_analysis(&d(L1), 1, b"again").await.unwrap();
+    assert_eq!(store.layer_analysis(&d(L1), 1).await.unwrap().as_deref(), Some(&b"one"[..]));
+    assert!(store.layer_analysis(&d(L1), 2).await.unwrap().is_none());
 
     jobs(store).await;
 
-    store.put_scan_result("sha256:1", "{}").await.unwrap();
-    store.put_scan_result("sha256:1", "{\"again\":1}").await.unwrap();
-    assert_eq!(store.scan_result("sha256:1").await.unwrap().unwrap().0, "{\"again\":1}");
+    store.put_scan_result(&d(A), "{}").await.unwrap();
+    store.put_scan_result(&d(A), "{\"again\":1}").await.unwrap();
+    assert_eq!(store.scan_result(&d(A)).await.unwrap().unwrap().0, "{\"again\":1}");
+    assert_eq!(store.scanned_digests(None, 10).await.unwrap(), [A]);
+    assert!(store.scanned_digests(Some(&d(A)), 10).await.unwrap().is_empty());
 }
 
 fn job(kind: &str, key: Option<&str>, run_at: chrono::DateTime<Utc>) -> NewJob {
@@ -247,7 +254,7 @@ async fn lineage_index(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime
     const MID: &str = "sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
     const APP: &str = "sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
     let chain = |digest: &str, ids: &[&str], hours| ImageChain {
-        manifest_digest: digest.into(),
+        manifest_digest: d(digest),
         chain: ids.iter().map(|s| s.to_string()).collect(),
         created: Some(at(hours)),
     };
@@ -256,9 +263,9 @@ async fn lineage_index(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime
     store.put_image_chain(&chain(MID, &["c1", "c2", "c3"], 1)).await.unwrap();
     store.put_image_chain(&chain(APP, &["c1", "c2", "c3", "c4"], 2)).await.unwrap();
     store.put_image_chain(&chain(B, &[], 0)).await.unwrap();
-    assert!(store.image_chain(B).await.unwrap().is_none(), "an image without layers has no chain");
+    assert!(store.image_chain(&d(B)).await.unwrap().is_none(), "an image without layers has no chain");
 
-    let base = store.image_chain(A).await.unwrap().unwrap();
+    let base = store.image_chain(&d(A)).await.unwrap().unwrap();
     assert_eq!((base.top_chain.as_str(), base.layer_count, base.created), ("c2", 2, Some(at(0))));
     let mut found = store.images_with_top_chain(&["c1".into(), "c2".into(), "c3".into()]).await.unwrap();
     found.sort_by_key(|i| i.layer_count);
@@ -271,30 +278,30 @@ async fn lineage_index(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime
     assert!(store.images_built_on("c2", 3).await.unwrap().is_empty(), "a chain ID names one stack height");
 
     // Tags naming MID through an index: "stable" still does, "edge" moved on.
-    store.put_index_children(INDEX, &[MID.into(), APP.into()]).await.unwrap();
-    store.put_index_children(INDEX, &[MID.into()]).await.unwrap();
-    assert_eq!(store.index_children(INDEX).await.unwrap(), vec![MID.to_string(), APP.to_string()], "sorted");
+    store.put_index_children(&d(INDEX), &[d(MID), d(APP)]).await.unwrap();
+    store.put_index_children(&d(INDEX), &[d(MID)]).await.unwrap();
+    assert_eq!(store.index_children(&d(INDEX)).await.unwrap(), vec![MID.to_string(), APP.to_string()], "sorted");
     let repo = store.upsert_repository("docker.io", "library/mid", Visibility::Public).await.unwrap();
-    store.record_tag(repo.id, "stable", INDEX, at(10)).await.unwrap();
-    store.record_tag(repo.id, "edge", MID, at(10)).await.unwrap();
-    store.record_tag(repo.id, "edge", B, at(12)).await.unwrap();
-    let mut naming = store.tags_naming(MID).await.unwrap();
+    store.record_tag(repo.id, "stable", &d(INDEX), at(10)).await.unwrap();
+    store.record_tag(repo.id, "edge", &d(MID), at(10)).await.unwrap();
+    store.record_tag(repo.id, "edge", &d(B), at(12)).await.unwrap();
+    let mut naming = store.tags_naming(&d(MID)).await.unwrap();
     naming.sort_by(|a, b| a.tag.cmp(&b.tag));
     let naming: Vec<_> =
         naming.iter().map(|n| (n.tag.as_str(), n.current_digest.as_str(), n.named_since, n.moved_at)).collect();
     assert_eq!(naming, vec![("edge", B, at(10), Some(at(12))), ("stable", INDEX, at(10), None)]);
     // Back to MID: the latest period counts, and it has not ended.
-    store.record_tag(repo.id, "edge", MID, at(14)).await.unwrap();
-    let edge = store.tags_naming(MID).await.unwrap().into_iter().find(|n| n.tag == "edge").unwrap();
+    store.record_tag(repo.id, "edge", &d(MID), at(14)).await.unwrap();
+    let edge = store.tags_naming(&d(MID)).await.unwrap().into_iter().find(|n| n.tag == "edge").unwrap();
     assert_eq!((edge.named_since, edge.moved_at), (at(14), None));
-    assert!(store.tags_naming(CONFIG).await.unwrap().is_empty());
+    assert!(store.tags_naming(&d(CONFIG)).await.unwrap().is_empty());
 
     // Events are raised once per dedupe key.
     let event = NewEvent {
         kind: "base_updated".into(),
         repository: repo.id,
         tag: Some("stable".into()),
-        digest: Some(INDEX.into()),
+        digest: Some(d(INDEX)),
         detail: serde_json::json!({"base": "docker.io/library/alpine:3.20"}),
         dedupe_key: "base_updated:1".into(),
     };
@@ -347,7 +354,7 @@ async fn postgres_replicas_recording_one_tag_at_once_agree() {
     let now = Utc::now();
     let results = futures_join((0..8).map(|i| {
         let store = if i % 2 == 0 { one.clone() } else { two.clone() };
-        async move { store.record_tag(repo.id, "latest", A, now).await.unwrap() }
+        async move { store.record_tag(repo.id, "latest", &d(A), now).await.unwrap() }
     }))
     .await;
     assert_eq!(results.iter().filter(|c| **c == TagChange::Created).count(), 1, "{results:?}");

@@ -27,6 +27,15 @@ INSERT INTO vulndb_sources (source, records, newest_modified, imported_at, etag)
     VALUES ('osv', 12, '2026-01-01T00:00:00+00:00', '2026-01-01T01:00:00+00:00', '\"e1\"');
 ";
 
+/// The seed's digests in full: the store reads back only valid ones.
+const AA: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const BB: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const CC: &str = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+fn seed() -> String {
+    SEED.replace("sha256:aa", AA).replace("sha256:bb", BB).replace("sha256:cc", CC)
+}
+
 /// The previous release's migrations, copied aside so a migrator of exactly those can run.
 fn previous_migrations(backend: &str, into: &Path) -> PathBuf {
     let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(backend);
@@ -46,19 +55,19 @@ fn previous_migrations(backend: &str, into: &Path) -> PathBuf {
 async fn reads_back(store: SharedStore) {
     let repo = store.repository("docker.io", "library/alpine").await.unwrap().expect("repository kept");
     let tag = store.tag(repo.id, "3.20").await.unwrap().expect("tag kept");
-    assert_eq!((tag.digest.as_str(), tag.checked_at.to_rfc3339()), ("sha256:aa", "2026-01-02T00:00:00+00:00".into()));
+    assert_eq!((tag.digest.as_str(), tag.checked_at.to_rfc3339()), (AA, "2026-01-02T00:00:00+00:00".into()));
     assert_eq!(store.tag_history(repo.id, "3.20").await.unwrap().len(), 1);
-    let failed = store.latest_job("scan:sha256:aa").await.unwrap().expect("job kept");
+    let failed = store.latest_job(&format!("scan:{AA}")).await.unwrap().expect("job kept");
     assert_eq!((failed.state, failed.error.as_deref()), (JobState::Failed, Some("registry unreachable")));
     assert_eq!((failed.progress_done, failed.progress_total, failed.attempts), (1, 3, 1));
     let payload: serde_json::Value = serde_json::from_str(&failed.payload).unwrap();
-    assert_eq!(payload["reference"], "docker.io/library/alpine@sha256:aa", "the subject became the payload");
-    let queued = store.latest_job("scan:sha256:bb").await.unwrap().unwrap();
+    assert_eq!(payload["reference"], format!("docker.io/library/alpine@{AA}"), "the subject became the payload");
+    let queued = store.latest_job(&format!("scan:{BB}")).await.unwrap().unwrap();
     assert_eq!(queued.state, JobState::Queued);
     let claimed = store.claim_job(&["scan"], "w", std::time::Duration::from_secs(60)).await.unwrap().unwrap();
     assert_eq!(claimed.id, queued.id, "a job queued before the upgrade is run after it");
     assert_eq!(claimed.attempts, 1, "attempts used up before there was a cap start again");
-    assert_eq!(store.scan_result("sha256:cc").await.unwrap().unwrap().0, "{}");
+    assert_eq!(store.scan_result(&CC.parse().unwrap()).await.unwrap().unwrap().0, "{}");
     let sources = store.vulndb_sources().await.unwrap();
     assert_eq!((sources[0].records, sources[0].etag.as_deref()), (12, Some("\"e1\"")));
 }
@@ -72,7 +81,7 @@ async fn sqlite_database_of_the_previous_release_upgrades() {
         let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
         let migrator = sqlx::migrate::Migrator::new(previous_migrations("sqlite", dir.path())).await.unwrap();
         migrator.run(&pool).await.unwrap();
-        sqlx::raw_sql(SEED).execute(&pool).await.unwrap();
+        sqlx::raw_sql(&seed()).execute(&pool).await.unwrap();
         pool.close().await;
     }
     reads_back(store::open(&DatabaseUrl::Sqlite(path)).await.unwrap()).await;
@@ -86,7 +95,7 @@ async fn postgres_database_of_the_previous_release_upgrades() {
         let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
         let migrator = sqlx::migrate::Migrator::new(previous_migrations("postgres", dir.path())).await.unwrap();
         migrator.run(&pool).await.unwrap();
-        sqlx::raw_sql(SEED).execute(&pool).await.unwrap();
+        sqlx::raw_sql(&seed()).execute(&pool).await.unwrap();
         pool.close().await;
     }
     let store = store::open(&DatabaseUrl::parse(db.url()).unwrap()).await.unwrap();

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::badge::{BadgeFace, BadgeKind, BadgeStyle};
+use app::digest::Digest;
 use app::dto::ImageReport;
 use app::platform_choice;
 use app::reference::ImageReference;
 use base64::Engine;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use cache::BadgeCache;
 pub use cache::Rendered;
@@ -173,11 +174,13 @@ impl Badges {
                 let Some(image) = chosen_platform(&report, request.platform.as_deref()) else { return not_found };
                 let scan = match kind {
                     BadgeKind::Vulnerabilities => {
+                        // Written by inspection from a valid one; a badge never fails on it.
+                        let Ok(digest) = Digest::parse(&image.digest) else { return not_found };
                         let repository = format!("{}/{}", report.registry, report.repository);
                         if !private {
-                            scan::service::request(&self.store, &repository, &image.digest).await?;
+                            scan::service::request(&self.store, &repository, &digest).await?;
                         }
-                        Some(scan::service::summary(&self.store, &image.digest, private).await?)
+                        Some(scan::service::summary(&self.store, &digest, private).await?)
                     }
                     _ => None,
                 };

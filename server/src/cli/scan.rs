@@ -111,7 +111,7 @@ fn table(report: &ScanReport) -> String {
     let os = report.os.as_ref().map_or("unknown OS".to_string(), |o| {
         o.pretty_name.clone().unwrap_or_else(|| format!("{} {}", o.id, o.version))
     });
-    let _ = writeln!(out, "{}  ({}, {})", report.reference, report.platform, short_digest(&report.digest));
+    let _ = writeln!(out, "{}  ({}, {})", report.reference, report.platform, report.digest.short());
     let counts = ecosystem_counts(report);
     let breakdown = if counts.len() > 1 {
         format!(" ({})", counts.iter().map(|c| format!("{} {}", c.count, c.ecosystem)).collect::<Vec<_>>().join(", "))

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use app::digest::Digest;
 use app::dto::ScanSummary;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -72,7 +73,7 @@ pub async fn scan_events(
 }
 
 /// The summary now as JSON, and whether it is settled; `None` (the stream ends) when the store fails.
-async fn current(scans: &Scans, digest: &str) -> Option<(String, bool)> {
+async fn current(scans: &Scans, digest: &Digest) -> Option<(String, bool)> {
     match scans.current(digest).await {
         Ok(summary) => {
             let settled = !matches!(summary.state.as_str(), "queued" | "running");

@@ -1,6 +1,7 @@
 //! Content by digest: a top-level manifest recorded with its tag, platform manifests and configs
 //! from the store when seen before (under any name) and from the registry otherwise.
 
+use app::digest::Digest;
 use app::dto::{Platform, PlatformImage, TagPeriod};
 use chrono::Utc;
 
@@ -29,7 +30,7 @@ impl Inspector {
         if !linked {
             self.store.put_manifest(repo.id, top).await?;
             if let Manifest::Index(index) = model::parse_manifest(&top.media_type, &top.body, &top.digest)? {
-                let children: Vec<String> = index.images().map(|d| d.digest.clone()).collect();
+                let children: Vec<Digest> = index.images().map(|d| d.digest.clone()).collect();
                 self.store.put_index_children(&top.digest, &children).await?;
             }
         }
@@ -47,7 +48,7 @@ impl Inspector {
             .await?
             .into_iter()
             .map(|h| TagPeriod {
-                digest: h.digest,
+                digest: h.digest.into(),
                 first_seen: h.first_seen.to_rfc3339(),
                 last_seen: h.last_seen.to_rfc3339(),
             })
@@ -66,7 +67,7 @@ impl Inspector {
             Some(record) => record,
             None => {
                 let client = client.ok_or_else(|| missing(&entry.digest))?;
-                let manifest = client.manifest(&repo.name, &entry.digest).await?;
+                let manifest = client.manifest(&repo.name, entry.digest.as_str()).await?;
                 self.save_manifest(repo, manifest).await?
             }
         };
@@ -84,18 +85,19 @@ impl Inspector {
             &config.body,
             entry.platform.as_ref().map(Platform::from),
         )?;
-        self.with_lineage(found, &image, viewer).await
+        self.with_lineage(found, &record.digest, &image, viewer).await
     }
 
     /// Adds what the lineage index knows of the image's bases (indexing the image if it is new).
     pub(super) async fn with_lineage(
         &self,
         mut found: PlatformImage,
+        digest: &Digest,
         manifest: &model::ImageManifest,
         viewer: Viewer,
     ) -> Result<PlatformImage, InspectError> {
-        found.lineage =
-            lineage::lineage(&self.store, &found, &manifest.annotations, viewer == Viewer::Operator).await?;
+        let include_private = viewer == Viewer::Operator;
+        found.lineage = lineage::lineage(&self.store, &found, digest, &manifest.annotations, include_private).await?;
         Ok(found)
     }
 
@@ -190,7 +192,7 @@ pub(super) fn manifest_record(manifest: FetchedManifest) -> Result<ManifestRecor
     })
 }
 
-pub(super) fn missing(digest: &str) -> InspectError {
+pub(super) fn missing(digest: &Digest) -> InspectError {
     InspectError::Malformed {
         what: format!("stored image {digest}"),
         detail: "a part is missing from the store".into(),

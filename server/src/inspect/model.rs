@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use app::digest::Digest;
 use app::dto::{EnvVar, Healthcheck, HistoryEntry, LayerInfo, Platform, PlatformImage};
 use serde::Deserialize;
 
@@ -11,7 +12,8 @@ use super::{InspectError, history, labels};
 pub struct Descriptor {
     #[serde(rename = "mediaType", default)]
     pub media_type: String,
-    pub digest: String,
+    /// Validated as the manifest is read: a manifest naming a malformed digest is malformed.
+    pub digest: Digest,
     #[serde(default)]
     pub size: u64,
     pub platform: Option<PlatformJson>,
@@ -57,7 +59,7 @@ pub fn is_index(media_type: &str) -> bool {
     media_type == crate::registry::OCI_INDEX || media_type == crate::registry::DOCKER_LIST
 }
 
-pub fn parse_manifest(media_type: &str, body: &[u8], digest: &str) -> Result<Manifest, InspectError> {
+pub fn parse_manifest(media_type: &str, body: &[u8], digest: &Digest) -> Result<Manifest, InspectError> {
     let malformed =
         |e: serde_json::Error| InspectError::Malformed { what: format!("manifest {digest}"), detail: e.to_string() };
     Ok(if is_index(media_type) {
@@ -135,7 +137,7 @@ struct History {
 
 /// One platform's image from its manifest and config.
 pub fn platform_image(
-    manifest_digest: &str,
+    manifest_digest: &Digest,
     manifest_media_type: &str,
     manifest: &ImageManifest,
     config_bytes: &[u8],
@@ -161,7 +163,7 @@ pub fn platform_image(
         platform,
         digest: manifest_digest.to_string(),
         media_type: manifest_media_type.to_string(),
-        config_digest: manifest.config.digest.clone(),
+        config_digest: manifest.config.digest.to_string(),
         created: config.created,
         size,
         runs_as_root: runs_as_root(&user),
@@ -196,7 +198,7 @@ fn layers(manifest: &ImageManifest, diff_ids: &[String], history: &[History]) ->
             let made_by = layer_history.next();
             let created_by = made_by.and_then(|h| h.created_by.clone());
             LayerInfo {
-                digest: layer.digest.clone(),
+                digest: layer.digest.to_string(),
                 diff_id: diff_ids.get(i).cloned(),
                 size: layer.size,
                 share: if size == 0 { 0.0 } else { layer.size as f64 / size as f64 },
@@ -285,10 +287,14 @@ mod tests {
 
     #[test]
     fn empty_layer_history_maps_to_the_right_layers() {
-        let manifest: ImageManifest = serde_json::from_str(
-            r#"{"config":{"mediaType":"c","digest":"sha256:c","size":2},
-                "layers":[{"mediaType":"l","digest":"sha256:a","size":30},{"mediaType":"l","digest":"sha256:b","size":10}]}"#,
-        )
+        let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let manifest: ImageManifest = serde_json::from_value(serde_json::json!({
+            "config": {"mediaType": "c", "digest": digest('c'), "size": 2},
+            "layers": [
+                {"mediaType": "l", "digest": digest('a'), "size": 30},
+                {"mediaType": "l", "digest": digest('b'), "size": 10},
+            ],
+        }))
         .unwrap();
         let config = br#"{"architecture":"arm64","os":"linux","variant":"v8","created":"2024-01-01T00:00:00Z",
             "config":{"User":"app","Env":["A=1"],"Labels":null,"Entrypoint":null,"Cmd":["sh"]},
@@ -297,7 +303,7 @@ mod tests {
                        {"created_by":"/bin/sh -c #(nop)  LABEL a=b","empty_layer":true},
                        {"created_by":"/bin/sh -c apk add curl"},
                        {"created_by":"/bin/sh -c #(nop)  CMD [\"sh\"]","empty_layer":true}]}"#;
-        let image = platform_image("sha256:m", "mt", &manifest, config, None).unwrap();
+        let image = platform_image(&Digest::parse(&digest('d')).unwrap(), "mt", &manifest, config, None).unwrap();
         assert_eq!(image.platform.to_string(), "linux/arm64/v8");
         assert_eq!(image.size, 40);
         assert_eq!(image.layers[1].instruction.as_deref(), Some("RUN apk add curl"));
@@ -305,5 +311,14 @@ mod tests {
         assert!((image.layers[0].share - 0.75).abs() < 1e-9);
         assert_eq!(image.history.len(), 4);
         assert!(!image.runs_as_root);
+        assert_eq!((image.digest, image.layers[1].digest.clone()), (digest('d'), digest('b')));
+    }
+
+    #[test]
+    fn a_manifest_naming_a_malformed_digest_is_malformed() {
+        let body = br#"{"config":{"mediaType":"c","digest":"sha256:c","size":2},"layers":[]}"#;
+        let digest = Digest::from_sha256([0; 32]);
+        let parsed = parse_manifest(crate::registry::OCI_MANIFEST, body, &digest);
+        assert!(matches!(parsed, Err(InspectError::Malformed { detail, .. }) if detail.contains("not a valid digest")));
     }
 }

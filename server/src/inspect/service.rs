@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::digest::Digest;
 use app::dto::{ImageReport, Platform, PlatformImage, TagPeriod};
-use app::reference::ImageReference;
+use app::reference::{ImageReference, ReferenceError};
 use chrono::{DateTime, Utc};
 use futures_util::future::FutureExt;
 use futures_util::future::try_join_all;
@@ -63,7 +64,7 @@ pub struct Inspector {
 /// What step 1 found: the digest the reference names now, the manifest when it had to be fetched
 /// to learn it, and whether the registry confirmed it (a cached answer is no check).
 struct Resolved {
-    digest: String,
+    digest: Digest,
     fetched: Option<FetchedManifest>,
     checked_at: Option<DateTime<Utc>>,
 }
@@ -120,7 +121,7 @@ impl Inspector {
             registry: reference.registry.clone(),
             repository: reference.repository.clone(),
             tag,
-            digest: top.digest,
+            digest: top.digest.into(),
             media_type: top.media_type,
             private: repo.visibility == Visibility::Private,
             checked_at,
@@ -191,9 +192,9 @@ impl Inspector {
         &self,
         session: &mut Session<'_>,
         repository: &str,
-        digest: &str,
+        digest: &Digest,
     ) -> Result<ManifestRecord, InspectError> {
-        manifest_record(session.first(fetch_manifest(repository, digest)).await?)
+        manifest_record(session.first(fetch_manifest(repository, digest.as_str())).await?)
     }
 
     /// Step 3: the platform images, from the store when complete there, else from the registry.
@@ -241,7 +242,10 @@ impl Inspector {
         let now = Utc::now();
         let (stored_only, refresh) = (source == Source::Store, source == Source::Registry { refresh: true });
         let tag = match (reference.digest.as_deref(), reference.tag.as_deref()) {
-            (Some(digest), _) => return Ok(Resolved { digest: digest.to_string(), fetched: None, checked_at: Some(now) }),
+            (Some(digest), _) => {
+                let digest = Digest::parse(digest).map_err(ReferenceError::from)?;
+                return Ok(Resolved { digest, fetched: None, checked_at: Some(now) });
+            }
             (None, tag) => tag.unwrap_or("latest"),
         };
         let cached = match stored_repo {
@@ -328,7 +332,7 @@ impl Inspector {
                 available: found.platform.to_string(),
             });
         }
-        self.with_lineage(found, image, viewer).await
+        self.with_lineage(found, &top.digest, image, viewer).await
     }
 
     /// Step 3 for an index: the platform images the filter wants, fetched together.

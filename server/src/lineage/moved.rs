@@ -1,6 +1,7 @@
 //! A tag moved: every image built on what it named before needs a rebuild. Raises one
 //! `base_updated` event per tag that names such an image now (the notifier delivers them).
 
+use app::digest::Digest;
 use serde_json::json;
 
 use super::BASE_UPDATED;
@@ -11,8 +12,8 @@ pub async fn raise_base_moved(
     store: &SharedStore,
     repository: &Repository,
     tag: &str,
-    from: &str,
-    to: &str,
+    from: &Digest,
+    to: &Digest,
 ) -> Result<usize, StoreError> {
     // The old digest is an image, or an index whose platform images were each someone's base.
     let mut bases = Vec::new();
@@ -28,7 +29,7 @@ pub async fn raise_base_moved(
     let still_named = store.index_children(to).await?;
     let base_reference = format!("{}/{}:{tag}", repository.registry, repository.name);
     let mut raised = 0;
-    for base in bases.iter().filter(|b| b.manifest_digest != to && !still_named.contains(&b.manifest_digest)) {
+    for base in bases.iter().filter(|b| b.manifest_digest != *to && !still_named.contains(&b.manifest_digest)) {
         for descendant in store.images_built_on(&base.top_chain, base.layer_count).await? {
             for naming in store.tags_naming(&descendant).await?.into_iter().filter(|n| n.moved_at.is_none()) {
                 let event = NewEvent {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use app::digest::Digest;
 use app::dto::{Ancestor, AnnotatedBase, BaseRef, Lineage, PlatformImage};
 use chrono::{DateTime, Utc};
 
@@ -22,10 +23,12 @@ fn image_chain(image: &PlatformImage) -> Option<Vec<String>> {
 
 /// The image's known ancestors, nearest first, adding the image itself to the index when it is not
 /// there yet (one query answers both, so a page view of a known image writes nothing).
+/// `manifest_digest` is the image's own (`image.digest`, typed).
 /// `include_private`: the operator sees bases from private repositories; web visitors only public ones.
 pub async fn lineage(
     store: &SharedStore,
     image: &PlatformImage,
+    manifest_digest: &Digest,
     manifest_annotations: &BTreeMap<String, String>,
     include_private: bool,
 ) -> Result<Lineage, StoreError> {
@@ -38,16 +41,17 @@ pub async fn lineage(
             ..Lineage::default()
         });
     };
-    let mut candidates = index_and_find_bases(store, image, &chain).await?;
+    let mut candidates = index_and_find_bases(store, image, manifest_digest, &chain).await?;
 
     // The annotated base, when known and its stack is where ours begins, is the nearest base: taller
     // known stacks (someone else's image that happens to share our first layers) are not ancestors.
     let mut choice = Choice { annotated_digest: None, annotated_tag: None, include_private };
     let mut annotated_base = None;
     if let Some((name, digest)) = annotated {
-        let confirmed = match &digest {
-            Some(digest) => confirmed_base(store, digest, &chain[..chain.len() - 1]).await?,
-            None => None,
+        // Whatever the image says: a digest that does not parse confirms nothing.
+        let confirmed = match digest.as_deref().map(Digest::parse) {
+            Some(Ok(digest)) => confirmed_base(store, &digest, &chain[..chain.len() - 1]).await?,
+            _ => None,
         };
         if let Some(base) = &confirmed {
             candidates.retain(|c| c.layer_count <= base.layer_count);
@@ -72,7 +76,7 @@ pub async fn lineage(
 /// How to choose among the indexed images of one stack height.
 struct Choice {
     /// The annotated base's image, when the index confirms it.
-    annotated_digest: Option<String>,
+    annotated_digest: Option<Digest>,
     /// The tag the annotation names, which names the annotated image.
     annotated_tag: Option<String>,
     include_private: bool,
@@ -83,12 +87,13 @@ struct Choice {
 async fn index_and_find_bases(
     store: &SharedStore,
     image: &PlatformImage,
+    digest: &Digest,
     chain: &[String],
 ) -> Result<Vec<ChainImage>, StoreError> {
     let mut candidates = store.images_with_top_chain(chain).await?;
-    if !candidates.iter().any(|c| c.manifest_digest == image.digest) {
+    if !candidates.iter().any(|c| c.manifest_digest == *digest) {
         let created = image.created.as_deref().and_then(|c| DateTime::parse_from_rfc3339(c).ok()).map(|c| c.to_utc());
-        let entry = ImageChain { manifest_digest: image.digest.clone(), chain: chain.to_vec(), created };
+        let entry = ImageChain { manifest_digest: digest.clone(), chain: chain.to_vec(), created };
         store.put_image_chain(&entry).await?;
     }
     candidates.retain(|c| c.layer_count < chain.len());
@@ -135,7 +140,7 @@ async fn best_of_height(
             .into_iter()
             .filter(|n| choice.include_private || n.repository.visibility == Visibility::Public)
             .collect();
-        let is_annotated = choice.annotated_digest.as_deref() == Some(image.manifest_digest.as_str());
+        let is_annotated = choice.annotated_digest.as_ref() == Some(&image.manifest_digest);
         let prefer_tag = choice.annotated_tag.as_deref().filter(|_| is_annotated);
         let Some(ancestor) = ancestor(image, &namings, prefer_tag) else { continue };
         let named_now = namings.iter().any(|n| n.moved_at.is_none());
@@ -161,7 +166,7 @@ fn annotation(
 /// is one of ours.
 async fn confirmed_base(
     store: &SharedStore,
-    digest: &str,
+    digest: &Digest,
     prefixes: &[String],
 ) -> Result<Option<ChainImage>, StoreError> {
     let mut images = Vec::new();
@@ -195,13 +200,13 @@ fn ancestor(image: &ChainImage, namings: &[TagNaming], prefer_tag: Option<&str>)
         reference: format!("{repository}:{}", chosen.tag),
         repository,
         tag: Some(chosen.tag.clone()),
-        digest: image.manifest_digest.clone(),
+        digest: image.manifest_digest.to_string(),
         layers: image.layer_count,
         contributes: image.layer_count,
         official: official(chosen),
         moved: moved_naming.is_some(),
         moved_at: moved_naming.and_then(|n| n.moved_at).map(|t| t.to_rfc3339()),
-        current_digest: moved_naming.map(|n| n.current_digest.clone()),
+        current_digest: moved_naming.map(|n| n.current_digest.to_string()),
         annotated: false,
     })
 }

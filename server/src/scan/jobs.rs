@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use app::digest::Digest;
 use app::reference::ImageReference;
 
 use super::run::{Progress, ScanError, ScanReport, matched_before, rematch, scan};
@@ -11,7 +12,7 @@ use crate::registry::RegistryError;
 use crate::store::{SharedStore, StoreError};
 
 /// The dedupe key of `digest`'s scan job, also how its state is looked up.
-pub fn scan_key(digest: &str) -> String {
+pub fn scan_key(digest: &Digest) -> String {
     format!("scan:{digest}")
 }
 
@@ -28,8 +29,11 @@ impl BackgroundJob for ScanImage {
     const MAX_ATTEMPTS: i32 = 2;
 
     fn dedupe_key(&self) -> Option<String> {
-        let digest = self.reference.rsplit_once('@').map_or(self.reference.as_str(), |(_, d)| d);
-        Some(scan_key(digest))
+        // By digest, as `scan_key` looks it up; a reference without one is its own key.
+        Some(match self.reference.rsplit_once('@').and_then(|(_, d)| Digest::parse(d).ok()) {
+            Some(digest) => scan_key(&digest),
+            None => format!("scan:{}", self.reference),
+        })
     }
 
     async fn run(&self, context: &Context, job: &RunningJob) -> Result<(), JobError> {
@@ -84,7 +88,8 @@ fn scan_error(e: ScanError) -> JobError {
 /// Matches one stored scan again (advisories changed since it was matched).
 #[derive(Serialize, Deserialize)]
 pub struct RematchScan {
-    pub digest: String,
+    /// Validated as the payload is read.
+    pub digest: Digest,
 }
 
 #[async_trait::async_trait]
@@ -113,15 +118,15 @@ impl BackgroundJob for RematchAll {
     const KIND: &'static str = "rematch_all";
 
     async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
-        let mut after = String::new();
+        let mut after = None;
         let mut rematched = 0;
         loop {
-            let page = context.store.scanned_digests(&after, 100).await?;
+            let page = context.store.scanned_digests(after.as_ref(), 100).await?;
             let Some(last) = page.last().cloned() else { break };
             for digest in page {
                 rematched += usize::from(rematch_if_stale(&context.store, &digest).await?);
             }
-            after = last;
+            after = Some(last);
         }
         tracing::info!(rematched, "stored scans matched against the new advisories");
         Ok(())
@@ -130,7 +135,7 @@ impl BackgroundJob for RematchAll {
 
 /// True when the stored scan of `digest` was matched before the advisories changed, and is now
 /// matched again.
-async fn rematch_if_stale(store: &SharedStore, digest: &str) -> Result<bool, StoreError> {
+async fn rematch_if_stale(store: &SharedStore, digest: &Digest) -> Result<bool, StoreError> {
     let Some((json, _)) = store.scan_result(digest).await? else { return Ok(false) };
     let Ok(report) = serde_json::from_str::<ScanReport>(&json) else { return Ok(false) };
     if !matched_before(&report, &store.vulndb_sources().await?) {
@@ -139,4 +144,27 @@ async fn rematch_if_stale(store: &SharedStore, digest: &str) -> Result<bool, Sto
     let report = rematch(store, report).await?;
     store.replace_scan_report(digest, &serde_json::to_string(&report).unwrap_or_default()).await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_rematch_payload_is_its_digest_as_a_string_and_checked_when_read() {
+        let job = RematchScan { digest: Digest::parse(DIGEST).unwrap() };
+        let payload = serde_json::to_string(&job).unwrap();
+        assert_eq!(payload, format!(r#"{{"digest":"{DIGEST}"}}"#));
+        assert_eq!(serde_json::from_str::<RematchScan>(&payload).unwrap().digest, job.digest);
+        assert!(serde_json::from_str::<RematchScan>(r#"{"digest":"latest"}"#).is_err());
+    }
+
+    #[test]
+    fn a_scan_is_deduplicated_by_the_digest_its_reference_names() {
+        let scan = |reference: &str| ScanImage { reference: reference.to_string() }.dedupe_key().unwrap();
+        assert_eq!(scan(&format!("r.example/app@{DIGEST}")), scan_key(&Digest::parse(DIGEST).unwrap()));
+        assert_eq!(scan("r.example/app:1"), "scan:r.example/app:1");
+    }
 }

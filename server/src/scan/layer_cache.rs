@@ -4,6 +4,8 @@
 
 use std::io::{Read, Write};
 
+use app::digest::Digest;
+
 use super::layers::LayerContents;
 use crate::store::{SharedStore, StoreError};
 
@@ -11,27 +13,27 @@ pub const ANALYSER_VERSION: i32 = 2;
 /// A stored analysis never unpacks to more than this (it is the database's data, but bounded all the same).
 const MAX_DECODED: u64 = 1 << 30;
 
-pub async fn load(store: &SharedStore, digest: &str) -> Result<Option<LayerContents>, StoreError> {
+pub async fn load(store: &SharedStore, digest: &Digest) -> Result<Option<LayerContents>, StoreError> {
     let Some(body) = store.layer_analysis(digest, ANALYSER_VERSION).await? else { return Ok(None) };
     let mut json = Vec::new();
     let decoded = flate2::read::GzDecoder::new(&body[..]).take(MAX_DECODED).read_to_end(&mut json);
     match decoded.ok().and_then(|_| serde_json::from_slice(&json).ok()) {
         Some(contents) => Ok(Some(contents)),
         None => {
-            tracing::warn!(layer = digest, "a stored layer analysis does not decode; reading the layer again");
+            tracing::warn!(layer = %digest, "a stored layer analysis does not decode; reading the layer again");
             Ok(None)
         }
     }
 }
 
-pub async fn save(store: &SharedStore, digest: &str, contents: &LayerContents) -> Result<(), StoreError> {
+pub async fn save(store: &SharedStore, digest: &Digest, contents: &LayerContents) -> Result<(), StoreError> {
     let json = serde_json::to_vec(contents).unwrap_or_default();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let body = gz.write_all(&json).and_then(|()| gz.finish());
     match body {
         Ok(body) => store.put_layer_analysis(digest, ANALYSER_VERSION, &body).await,
         Err(e) => {
-            tracing::warn!(layer = digest, error = %e, "could not compress a layer analysis; not stored");
+            tracing::warn!(layer = %digest, error = %e, "could not compress a layer analysis; not stored");
             Ok(())
         }
     }

@@ -7,8 +7,9 @@ use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
 
+use app::digest::Digest;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 /// Bounds on what one layer may make the scanner do.
 #[derive(Clone, Copy, Debug)]
@@ -185,7 +186,7 @@ const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 /// Reads one layer from `source` (its compressed bytes), keeping what `wanted` names.
 pub fn read_layer(
     source: impl Read,
-    digest: &str,
+    digest: &Digest,
     wanted: &Wanted,
     limits: Limits,
 ) -> Result<LayerContents, LayerError> {
@@ -210,7 +211,7 @@ pub fn read_layer(
 /// What the I/O errors of one layer's pass mean.
 #[derive(Clone, Copy)]
 struct Errors<'a> {
-    digest: &'a str,
+    digest: &'a Digest,
     limits: Limits,
 }
 
@@ -310,14 +311,14 @@ fn read_executable(entry: &mut impl Read, size: u64, wanted: &Wanted) -> io::Res
 }
 
 /// The compressed byte count, once the bytes that streamed through hash to `digest`.
-fn check_digest(state: Rc<RefCell<(Sha256, u64)>>, digest: &str) -> Result<u64, LayerError> {
+fn check_digest(state: Rc<RefCell<(Sha256, u64)>>, digest: &Digest) -> Result<u64, LayerError> {
     let (hasher, compressed) = Rc::try_unwrap(state).map(RefCell::into_inner).unwrap_or_else(|shared| {
         let state = shared.borrow();
         (state.0.clone(), state.1)
     });
-    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
-    if actual != digest {
-        return Err(LayerError::DigestMismatch { digest: digest.to_string(), actual });
+    let actual = Digest::from_sha256(hasher.finalize().into());
+    if actual != *digest {
+        return Err(LayerError::DigestMismatch { digest: digest.to_string(), actual: actual.into() });
     }
     Ok(compressed)
 }
@@ -326,7 +327,7 @@ fn check_digest(state: Rc<RefCell<(Sha256, u64)>>, digest: &str) -> Result<u64, 
 mod tests {
     use super::*;
 
-    fn tar_gz(entries: &[(&str, &[u8])]) -> (Vec<u8>, String) {
+    fn tar_gz(entries: &[(&str, &[u8])]) -> (Vec<u8>, Digest) {
         let mut builder = tar::Builder::new(Vec::new());
         for (path, data) in entries {
             let mut header = tar::Header::new_gnu();
@@ -339,7 +340,7 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         std::io::Write::write_all(&mut gz, &tar).unwrap();
         let blob = gz.finish().unwrap();
-        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&blob)));
+        let digest = Digest::from_sha256(Sha256::digest(&blob).into());
         (blob, digest)
     }
 
@@ -366,7 +367,7 @@ mod tests {
     #[test]
     fn tampered_and_oversized_layers_are_refused() {
         let (blob, _) = tar_gz(&[("a", b"x")]);
-        let wrong = format!("sha256:{}", "0".repeat(64));
+        let wrong = Digest::from_sha256([0; 32]);
         assert!(matches!(
             read_layer(&blob[..], &wrong, &Wanted::files(|_| false), Limits::default()),
             Err(LayerError::DigestMismatch { .. })
@@ -389,7 +390,7 @@ mod tests {
         let bomb = read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits);
         assert!(matches!(bomb, Err(LayerError::Bomb { .. })), "{bomb:?} {}", blob.len());
         let garbage = b"not a layer at all, just text that is long enough".repeat(20);
-        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&garbage)));
+        let digest = Digest::from_sha256(Sha256::digest(&garbage).into());
         assert!(read_layer(&garbage[..], &digest, &Wanted::files(|_| false), Limits::default()).is_err());
     }
 }

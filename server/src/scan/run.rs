@@ -1,6 +1,7 @@
 //! One scan: inspect the reference, read its platform's layers (in parallel, each once, streamed),
 //! build the filesystem, inventory it, match advisories, run the tune-up checks.
 
+use app::digest::{Digest, DigestError};
 use app::dto::{CheckRow, PlatformImage};
 use app::reference::ImageReference;
 use futures_util::StreamExt;
@@ -26,6 +27,9 @@ pub enum ScanError {
     Layer(#[from] LayerError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Inspection wrote the image's digests from validated ones: this is a bug, told, not a panic.
+    #[error("the inspected image names a malformed digest: {0}")]
+    Digest(#[from] DigestError),
     #[error("{0} has no platform image to scan")]
     NoImage(String),
 }
@@ -35,7 +39,7 @@ pub enum ScanError {
 pub struct ScanReport {
     pub reference: String,
     /// The platform image's manifest digest.
-    pub digest: String,
+    pub digest: Digest,
     pub platform: String,
     pub os: Option<OsRelease>,
     pub packages: Vec<PackageOut>,
@@ -115,8 +119,12 @@ pub async fn scan(
     let repository = reference.repository.clone();
     let mut layers: Vec<LayerContents> = Vec::with_capacity(image.layers.len());
     // Owned values only: the futures must not borrow from this function (a spawned worker runs it).
-    let wanted: Vec<(usize, String, u64)> =
-        image.layers.iter().enumerate().map(|(i, l)| (i, l.digest.clone(), l.size)).collect();
+    let wanted: Vec<(usize, Digest, u64)> = image
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Ok((i, Digest::parse(&l.digest)?, l.size)))
+        .collect::<Result<_, DigestError>>()?;
     let mut reads = futures_util::stream::iter(wanted.into_iter().map(|(index, digest, size)| {
         let (client, repository, store) = (client.clone(), repository.clone(), store.clone());
         async move {
@@ -156,7 +164,7 @@ pub async fn scan(
         today: &today,
     });
     let vulndb = store.vulndb_sources().await?;
-    Ok(assemble(&report.reference, &image, os, &packages, findings, undecided, checks, &layers, &fs, vulndb))
+    Ok(assemble(&report.reference, &image, os, &packages, findings, undecided, checks, &layers, &fs, vulndb)?)
 }
 
 /// The platform chosen by default, as the pages choose.
@@ -176,14 +184,14 @@ fn assemble(
     layers: &[LayerContents],
     fs: &Filesystem,
     vulndb: Vec<VulnDbSource>,
-) -> ScanReport {
+) -> Result<ScanReport, DigestError> {
     let digest_of = |layer: Option<usize>| layer.and_then(|i| image.layers.get(i)).map(|l| l.digest.clone());
     let command_of = |layer: Option<usize>| {
         layer.and_then(|i| image.layers.get(i)).and_then(|l| l.instruction.clone().or_else(|| l.created_by.clone()))
     };
-    ScanReport {
+    Ok(ScanReport {
         reference: reference.to_string(),
-        digest: image.digest.clone(),
+        digest: Digest::parse(&image.digest)?,
         platform: image.platform.to_string(),
         packages: packages
             .iter()
@@ -233,7 +241,7 @@ fn assemble(
         efficiency: fs.efficiency(),
         os,
         vulndb: vulndb_out(vulndb),
-    }
+    })
 }
 
 fn vulndb_out(sources: Vec<VulnDbSource>) -> Vec<VulnDbOut> {

@@ -104,12 +104,13 @@ pub fn spdx(report: &ScanReport) -> Value {
             json!({ "spdxElementId": "SPDXRef-Image", "relationshipType": "CONTAINS", "relatedSpdxElement": id }),
         );
     }
+    let namespace = format!("https://shipshape.invalid/spdx/{}/{}", report.digest.as_str().replace(':', "-"), uuid());
     json!({
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
         "SPDXID": "SPDXRef-DOCUMENT",
         "name": report.reference,
-        "documentNamespace": format!("https://shipshape.invalid/spdx/{}/{}", report.digest.replace(':', "-"), uuid()),
+        "documentNamespace": namespace,
         "creationInfo": { "created": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "creators": [format!("Tool: {TOOL}")] },
         "packages": packages,
         "relationships": relationships,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use app::digest::Digest;
 use app::dto::{EcosystemCount, FindingRow, PackageRow, ScanSummary, SeverityCounts};
 use app::severity::Severity;
 
@@ -16,11 +17,11 @@ use crate::store::{JobState, SharedStore, StoreError};
 const RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
 
 /// The stored scan of the platform image `digest`, or the state of the job making it.
-pub async fn summary(store: &SharedStore, digest: &str, private: bool) -> Result<ScanSummary, StoreError> {
+pub async fn summary(store: &SharedStore, digest: &Digest, private: bool) -> Result<ScanSummary, StoreError> {
     if let Some((report, scanned_at)) = store.scan_result(digest).await? {
         match serde_json::from_str::<ScanReport>(&report) {
             Ok(report) => return Ok(done(&report, scanned_at)),
-            Err(e) => tracing::warn!(digest, error = %e, "a stored scan no longer reads; it is scanned again"),
+            Err(e) => tracing::warn!(%digest, error = %e, "a stored scan no longer reads; it is scanned again"),
         }
     }
     if private {
@@ -43,12 +44,12 @@ pub async fn summary(store: &SharedStore, digest: &str, private: bool) -> Result
 
 /// Queues what the scan of public image `digest` in `repository` (`registry/name`) needs: a scan
 /// when there is none (or it failed over an hour ago), a re-match when advisories changed since.
-pub async fn request(store: &SharedStore, repository: &str, digest: &str) -> Result<(), StoreError> {
+pub async fn request(store: &SharedStore, repository: &str, digest: &Digest) -> Result<(), StoreError> {
     if let Some((json, _)) = store.scan_result(digest).await?
         && let Ok(report) = serde_json::from_str::<ScanReport>(&json)
     {
         if matched_before(&report, &store.vulndb_sources().await?) {
-            enqueue(store, &RematchScan { digest: digest.to_string() }).await?;
+            enqueue(store, &RematchScan { digest: digest.clone() }).await?;
         }
         return Ok(());
     }
@@ -69,9 +70,14 @@ pub async fn request(store: &SharedStore, repository: &str, digest: &str) -> Res
 /// A tag that moved off an image that was scanned: its new image is queued at once, so its
 /// findings are ready before anyone looks (`to` may be an index; the worker scans its linux/amd64
 /// image, else its first).
-pub async fn rescan_moved_tag(store: &SharedStore, repository: &str, from: &str, to: &str) -> Result<bool, StoreError> {
+pub async fn rescan_moved_tag(
+    store: &SharedStore,
+    repository: &str,
+    from: &Digest,
+    to: &Digest,
+) -> Result<bool, StoreError> {
     let mut before = store.index_children(from).await?;
-    before.push(from.to_string());
+    before.push(from.clone());
     for digest in &before {
         if store.scan_result(digest).await?.is_some() {
             enqueue(store, &ScanImage { reference: format!("{repository}@{to}") }).await?;
@@ -129,7 +135,7 @@ fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanS
 
 /// The packages of the stored scan of `digest`, with how many findings name each; `None` when it
 /// is not scanned (yet).
-pub async fn packages(store: &SharedStore, digest: &str) -> Result<Option<Vec<PackageRow>>, StoreError> {
+pub async fn packages(store: &SharedStore, digest: &Digest) -> Result<Option<Vec<PackageRow>>, StoreError> {
     let Some((json, _)) = store.scan_result(digest).await? else { return Ok(None) };
     let Ok(report) = serde_json::from_str::<ScanReport>(&json) else { return Ok(None) };
     let mut rows: Vec<PackageRow> = report

@@ -2,6 +2,7 @@
 //! clients ([`ServiceError::public`]: a kind, a stable code and a message fit for a browser or an
 //! API client) while the terminal keeps the full story (`Display`, with the CLI's hints added there).
 
+use app::digest::DigestError;
 use app::error::AppError;
 use app::reference::ReferenceError;
 
@@ -26,6 +27,13 @@ pub enum ServiceError {
 impl From<ReferenceError> for ServiceError {
     fn from(e: ReferenceError) -> Self {
         Self::Inspect(InspectError::Reference(e))
+    }
+}
+
+/// A digest the caller wrote: refused as a reference's would be.
+impl From<DigestError> for ServiceError {
+    fn from(e: DigestError) -> Self {
+        ReferenceError::from(e).into()
     }
 }
 

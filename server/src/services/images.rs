@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use app::digest::Digest;
 use app::dto::{ImageReport, PlatformImage, RepositoryTags};
 use app::reference::ImageReference;
 
@@ -32,11 +33,17 @@ pub struct ChosenImage {
     pub reference: ImageReference,
     pub report: ImageReport,
     index: usize,
+    digest: Digest,
 }
 
 impl ChosenImage {
     pub fn image(&self) -> &PlatformImage {
         &self.report.platforms[self.index]
+    }
+
+    /// The platform image's manifest digest.
+    pub fn digest(&self) -> &Digest {
+        &self.digest
     }
 }
 
@@ -62,7 +69,11 @@ impl Images {
             wanted: app::platform_choice::DEFAULT_PLATFORM.into(),
             available: "none".into(),
         })?;
-        Ok(ChosenImage { reference, report, index })
+        let digest = Digest::parse(&report.platforms[index].digest).map_err(|e| InspectError::Malformed {
+            what: format!("the platform image of {}", report.reference),
+            detail: e.to_string(),
+        })?;
+        Ok(ChosenImage { reference, report, index, digest })
     }
 
     /// A page of a repository's tags (`registry/name` as written), each summarised from its inspection.

@@ -2,6 +2,7 @@
 //! package list, the SBOM. Whether a viewer may see a platform image's scan is decided in
 //! [`Scans::visible`], for every route alike.
 
+use app::digest::Digest;
 use app::dto::{PackageRow, ScanSummary};
 use app::reference::ImageReference;
 
@@ -44,28 +45,28 @@ impl Scans {
         Self { store, images }
     }
 
-    /// The scan of platform image `digest` of `reference`'s repository (the tag page knows both),
-    /// queued on first ask.
+    /// The scan of platform image `digest` of `reference`'s repository (the tag page knows both,
+    /// as written), queued on first ask.
     pub async fn of_image(&self, viewer: Viewer, reference: &str, digest: &str) -> Result<ScanSummary, ServiceError> {
-        let reference = ImageReference::parse(reference)?;
-        self.visible(viewer, &reference, digest).await?;
-        self.requested(&reference, digest).await
+        let (reference, digest) = (ImageReference::parse(reference)?, Digest::parse(digest)?);
+        self.visible(viewer, &reference, &digest).await?;
+        self.requested(&reference, &digest).await
     }
 
     /// The scan of the platform image `query` means (`?platform=`, else the default), queued on
     /// first ask.
     pub async fn of_reference(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ScanSummary, ServiceError> {
         let chosen = self.chosen(viewer, query).await?;
-        self.requested(&chosen.reference, &chosen.image().digest).await
+        self.requested(&chosen.reference, chosen.digest()).await
     }
 
     /// The platform image whose scan a progress stream follows, after the same checks as a summary.
-    pub async fn followed(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<String, ServiceError> {
-        Ok(self.chosen(viewer, query).await?.image().digest.clone())
+    pub async fn followed(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<Digest, ServiceError> {
+        Ok(self.chosen(viewer, query).await?.digest().clone())
     }
 
     /// What the stored scan (or its job) says now: for a stream that checked visibility already.
-    pub async fn current(&self, digest: &str) -> Result<ScanSummary, StoreError> {
+    pub async fn current(&self, digest: &Digest) -> Result<ScanSummary, StoreError> {
         service::summary(&self.store, digest, false).await
     }
 
@@ -76,9 +77,9 @@ impl Scans {
         reference: &str,
         digest: &str,
     ) -> Result<Option<Vec<PackageRow>>, ServiceError> {
-        let reference = ImageReference::parse(reference)?;
-        self.visible(viewer, &reference, digest).await?;
-        Ok(service::packages(&self.store, digest).await?)
+        let (reference, digest) = (ImageReference::parse(reference)?, Digest::parse(digest)?);
+        self.visible(viewer, &reference, &digest).await?;
+        Ok(service::packages(&self.store, &digest).await?)
     }
 
     pub async fn sbom(
@@ -89,7 +90,7 @@ impl Scans {
     ) -> Result<Sbom, ServiceError> {
         let written = query.reference.to_string();
         let chosen = self.chosen(viewer, query).await?;
-        let digest = &chosen.image().digest;
+        let digest = chosen.digest();
         let stored = self.store.scan_result(digest).await?;
         let report = stored
             .and_then(|(json, _)| serde_json::from_str::<ScanReport>(&json).ok())
@@ -98,23 +99,23 @@ impl Scans {
             SbomFormat::Spdx => (sbom::spdx(&report), "spdx.json"),
             SbomFormat::CycloneDx => (sbom::cyclonedx(&report), "cdx.json"),
         };
-        Ok(Sbom { body, file_name: format!("{}.{extension}", digest.replace(':', "-")) })
+        Ok(Sbom { body, file_name: format!("{}.{extension}", digest.as_str().replace(':', "-")) })
     }
 
     async fn chosen(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ChosenImage, ServiceError> {
         let chosen = self.images.choose(viewer, query).await?;
-        self.visible(viewer, &chosen.reference, &chosen.image().digest).await?;
+        self.visible(viewer, &chosen.reference, chosen.digest()).await?;
         Ok(chosen)
     }
 
-    async fn requested(&self, reference: &ImageReference, digest: &str) -> Result<ScanSummary, ServiceError> {
+    async fn requested(&self, reference: &ImageReference, digest: &Digest) -> Result<ScanSummary, ServiceError> {
         service::request(&self.store, &reference.repository_path(), digest).await?;
         Ok(service::summary(&self.store, digest, false).await?)
     }
 
     /// The rule: the operator sees every scan; anyone else only scans of images a public
     /// repository is known to hold, and a hidden one reads exactly like a missing one.
-    async fn visible(&self, viewer: Viewer, reference: &ImageReference, digest: &str) -> Result<(), ServiceError> {
+    async fn visible(&self, viewer: Viewer, reference: &ImageReference, digest: &Digest) -> Result<(), ServiceError> {
         if viewer == Viewer::Operator {
             return Ok(());
         }

@@ -2,10 +2,11 @@
 //! Each event queues an [`EVENT_JOB`] in the same transaction, so reactions (lineage, scans, later
 //! notifications) run as jobs, never as calls from the code that saw it.
 
+use app::digest::Digest;
 use chrono::{DateTime, Utc};
 
 use super::db::on_pool;
-use super::{RepositoryId, Store, StoreResult};
+use super::{RepositoryId, Store, StoreError, StoreResult};
 
 /// The job kind that reacts to one event; its payload is `{"event": id}`.
 pub const EVENT_JOB: &str = "event";
@@ -23,7 +24,7 @@ macro_rules! raise_in {
             .bind(&event.kind)
             .bind(event.repository.0)
             .bind(&event.tag)
-            .bind(&event.digest)
+            .bind(event.digest.as_ref().map(app::digest::Digest::as_str))
             .bind(event.detail.to_string())
             .bind(&event.dedupe_key)
             .bind(chrono::Utc::now())
@@ -47,7 +48,7 @@ pub struct NewEvent {
     pub kind: String,
     pub repository: RepositoryId,
     pub tag: Option<String>,
-    pub digest: Option<String>,
+    pub digest: Option<Digest>,
     pub detail: serde_json::Value,
     pub dedupe_key: String,
 }
@@ -60,7 +61,7 @@ pub struct EventRecord {
     pub registry: String,
     pub repository: String,
     pub tag: Option<String>,
-    pub digest: Option<String>,
+    pub digest: Option<Digest>,
     pub detail: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
@@ -78,19 +79,20 @@ struct EventRow {
     created_at: DateTime<Utc>,
 }
 
-impl From<EventRow> for EventRecord {
-    fn from(row: EventRow) -> Self {
-        EventRecord {
+impl TryFrom<EventRow> for EventRecord {
+    type Error = StoreError;
+    fn try_from(row: EventRow) -> StoreResult<Self> {
+        Ok(EventRecord {
             id: row.id,
             kind: row.kind,
             repository_id: RepositoryId(row.repository_id),
             registry: row.registry,
             repository: row.repository,
             tag: row.tag,
-            digest: row.digest,
+            digest: row.digest.as_deref().map(Digest::parse).transpose()?,
             detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
             created_at: row.created_at,
-        }
+        })
     }
 }
 
@@ -115,12 +117,12 @@ impl Store {
         let sql = format!("{SELECT_EVENTS} WHERE e.id > $1 ORDER BY e.id LIMIT $2");
         let rows: Vec<EventRow> =
             on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(after).bind(limit as i64).fetch_all(pool).await?);
-        Ok(rows.into_iter().map(EventRecord::from).collect())
+        rows.into_iter().map(EventRecord::try_from).collect()
     }
 
     pub async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>> {
         let sql = format!("{SELECT_EVENTS} WHERE e.id = $1");
         let row: Option<EventRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
-        Ok(row.map(EventRecord::from))
+        row.map(EventRecord::try_from).transpose()
     }
 }

@@ -1,5 +1,6 @@
 //! Repositories and the content they hold: manifests (bytes kept), configs, layers; badge tokens.
 
+use app::digest::Digest;
 use chrono::Utc;
 use sqlx::Row;
 
@@ -39,7 +40,7 @@ pub struct Repository {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerRecord {
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     pub size: i64,
 }
@@ -47,16 +48,16 @@ pub struct LayerRecord {
 /// A manifest exactly as the registry served it (bytes kept, so its digest stays checkable).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestRecord {
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     pub body: Vec<u8>,
-    pub config_digest: Option<String>,
+    pub config_digest: Option<Digest>,
     pub layers: Vec<LayerRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigRecord {
-    pub digest: String,
+    pub digest: Digest,
     pub body: Vec<u8>,
 }
 
@@ -115,11 +116,11 @@ impl Store {
                 let top = "INSERT INTO manifests (digest, media_type, size, body, config_digest, fetched_at)
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (digest) DO NOTHING";
                 sqlx::query(top)
-                    .bind(&manifest.digest)
+                    .bind(manifest.digest.as_str())
                     .bind(&manifest.media_type)
                     .bind(manifest.body.len() as i64)
                     .bind(&manifest.body)
-                    .bind(&manifest.config_digest)
+                    .bind(manifest.config_digest.as_ref().map(Digest::as_str))
                     .bind(Utc::now())
                     .execute(&mut *tx)
                     .await?;
@@ -132,37 +133,45 @@ impl Store {
                 let links = "INSERT INTO manifest_layers (manifest_digest, position, layer_digest)
                      SELECT $1, position - 1, layer_digest FROM UNNEST($2::TEXT[]) WITH ORDINALITY AS l (layer_digest, position)
                      ON CONFLICT DO NOTHING";
-                sqlx::query(links).bind(&manifest.digest).bind(&digests).execute(&mut *tx).await?;
+                sqlx::query(links).bind(manifest.digest.as_str()).bind(&digests).execute(&mut *tx).await?;
                 let link = "INSERT INTO repository_manifests (repository_id, manifest_digest) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-                sqlx::query(link).bind(repository.0).bind(&manifest.digest).execute(&mut *tx).await?;
+                sqlx::query(link).bind(repository.0).bind(manifest.digest.as_str()).execute(&mut *tx).await?;
                 tx.commit().await?;
             }
         }
         Ok(())
     }
 
-    pub async fn manifest(&self, digest: &str) -> StoreResult<Option<ManifestRecord>> {
+    pub async fn manifest(&self, digest: &Digest) -> StoreResult<Option<ManifestRecord>> {
         let top = "SELECT media_type, body, config_digest FROM manifests WHERE digest = $1";
         let layers = "SELECT l.digest, l.media_type, l.size FROM manifest_layers ml JOIN layers l ON l.digest = ml.layer_digest
              WHERE ml.manifest_digest = $1 ORDER BY ml.position";
         on_pool!(&self.db, pool => {
-            let Some(row) = sqlx::query(top).bind(digest).fetch_optional(pool).await? else { return Ok(None) };
-            let layers = sqlx::query_as::<_, (String, String, i64)>(layers).bind(digest).fetch_all(pool).await?;
+            let Some(row) = sqlx::query(top).bind(digest.as_str()).fetch_optional(pool).await? else { return Ok(None) };
+            let layers: Vec<(String, String, i64)> =
+                sqlx::query_as(layers).bind(digest.as_str()).fetch_all(pool).await?;
+            let config_digest: Option<String> = row.get("config_digest");
+            let layer = |(digest, media_type, size): (String, String, i64)| {
+                Ok(LayerRecord { digest: Digest::parse(&digest)?, media_type, size })
+            };
             Ok(Some(ManifestRecord {
-                digest: digest.to_string(),
+                digest: digest.clone(),
                 media_type: row.get("media_type"),
                 body: row.get("body"),
-                config_digest: row.get("config_digest"),
-                layers: layers.into_iter().map(|(digest, media_type, size)| LayerRecord { digest, media_type, size }).collect(),
+                config_digest: config_digest.as_deref().map(Digest::parse).transpose()?,
+                layers: layers.into_iter().map(layer).collect::<StoreResult<_>>()?,
             }))
         })
     }
 
     /// Whether the manifest was seen in this repository (not only in another, maybe private, one).
-    pub async fn repository_has_manifest(&self, repository: RepositoryId, digest: &str) -> StoreResult<bool> {
+    pub async fn repository_has_manifest(&self, repository: RepositoryId, digest: &Digest) -> StoreResult<bool> {
         let sql = "SELECT 1 FROM repository_manifests WHERE repository_id = $1 AND manifest_digest = $2";
-        let row: Option<(i32,)> =
-            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(repository.0).bind(digest).fetch_optional(pool).await?);
+        let row: Option<(i32,)> = on_pool!(&self.db, pool => sqlx::query_as(sql)
+            .bind(repository.0)
+            .bind(digest.as_str())
+            .fetch_optional(pool)
+            .await?);
         Ok(row.is_some())
     }
 
@@ -170,7 +179,7 @@ impl Store {
         self.changed();
         let sql = "INSERT INTO configs (digest, size, body, fetched_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING";
         on_pool!(&self.db, pool => sqlx::query(sql)
-            .bind(&config.digest)
+            .bind(config.digest.as_str())
             .bind(config.body.len() as i64)
             .bind(&config.body)
             .bind(Utc::now())
@@ -179,11 +188,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn config(&self, digest: &str) -> StoreResult<Option<ConfigRecord>> {
+    pub async fn config(&self, digest: &Digest) -> StoreResult<Option<ConfigRecord>> {
         let sql = "SELECT body FROM configs WHERE digest = $1";
         let body: Option<Vec<u8>> =
-            on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(digest).fetch_optional(pool).await?);
-        Ok(body.map(|body| ConfigRecord { digest: digest.to_string(), body }))
+            on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(digest.as_str()).fetch_optional(pool).await?);
+        Ok(body.map(|body| ConfigRecord { digest: digest.clone(), body }))
     }
 
     pub async fn counts(&self) -> StoreResult<Counts> {
@@ -232,20 +241,20 @@ async fn sqlite_put_manifest(
     }
     sql.push_str("INSERT INTO repository_manifests (repository_id, manifest_digest) VALUES (?, ?) ON CONFLICT DO NOTHING");
     let mut query = sqlx::query(&sql)
-        .bind(&manifest.digest)
+        .bind(manifest.digest.as_str())
         .bind(&manifest.media_type)
         .bind(manifest.body.len() as i64)
         .bind(&manifest.body)
-        .bind(&manifest.config_digest)
+        .bind(manifest.config_digest.as_ref().map(Digest::as_str))
         .bind(Utc::now());
     for layer in &manifest.layers {
-        query = query.bind(&layer.digest).bind(&layer.media_type).bind(layer.size);
+        query = query.bind(layer.digest.as_str()).bind(&layer.media_type).bind(layer.size);
     }
     for layer in &manifest.layers {
-        query = query.bind(&manifest.digest).bind(&layer.digest);
+        query = query.bind(manifest.digest.as_str()).bind(layer.digest.as_str());
     }
     let mut tx = pool.begin().await?;
-    query.bind(repository.0).bind(&manifest.digest).execute(&mut *tx).await?;
+    query.bind(repository.0).bind(manifest.digest.as_str()).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

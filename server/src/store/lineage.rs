@@ -1,15 +1,16 @@
 //! The lineage index: each platform image's chain IDs, index membership, and the tags that named an
 //! image over time.
 
+use app::digest::Digest;
 use chrono::{DateTime, Utc};
 
 use super::db::{Db, on_pool};
-use super::{Repository, RepositoryId, Store, StoreResult, Visibility};
+use super::{Repository, RepositoryId, Store, StoreError, StoreResult, Visibility};
 
 /// A platform image's layer stack in the lineage index: `chain[i]` is the chain ID of layers 0..=i.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageChain {
-    pub manifest_digest: String,
+    pub manifest_digest: Digest,
     pub chain: Vec<String>,
     pub created: Option<DateTime<Utc>>,
 }
@@ -17,7 +18,7 @@ pub struct ImageChain {
 /// An indexed image, without its full chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainImage {
-    pub manifest_digest: String,
+    pub manifest_digest: Digest,
     pub top_chain: String,
     pub layer_count: usize,
     pub created: Option<DateTime<Utc>>,
@@ -29,7 +30,7 @@ pub struct TagNaming {
     pub repository: Repository,
     pub tag: String,
     /// What the tag names now (an index or an image).
-    pub current_digest: String,
+    pub current_digest: Digest,
     /// When the latest period in which the tag named the image began.
     pub named_since: DateTime<Utc>,
     /// When the tag moved on from the image; `None` while it still names it.
@@ -44,14 +45,15 @@ struct ChainRow {
     created: Option<DateTime<Utc>>,
 }
 
-impl From<ChainRow> for ChainImage {
-    fn from(row: ChainRow) -> Self {
-        ChainImage {
-            manifest_digest: row.manifest_digest,
+impl TryFrom<ChainRow> for ChainImage {
+    type Error = StoreError;
+    fn try_from(row: ChainRow) -> StoreResult<Self> {
+        Ok(ChainImage {
+            manifest_digest: Digest::parse(&row.manifest_digest)?,
             top_chain: row.top_chain,
             layer_count: row.layer_count.max(0) as usize,
             created: row.created,
-        }
+        })
     }
 }
 
@@ -70,7 +72,7 @@ struct NamingRow {
 }
 
 /// Keeps each tag's latest naming period, from rows in period order.
-fn latest_naming(rows: Vec<NamingRow>) -> Vec<TagNaming> {
+fn latest_naming(rows: Vec<NamingRow>) -> StoreResult<Vec<TagNaming>> {
     let mut latest: Vec<(i64, TagNaming)> = Vec::new();
     for row in rows {
         let naming = TagNaming {
@@ -81,7 +83,7 @@ fn latest_naming(rows: Vec<NamingRow>) -> Vec<TagNaming> {
                 visibility: Visibility::parse(&row.visibility),
             },
             tag: row.tag,
-            current_digest: row.current_digest,
+            current_digest: Digest::parse(&row.current_digest)?,
             named_since: row.first_seen,
             moved_at: row.moved_at,
         };
@@ -90,7 +92,7 @@ fn latest_naming(rows: Vec<NamingRow>) -> Vec<TagNaming> {
             None => latest.push((row.tag_id, naming)),
         }
     }
-    latest.into_iter().map(|(_, naming)| naming).collect()
+    Ok(latest.into_iter().map(|(_, naming)| naming).collect())
 }
 
 const CHAIN_COLUMNS: &str = "SELECT manifest_digest, top_chain, layer_count, created FROM image_chains";
@@ -104,7 +106,7 @@ impl Store {
         let image = "INSERT INTO image_chains (manifest_digest, top_chain, layer_count, created) VALUES ($1, $2, $3, $4)
              ON CONFLICT (manifest_digest) DO NOTHING";
         on_pool!(&self.db, pool => sqlx::query(image)
-            .bind(&chain.manifest_digest)
+            .bind(chain.manifest_digest.as_str())
             .bind(top)
             .bind(chain.chain.len() as i64)
             .bind(chain.created)
@@ -114,7 +116,7 @@ impl Store {
             Db::Sqlite(pool) => {
                 let mut links = sqlx::QueryBuilder::new("INSERT INTO chain_links (manifest_digest, position, chain_id) ");
                 links.push_values(chain.chain.iter().enumerate(), |mut row, (position, id)| {
-                    row.push_bind(&chain.manifest_digest).push_bind(position as i64).push_bind(id);
+                    row.push_bind(chain.manifest_digest.as_str()).push_bind(position as i64).push_bind(id);
                 });
                 links.push(" ON CONFLICT DO NOTHING").build().execute(pool).await?;
             }
@@ -123,17 +125,20 @@ impl Store {
                 let sql = "INSERT INTO chain_links (manifest_digest, position, chain_id)
                      SELECT $1, position, chain_id FROM UNNEST($2::BIGINT[], $3::TEXT[]) AS links (position, chain_id)
                      ON CONFLICT DO NOTHING";
-                sqlx::query(sql).bind(&chain.manifest_digest).bind(&positions).bind(&chain.chain).execute(pool).await?;
+                let digest = chain.manifest_digest.as_str();
+                sqlx::query(sql).bind(digest).bind(&positions).bind(&chain.chain).execute(pool).await?;
             }
         }
         Ok(())
     }
 
-    pub async fn image_chain(&self, manifest_digest: &str) -> StoreResult<Option<ChainImage>> {
+    pub async fn image_chain(&self, manifest_digest: &Digest) -> StoreResult<Option<ChainImage>> {
         let sql = format!("{CHAIN_COLUMNS} WHERE manifest_digest = $1");
-        let row: Option<ChainRow> =
-            on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(manifest_digest).fetch_optional(pool).await?);
-        Ok(row.map(ChainImage::from))
+        let row: Option<ChainRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(manifest_digest.as_str())
+            .fetch_optional(pool)
+            .await?);
+        row.map(ChainImage::try_from).transpose()
     }
 
     /// Indexed images whose whole stack is one of `top_chains`.
@@ -150,22 +155,23 @@ impl Store {
             query.push(")");
             query.build_query_as().fetch_all(pool).await?
         });
-        Ok(rows.into_iter().map(ChainImage::from).collect())
+        rows.into_iter().map(ChainImage::try_from).collect()
     }
 
     /// Images built on top of the stack `chain_id` (which has `layer_count` layers): descendants.
-    pub async fn images_built_on(&self, chain_id: &str, layer_count: usize) -> StoreResult<Vec<String>> {
+    pub async fn images_built_on(&self, chain_id: &str, layer_count: usize) -> StoreResult<Vec<Digest>> {
         let sql = "SELECT i.manifest_digest FROM chain_links c JOIN image_chains i ON i.manifest_digest = c.manifest_digest
              WHERE c.chain_id = $1 AND c.position = $2 AND i.layer_count > $3 ORDER BY i.manifest_digest";
-        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql)
+        let digests: Vec<String> = on_pool!(&self.db, pool => sqlx::query_scalar(sql)
             .bind(chain_id)
             .bind(layer_count as i64 - 1)
             .bind(layer_count as i64)
             .fetch_all(pool)
-            .await?))
+            .await?);
+        parse_all(&digests)
     }
 
-    pub async fn put_index_children(&self, index_digest: &str, children: &[String]) -> StoreResult<()> {
+    pub async fn put_index_children(&self, index_digest: &Digest, children: &[Digest]) -> StoreResult<()> {
         self.changed();
         if children.is_empty() {
             return Ok(());
@@ -173,7 +179,7 @@ impl Store {
         on_pool!(&self.db, pool => {
             let mut insert = sqlx::QueryBuilder::new("INSERT INTO index_children (index_digest, child_digest) ");
             insert.push_values(children, |mut row, child| {
-                row.push_bind(index_digest).push_bind(child);
+                row.push_bind(index_digest.as_str()).push_bind(child.as_str());
             });
             insert.push(" ON CONFLICT DO NOTHING");
             insert.build().execute(pool).await?;
@@ -181,13 +187,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn index_children(&self, index_digest: &str) -> StoreResult<Vec<String>> {
+    pub async fn index_children(&self, index_digest: &Digest) -> StoreResult<Vec<Digest>> {
         let sql = "SELECT child_digest FROM index_children WHERE index_digest = $1 ORDER BY child_digest";
-        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(index_digest).fetch_all(pool).await?))
+        let children: Vec<String> =
+            on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(index_digest.as_str()).fetch_all(pool).await?);
+        parse_all(&children)
     }
 
     /// Every tag whose history names the image, itself or through an index that lists it.
-    pub async fn tags_naming(&self, manifest_digest: &str) -> StoreResult<Vec<TagNaming>> {
+    pub async fn tags_naming(&self, manifest_digest: &Digest) -> StoreResult<Vec<TagNaming>> {
         let sql = "SELECT r.id AS repository_id, r.registry, r.name AS repository, r.visibility, t.id AS tag_id,
                     t.name AS tag, t.digest AS current_digest, h.first_seen,
                     (SELECT MIN(n.first_seen) FROM tag_history n WHERE n.tag_id = h.tag_id AND n.id > h.id) AS moved_at
@@ -195,7 +203,12 @@ impl Store {
              WHERE h.digest = $1 OR h.digest IN (SELECT index_digest FROM index_children WHERE child_digest = $1)
              ORDER BY h.id";
         let rows: Vec<NamingRow> =
-            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(manifest_digest).fetch_all(pool).await?);
-        Ok(latest_naming(rows))
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(manifest_digest.as_str()).fetch_all(pool).await?);
+        latest_naming(rows)
     }
+}
+
+/// Digests read back from the index.
+fn parse_all(digests: &[String]) -> StoreResult<Vec<Digest>> {
+    digests.iter().map(|d| Ok(Digest::parse(d)?)).collect()
 }

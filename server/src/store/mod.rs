@@ -15,6 +15,8 @@ mod url;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use app::digest::DigestError;
+
 pub use advisories::{AdvisoryRecord, VulnDbSource};
 pub use events::{EVENT_JOB, EventRecord, NewEvent};
 pub use images::{ConfigRecord, Counts, LayerRecord, ManifestRecord, Repository, RepositoryId, Visibility};
@@ -31,6 +33,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not create the database directory {path}: {source}")]
     CreateDir { path: String, source: std::io::Error },
+    /// Digests are validated before they are written: a row that holds another was not written here.
+    #[error("the database holds a malformed digest: {0}")]
+    Digest(#[from] DigestError),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,6 +1,7 @@
 //! Tags: pointers with a history of every period they named a digest. What a recording changed is
 //! written as an event in the same transaction (see `events`).
 
+use app::digest::Digest;
 use chrono::{DateTime, Utc};
 
 use super::db::{Db, on_pool};
@@ -11,14 +12,14 @@ use super::{RepositoryId, Store, StoreResult};
 pub struct TagRecord {
     pub repository: RepositoryId,
     pub name: String,
-    pub digest: String,
+    pub digest: Digest,
     pub first_seen: DateTime<Utc>,
     pub checked_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TagHistoryEntry {
-    pub digest: String,
+    pub digest: Digest,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
 }
@@ -29,8 +30,8 @@ pub enum TagChange {
     /// New, or pushed again after it was deleted.
     Created,
     Unchanged,
-    Moved { from: String },
-    Deleted { from: String },
+    Moved { from: Digest },
+    Deleted { from: Digest },
 }
 
 impl TagChange {
@@ -46,17 +47,17 @@ impl TagChange {
 
     /// The event a change raises, with the digest the tag named before (`from`) and names now
     /// (`to`, none once deleted) as its detail.
-    fn event(&self, repository: RepositoryId, tag: &str, digest: &str, dedupe_key: String) -> NewEvent {
+    fn event(&self, repository: RepositoryId, tag: &str, digest: &Digest, dedupe_key: String) -> NewEvent {
         let (from, to) = match self {
-            TagChange::Moved { from } => (Some(from.as_str()), Some(digest)),
-            TagChange::Deleted { from } => (Some(from.as_str()), None),
+            TagChange::Moved { from } => (Some(from), Some(digest)),
+            TagChange::Deleted { from } => (Some(from), None),
             _ => (None, Some(digest)),
         };
         NewEvent {
             kind: self.event_kind().unwrap_or("tag.unchanged").to_string(),
             repository,
             tag: Some(tag.to_string()),
-            digest: Some(digest.to_string()),
+            digest: Some(digest.clone()),
             detail: serde_json::json!({ "from": from, "to": to }),
             dedupe_key,
         }
@@ -82,7 +83,7 @@ impl Store {
         &self,
         repository: RepositoryId,
         tag: &str,
-        digest: &str,
+        digest: &Digest,
         seen_at: DateTime<Utc>,
     ) -> StoreResult<TagChange> {
         self.changed();
@@ -92,30 +93,30 @@ impl Store {
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let created: Option<i64> = sqlx::query_scalar(INSERT_TAG)
-                .bind(repository.0).bind(tag).bind(digest).bind(seen_at)
+                .bind(repository.0).bind(tag).bind(digest.as_str()).bind(seen_at)
                 .fetch_optional(&mut *tx).await?;
             let (tag_id, change) = match created {
                 Some(id) => (id, TagChange::Created),
                 None => {
                     let (id, current, deleted): (i64, String, Option<DateTime<Utc>>) =
                         sqlx::query_as(select).bind(repository.0).bind(tag).fetch_one(&mut *tx).await?;
-                    let change = match (deleted, current == digest) {
+                    let change = match (deleted, *digest == current) {
                         (Some(_), _) => TagChange::Created,
                         (None, true) => TagChange::Unchanged,
-                        (None, false) => TagChange::Moved { from: current },
+                        (None, false) => TagChange::Moved { from: Digest::parse(&current)? },
                     };
                     if change == TagChange::Unchanged {
                         sqlx::query(TOUCH_TAG).bind(seen_at).bind(id).execute(&mut *tx).await?;
                         sqlx::query(TOUCH_HISTORY).bind(seen_at).bind(id).execute(&mut *tx).await?;
                     } else {
-                        sqlx::query(MOVE_TAG).bind(digest).bind(seen_at).bind(id).execute(&mut *tx).await?;
+                        sqlx::query(MOVE_TAG).bind(digest.as_str()).bind(seen_at).bind(id).execute(&mut *tx).await?;
                     }
                     (id, change)
                 }
             };
             if let Some(kind) = change.event_kind() {
                 let period: i64 = sqlx::query_scalar(INSERT_HISTORY)
-                    .bind(tag_id).bind(digest).bind(seen_at)
+                    .bind(tag_id).bind(digest.as_str()).bind(seen_at)
                     .fetch_one(&mut *tx).await?;
                 raise_in!(tx, &change.event(repository, tag, digest, format!("{kind}:{tag_id}:{period}")));
             }
@@ -142,6 +143,7 @@ impl Store {
             sqlx::query(DELETE_TAG).bind(seen_at).bind(tag_id).execute(&mut *tx).await?;
             let period: Option<i64> = sqlx::query_scalar(LATEST_PERIOD).bind(tag_id).fetch_one(&mut *tx).await?;
             let key = format!("tag.deleted:{tag_id}:{}", period.unwrap_or(0));
+            let current = Digest::parse(&current)?;
             let change = TagChange::Deleted { from: current.clone() };
             raise_in!(tx, &change.event(repository, tag, &current, key));
             tx.commit().await?;
@@ -171,26 +173,31 @@ impl Store {
              WHERE repository_id = $1 AND name = $2 AND deleted_at IS NULL";
         let row: Option<(String, DateTime<Utc>, DateTime<Utc>)> =
             on_pool!(&self.db, pool => sqlx::query_as(sql).bind(repository.0).bind(tag).fetch_optional(pool).await?);
-        Ok(row.map(|(digest, first_seen, checked_at)| TagRecord {
-            repository,
-            name: tag.to_string(),
-            digest,
-            first_seen,
-            checked_at,
-        }))
+        let Some((digest, first_seen, checked_at)) = row else { return Ok(None) };
+        let digest = Digest::parse(&digest)?;
+        Ok(Some(TagRecord { repository, name: tag.to_string(), digest, first_seen, checked_at }))
     }
 
     /// Newest first.
     pub async fn tag_history(&self, repository: RepositoryId, tag: &str) -> StoreResult<Vec<TagHistoryEntry>> {
         let sql = "SELECT h.digest, h.first_seen, h.last_seen FROM tag_history h JOIN tags t ON t.id = h.tag_id
              WHERE t.repository_id = $1 AND t.name = $2 ORDER BY h.id DESC";
-        Ok(on_pool!(&self.db, pool => sqlx::query_as(sql).bind(repository.0).bind(tag).fetch_all(pool).await?))
+        let rows: Vec<(String, DateTime<Utc>, DateTime<Utc>)> =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(repository.0).bind(tag).fetch_all(pool).await?);
+        let period = |(digest, first_seen, last_seen): (String, _, _)| {
+            Ok(TagHistoryEntry { digest: Digest::parse(&digest)?, first_seen, last_seen })
+        };
+        rows.into_iter().map(period).collect()
     }
 
     /// The repository's tags that name `digest` now, by name.
-    pub async fn tags_on(&self, repository: RepositoryId, digest: &str) -> StoreResult<Vec<String>> {
+    pub async fn tags_on(&self, repository: RepositoryId, digest: &Digest) -> StoreResult<Vec<String>> {
         let sql = "SELECT name FROM tags WHERE repository_id = $1 AND digest = $2 AND deleted_at IS NULL ORDER BY name";
-        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(repository.0).bind(digest).fetch_all(pool).await?))
+        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql)
+            .bind(repository.0)
+            .bind(digest.as_str())
+            .fetch_all(pool)
+            .await?))
     }
 }
 

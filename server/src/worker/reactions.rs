@@ -1,6 +1,7 @@
 //! Reactions to events: what inspection saw (a tag moved) is followed up here, as a job queued in
 //! the same transaction as the event, so inspection never calls lineage or scans itself.
 
+use app::digest::Digest;
 use serde::{Deserialize, Serialize};
 
 use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
@@ -33,19 +34,20 @@ impl BackgroundJob for ReactToEvent {
 /// that moved has its new image scanned.
 async fn tag_moved(context: &Context, event: &EventRecord) -> Result<(), JobError> {
     let store = &context.store;
-    let (Some(tag), Some(to)) = (event.tag.as_deref(), event.digest.as_deref()) else { return Ok(()) };
+    let (Some(tag), Some(to)) = (event.tag.as_deref(), event.digest.as_ref()) else { return Ok(()) };
     let Some(from) = event.detail["from"].as_str() else { return Ok(()) };
+    let from = Digest::parse(from).map_err(|e| JobError::Failed(format!("event {}: {e}", event.id)))?;
     let Some(repository) = store.repository(&event.registry, &event.repository).await? else { return Ok(()) };
-    let raised = crate::lineage::raise_base_moved(store, &repository, tag, from, to).await?;
+    let raised = crate::lineage::raise_base_moved(store, &repository, tag, &from, to).await?;
     // Workers hold no credentials: private images are rescanned with `shipshape scan`.
     let rescan = repository.visibility == Visibility::Public
         && crate::scan::service::rescan_moved_tag(
             store,
             &format!("{}/{}", repository.registry, repository.name),
-            from,
+            &from,
             to,
         )
         .await?;
-    tracing::info!(repository = %repository.name, tag, from, to, raised, rescan, "tag moved");
+    tracing::info!(repository = %repository.name, tag, %from, %to, raised, rescan, "tag moved");
     Ok(())
 }

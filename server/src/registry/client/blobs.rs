@@ -2,9 +2,10 @@
 //! config) read whole within its limit and verified against its digest; a layer handed out as a
 //! stream of chunks, each within the registry timeout, at most its size in all.
 
+use app::digest::Digest;
 use bytes::{Bytes, BytesMut};
 use reqwest::header::CONTENT_LENGTH;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use super::RegistryClient;
 use crate::registry::RegistryError;
@@ -13,24 +14,31 @@ impl RegistryClient {
     /// A small blob (an image config), size-capped and verified against its digest. Redirects to
     /// blob storage are followed through the egress proxy; reqwest drops `Authorization` when the
     /// host changes.
-    pub async fn blob(&self, repository: &str, digest: &str, limit: u64, what: &str) -> Result<Bytes, RegistryError> {
+    pub async fn blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        limit: u64,
+        what: &str,
+    ) -> Result<Bytes, RegistryError> {
         let url = self.url(&format!("{repository}/blobs/{digest}"));
         let response = self.send(repository, |http| http.get(&url)).await?;
-        let response = self.check_status(response, repository, digest).await?;
+        let response = self.check_status(response, repository, digest.as_str()).await?;
         let body = self.read_capped(response, limit, what).await?;
-        let actual = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
-        if actual != digest {
-            return Err(RegistryError::DigestMismatch { what: what.to_string(), expected: digest.into(), actual });
+        let actual = Digest::from_sha256(Sha256::digest(&body).into());
+        if actual != *digest {
+            let (what, expected, actual) = (what.to_string(), digest.to_string(), actual.into());
+            return Err(RegistryError::DigestMismatch { what, expected, actual });
         }
         Ok(body)
     }
 
     /// A layer blob as a response to read in chunks (see [`BlobReader`]); the caller verifies
     /// its digest as the bytes go by.
-    pub async fn blob_response(&self, repository: &str, digest: &str) -> Result<reqwest::Response, RegistryError> {
+    pub async fn blob_response(&self, repository: &str, digest: &Digest) -> Result<reqwest::Response, RegistryError> {
         let url = self.url(&format!("{repository}/blobs/{digest}"));
         let response = self.send(repository, |http| http.get(&url)).await?;
-        self.check_status(response, repository, digest).await
+        self.check_status(response, repository, digest.as_str()).await
     }
 
     pub(super) async fn read_capped(

@@ -3,10 +3,11 @@
 //! [`MANIFEST_LIMIT`], verified against its digest, and refused by name when it is schema 1 or
 //! not an image at all.
 
+use app::digest::Digest;
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, StatusCode};
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use super::RegistryClient;
 use crate::registry::{
@@ -23,21 +24,22 @@ const ACCEPTED_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, \
 /// A manifest as served, verified against its digest.
 #[derive(Clone, Debug)]
 pub struct FetchedManifest {
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     pub body: Bytes,
 }
 
 impl RegistryClient {
-    /// GET a manifest by tag or digest, capped at [`MANIFEST_LIMIT`] and verified against its digest.
+    /// GET a manifest by `reference`, a tag or a digest, capped at [`MANIFEST_LIMIT`] and verified against its digest.
     pub async fn manifest(&self, repository: &str, reference: &str) -> Result<FetchedManifest, RegistryError> {
         let response = self.manifest_request(Method::GET, repository, reference).await?;
         let headers = response.headers().clone();
         let what = format!("manifest {repository}:{reference}");
         let body = self.read_capped(response, MANIFEST_LIMIT, &what).await?;
-        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
-        if reference.starts_with("sha256:") && reference != digest {
-            return Err(RegistryError::DigestMismatch { what, expected: reference.to_string(), actual: digest });
+        let digest = Digest::from_sha256(Sha256::digest(&body).into());
+        if reference.starts_with("sha256:") && digest != reference {
+            let actual = digest.into();
+            return Err(RegistryError::DigestMismatch { what, expected: reference.to_string(), actual });
         }
         let media_type = media_type(&headers, &body);
         if media_type == DOCKER_SCHEMA1 || media_type == DOCKER_SCHEMA1_SIGNED || schema_version(&body) == Some(1) {
@@ -52,18 +54,24 @@ impl RegistryClient {
         // A sha512 header (rare) cannot be compared with our sha256; the body hash is what we trust.
         if let Some(header) = headers.get("docker-content-digest").and_then(|v| v.to_str().ok())
             && header.starts_with("sha256:")
-            && header != digest
+            && digest != header
         {
-            return Err(RegistryError::DigestMismatch { what, expected: header.to_string(), actual: digest });
+            let (expected, actual) = (header.to_string(), digest.into());
+            return Err(RegistryError::DigestMismatch { what, expected, actual });
         }
         Ok(FetchedManifest { digest, media_type, body })
     }
 
     /// HEAD a tag: its current digest in one request, without the body.
-    pub async fn manifest_digest(&self, repository: &str, tag: &str) -> Result<String, RegistryError> {
+    pub async fn manifest_digest(&self, repository: &str, tag: &str) -> Result<Digest, RegistryError> {
         let response = self.manifest_request(Method::HEAD, repository, tag).await?;
         match response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok()) {
-            Some(digest) if digest.starts_with("sha256:") => Ok(digest.to_string()),
+            Some(digest) if digest.starts_with("sha256:") => {
+                Digest::parse(digest).map_err(|e| RegistryError::Protocol {
+                    registry: self.registry.clone(),
+                    detail: format!("Docker-Content-Digest: {e}"),
+                })
+            }
             // Registries may omit the header; the body then tells.
             _ => Ok(self.manifest(repository, tag).await?.digest),
         }
