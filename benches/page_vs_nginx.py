@@ -85,7 +85,8 @@ def scanned(port, proc, timeout=300):
 def serve(work, port, extra):
     env = {"PATH": os.environ["PATH"], "HOME": work, "SHIPSHAPE_ALLOW_HOSTS": HOST,
            "SHIPSHAPE_DATABASE_URL": f"sqlite://{work}/shipshape.db", "SHIPSHAPE_LOG": "warn",
-           "SHIPSHAPE_LISTEN": f"127.0.0.1:{port}", "SHIPSHAPE_BASE_IMAGES": "", **extra}
+           "SHIPSHAPE_LISTEN": f"127.0.0.1:{port}", "SHIPSHAPE_BASE_IMAGES": "",
+           "SHIPSHAPE_VULNDB_INTERVAL": "0", **extra}
     proc = subprocess.Popen([SHIPSHAPE, "serve"], env=env)
     wait_for(f"http://127.0.0.1:{port}/healthz", proc, "shipshape")
     return proc

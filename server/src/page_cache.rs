@@ -20,9 +20,11 @@ use futures_util::StreamExt;
 use crate::memo::Memo;
 use crate::store::SharedStore;
 
-const MAX_PAGES: usize = 512;
+/// With [`MAX_PAGE_BYTES`], at most 64 MiB however many distinct URLs visitors make up (a tag page
+/// is ~25 KB).
+const MAX_PAGES: usize = 256;
 /// A page larger than this is served, not kept.
-const MAX_PAGE_BYTES: usize = 2 << 20;
+const MAX_PAGE_BYTES: usize = 256 << 10;
 
 struct Page {
     headers: HeaderMap,

@@ -151,11 +151,21 @@ const CLAIM: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1,
 /// token: the same worker claiming the job again after its lease ran out holds a newer attempt).
 const HELD: &str = "id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'";
 
-fn lease_end(lease: Duration) -> DateTime<Utc> {
-    Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5))
+fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5))
 }
 
 impl Store {
+    /// The clock leases are read by: the database's on PostgreSQL, where replicas on several hosts
+    /// may disagree by seconds (one ahead by a lease would take every running job away); this
+    /// machine's on SQLite, which only processes of one machine share.
+    async fn lease_clock(&self) -> StoreResult<DateTime<Utc>> {
+        match &self.db {
+            Db::Sqlite(_) => Ok(Utc::now()),
+            Db::Postgres(pool) => Ok(sqlx::query_scalar("SELECT now()").fetch_one(pool).await?),
+        }
+    }
+
     /// Queues a job unless a live one has the same dedupe key; its id when queued.
     pub async fn enqueue_job(&self, job: &NewJob) -> StoreResult<Option<i64>> {
         let queued: Option<i64> = on_pool!(&self.db, pool => sqlx::query_scalar(INSERT_JOB)
@@ -189,7 +199,7 @@ impl Store {
     /// Takes the most urgent due job of one of `kinds` for `worker`, under a lease of `lease`.
     /// Running jobs whose lease ran out after their last attempt are failed first.
     pub async fn claim_job(&self, kinds: &[&str], worker: &str, lease: Duration) -> StoreResult<Option<Job>> {
-        let now = Utc::now();
+        let now = self.lease_clock().await?;
         // No attempt left: failed (a worker died during the last one, or, for a job queued by an
         // older release, attempts were used up before there was a cap).
         let exhausted = "UPDATE jobs SET state = 'failed', lease_until = NULL, finished_at = $1, updated_at = $1,
@@ -202,7 +212,7 @@ impl Store {
                 let sql = CLAIM.replace("{kinds}", "IN (SELECT value FROM json_each($4))").replace("{lock}", "");
                 sqlx::query_as(&(sql + COLUMNS))
                     .bind(now)
-                    .bind(lease_end(lease))
+                    .bind(lease_end(now, lease))
                     .bind(worker)
                     .bind(kinds_json)
                     .fetch_optional(pool)
@@ -213,7 +223,7 @@ impl Store {
                 let sql = CLAIM.replace("{kinds}", "= ANY($4)").replace("{lock}", "FOR UPDATE SKIP LOCKED");
                 sqlx::query_as(&(sql + COLUMNS))
                     .bind(now)
-                    .bind(lease_end(lease))
+                    .bind(lease_end(now, lease))
                     .bind(worker)
                     .bind(kinds)
                     .fetch_optional(pool)
@@ -230,9 +240,10 @@ impl Store {
     /// Extends the lease of the claim `attempt` of job `id` by `worker`; false when the job is no
     /// longer that claim's (its lease ran out and it was claimed again), and the work should stop.
     pub async fn renew_job(&self, id: i64, worker: &str, attempt: i32, lease: Duration) -> StoreResult<bool> {
+        let until = lease_end(self.lease_clock().await?, lease);
         let sql = format!("UPDATE jobs SET lease_until = $4 WHERE {HELD}");
         let changed = on_pool!(&self.db, pool => sqlx::query(&sql)
-            .bind(id).bind(worker).bind(attempt).bind(lease_end(lease)).execute(pool).await?.rows_affected());
+            .bind(id).bind(worker).bind(attempt).bind(until).execute(pool).await?.rows_affected());
         Ok(changed == 1)
     }
 
