@@ -9,7 +9,7 @@ pub const DEFAULT_PLATFORM: &str = "linux/amd64";
 /// The position of `wanted` (`os/arch[/variant]`) when the image has it, else of linux/amd64, else
 /// the first; `None` only for an image without platforms.
 pub fn chosen(platforms: &[PlatformImage], wanted: Option<&str>) -> Option<usize> {
-    choose(&names(platforms), wanted)
+    position(&names(platforms), wanted)
 }
 
 /// The position of the platform written `wanted`, if the image has it (no fallback).
@@ -21,7 +21,8 @@ fn names(platforms: &[PlatformImage]) -> Vec<String> {
     platforms.iter().map(|p| p.platform.to_string()).collect()
 }
 
-fn choose(names: &[String], wanted: Option<&str>) -> Option<usize> {
+/// [`chosen`] over platforms written `os/arch[/variant]` (an index's entries, before they are read).
+pub fn position(names: &[String], wanted: Option<&str>) -> Option<usize> {
     let position = |wanted: &str| names.iter().position(|name| name == wanted);
     wanted.and_then(position).or_else(|| position(DEFAULT_PLATFORM)).or_else(|| (!names.is_empty()).then_some(0))
 }
@@ -33,10 +34,10 @@ mod tests {
     #[test]
     fn asked_for_then_amd64_then_first() {
         let names: Vec<String> = ["linux/arm64/v8", "linux/amd64", "linux/s390x"].map(String::from).into();
-        assert_eq!(choose(&names, Some("linux/s390x")), Some(2));
-        assert_eq!(choose(&names, Some("windows/amd64")), Some(1));
-        assert_eq!(choose(&names, None), Some(1));
-        assert_eq!(choose(&names[..1], None), Some(0));
-        assert_eq!(choose(&[], None), None);
+        assert_eq!(position(&names, Some("linux/s390x")), Some(2));
+        assert_eq!(position(&names, Some("windows/amd64")), Some(1));
+        assert_eq!(position(&names, None), Some(1));
+        assert_eq!(position(&names[..1], None), Some(0));
+        assert_eq!(position(&[], None), None);
     }
 }

@@ -163,3 +163,37 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     assert_eq!((summary["state"].as_str(), summary["packages"].as_u64()), (Some("done"), Some(1)), "{body}");
     assert_eq!(summary["findings"].as_array().unwrap().len(), 0, "the patched version is fixed: {body}");
 }
+
+/// A scanned tag that moves to a multi-platform index: the reaction queues its default platform
+/// image under the key the page's own request uses, so the image is scanned once, not twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_moved_to_an_index_rescans_its_default_platform_image_once() {
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let image = |arch: &str, text: &str| {
+        let layer = Layer::builder().file("etc/release", text).build().unwrap();
+        ImageBuilder::new().platform("linux", arch, None).layer(layer, "COPY release /etc/ # buildkit")
+    };
+    image("amd64", "one").build(ManifestFormat::Oci).push(&registry, "web/multi", Some("1")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&DatabaseUrl::Sqlite(dir.path().join("shipshape.db"))).await.unwrap();
+    let server = serve(store, &registry.host()).await;
+    let scans = format!("{}/api/v1/scans/{}/web/multi:1", server.base, registry.host());
+    assert_eq!(get(&scans).await.0, 200);
+    assert_eq!(server.jobs.drain().await.unwrap(), 2, "the tag's creation, then its scan");
+
+    let (arm, amd) = (image("arm64", "two").build(ManifestFormat::Oci), image("amd64", "two").build(ManifestFormat::Oci));
+    let amd_digest = amd.manifest_digest.clone();
+    shipshape_testkit::BuiltIndex::new(ManifestFormat::Oci, vec![arm, amd]).push(&registry, "web/multi", "1").await.unwrap();
+    let (status, _) = get(&format!("{}/api/v1/images/{}/web/multi:1?refresh=true", server.base, registry.host())).await;
+    assert_eq!(status, 200);
+    assert_eq!(server.jobs.drain().await.unwrap(), 2, "the move's reaction, then one scan");
+    let jobs = server.services.store.live_jobs().await.unwrap();
+    assert!(jobs.is_empty(), "nothing left: {jobs:?}");
+    let (_, body) = get(&scans).await;
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(summary["state"], "done", "the page's platform image (linux/amd64) was the one scanned: {body}");
+    let amd_digest = amd_digest.parse().unwrap();
+    assert!(server.services.store.scan_result(&amd_digest).await.unwrap().is_some());
+    let job = server.services.store.latest_job(&shipshape::scan::jobs::scan_key(&amd_digest)).await.unwrap();
+    assert!(job.is_some(), "queued under the platform image's key, as a page view would");
+}

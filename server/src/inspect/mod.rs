@@ -18,7 +18,7 @@ use crate::store::StoreError;
 
 pub use background::{BackgroundInspections, Requested};
 pub use history::instruction;
-pub use model::{is_index, runs_as_root};
+pub use model::{Manifest, is_index, parse_manifest, runs_as_root};
 pub use request::{InspectRequest, PlatformFilter, Viewer};
 pub use service::Inspector;
 

@@ -70,6 +70,14 @@ pub fn parse_manifest(media_type: &str, body: &[u8], digest: &Digest) -> Result<
 }
 
 impl Index {
+    /// The platform image this index means when nobody names a platform (the pages' choice).
+    pub fn default_image(&self) -> Option<&Descriptor> {
+        let images: Vec<&Descriptor> = self.images().collect();
+        let names: Vec<String> =
+            images.iter().map(|d| d.platform.as_ref().map(|p| Platform::from(p).to_string()).unwrap_or_default()).collect();
+        app::platform_choice::position(&names, None).map(|i| images[i])
+    }
+
     /// Entries that are images for a platform: attestations and other artifacts left out.
     pub fn images(&self) -> impl Iterator<Item = &Descriptor> {
         self.manifests.iter().filter(|d| {

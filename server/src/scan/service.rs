@@ -10,6 +10,7 @@ use app::severity::Severity;
 
 use super::jobs::{RematchScan, ScanImage, scan_key};
 use super::run::{ScanReport, matched_before};
+use crate::inspect::{Manifest, parse_manifest};
 use crate::jobs::enqueue;
 use crate::store::{JobState, SharedStore, StoreError};
 
@@ -68,8 +69,8 @@ pub async fn request(store: &SharedStore, repository: &str, digest: &Digest) -> 
 }
 
 /// A tag that moved off an image that was scanned: its new image is queued at once, so its
-/// findings are ready before anyone looks (`to` may be an index; the worker scans its linux/amd64
-/// image, else its first).
+/// findings are ready before anyone looks. When `to` is an index, its default platform image is
+/// queued, under the same key a page's request for it uses (so the two never both scan it).
 pub async fn rescan_moved_tag(
     store: &SharedStore,
     repository: &str,
@@ -80,11 +81,21 @@ pub async fn rescan_moved_tag(
     before.push(from.clone());
     for digest in &before {
         if store.scan_result(digest).await?.is_some() {
-            enqueue(store, &ScanImage { reference: format!("{repository}@{to}") }).await?;
+            let image = default_image(store, to).await?;
+            enqueue(store, &ScanImage { reference: format!("{repository}@{image}") }).await?;
             return Ok(true);
         }
     }
     Ok(false)
+}
+
+/// `digest` itself, or the platform image it means when it is a stored index.
+async fn default_image(store: &SharedStore, digest: &Digest) -> Result<Digest, StoreError> {
+    let Some(record) = store.manifest(digest).await? else { return Ok(digest.clone()) };
+    Ok(match parse_manifest(&record.media_type, &record.body, digest) {
+        Ok(Manifest::Index(index)) => index.default_image().map_or_else(|| digest.clone(), |d| d.digest.clone()),
+        _ => digest.clone(),
+    })
 }
 
 fn done(report: &ScanReport, scanned_at: chrono::DateTime<chrono::Utc>) -> ScanSummary {
