@@ -280,6 +280,21 @@ async fn basic_auth_registry_needs_the_right_password_and_stays_private() {
     let repo = reference(&registry, "corp/api");
     let err = fixture.services.inspector.repository_tags(&repo, 10, None, None, Viewer::Anonymous).await.unwrap_err();
     assert!(matches!(err, InspectError::Hidden { .. }), "{err}");
+    first_asked_by_digest_stays_private(&registry).await;
+}
+
+/// The first inspection of a private repository, by digest: nothing is fetched before the manifest,
+/// which needs the credentials; the repository must be stored private before it is linked.
+async fn first_asked_by_digest_stays_private(registry: &TestRegistry) {
+    let fixture = allowed(registry).await;
+    let image = app_image(ManifestFormat::Oci, "arm64", None);
+    image.push(registry, "corp/digest", None).await.unwrap();
+    let by_digest = reference(registry, &format!("corp/digest@{}", image.manifest_digest));
+    let right = Some(Credentials::new("alice", "s3cret"));
+    let request = shipshape::inspect::InspectRequest::new(&by_digest, Viewer::Operator).credentials(right);
+    assert!(fixture.services.inspector.inspect(request).await.unwrap().private);
+    let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&by_digest, Viewer::Anonymous));
+    assert!(matches!(err.await.unwrap_err(), InspectError::Hidden { .. }), "stored as private");
 }
 
 #[tokio::test]

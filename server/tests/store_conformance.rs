@@ -117,6 +117,8 @@ async fn tag_deletion(store: &SharedStore, repo: RepositoryId, at: impl Fn(i64) 
     assert_eq!(store.record_tag_deleted(repo, "edge", at(5)).await.unwrap(), TagChange::Deleted { from: d(B) });
     assert_eq!(store.record_tag_deleted(repo, "edge", at(6)).await.unwrap(), TagChange::Unchanged, "once");
     assert_eq!(store.record_tag_deleted(repo, "never", at(6)).await.unwrap(), TagChange::Unchanged);
+    // A deletion seen before the tag's last confirmation (a concurrent view) does not win.
+    assert_eq!(store.record_tag_deleted(repo, "latest", at(3)).await.unwrap(), TagChange::Unchanged);
     assert!(store.tag(repo, "edge").await.unwrap().is_none(), "a deleted tag names nothing");
     assert!(store.tags_on(repo, &d(B)).await.unwrap().is_empty());
     assert_eq!(store.live_tags(repo).await.unwrap(), vec!["3.20".to_string(), "latest".into()]);

@@ -11,27 +11,46 @@ use futures_util::future::FutureExt;
 use super::request::{InspectRequest, Viewer};
 use super::session::Session;
 use super::{InspectError, Inspector};
-use crate::registry::{Credentials, RegistryClient};
-use crate::store::{RepositoryId, Visibility};
+use crate::registry::{Credentials, RegistryClient, RegistryError};
+use crate::store::Visibility;
 
 /// A listing this long may be cut short: no tag is taken as deleted for missing from it.
 const TAG_LIST_LIMIT: usize = 10_000;
+/// Stored tags missing from a listing that are confirmed gone (one HEAD each) per listing; the
+/// rest are looked at by the next one.
+const CONFIRM_PER_LISTING: usize = 16;
 
 impl Inspector {
-    /// Stored tags the registry's full listing no longer has are recorded as deleted (each
-    /// raising `tag.deleted`).
-    async fn record_deleted_tags(&self, repository: RepositoryId, listed: &[String]) -> Result<(), InspectError> {
+    /// Stored tags missing from the registry's listing (made at `listed_at`) are asked for once
+    /// more, since registries may list short: those it answers 404 for are recorded as deleted
+    /// (each raising `tag.deleted`). Failures here are logged, never the listing's.
+    async fn record_deleted_tags(
+        &self,
+        client: &RegistryClient,
+        repository: &crate::store::Repository,
+        listed: &[String],
+        listed_at: chrono::DateTime<chrono::Utc>,
+    ) {
         if listed.len() >= TAG_LIST_LIMIT {
-            return Ok(());
+            return;
         }
         let listed: std::collections::HashSet<&str> = listed.iter().map(String::as_str).collect();
-        let now = chrono::Utc::now();
-        for tag in self.store.live_tags(repository).await? {
-            if !listed.contains(tag.as_str()) {
-                self.store.record_tag_deleted(repository, &tag, now).await?;
+        let stored = match self.store.live_tags(repository.id).await {
+            Ok(stored) => stored,
+            Err(e) => return tracing::warn!(error = %e, "stored tags not compared with the listing"),
+        };
+        let missing = stored.into_iter().filter(|t| !listed.contains(t.as_str())).take(CONFIRM_PER_LISTING);
+        for tag in missing {
+            match client.manifest_digest(&repository.name, &tag).await {
+                Err(RegistryError::ManifestNotFound { .. }) => {
+                    if let Err(e) = self.store.record_tag_deleted(repository.id, &tag, listed_at).await {
+                        tracing::warn!(tag, error = %e, "a deleted tag was not recorded");
+                    }
+                }
+                Ok(_) => tracing::debug!(tag, "missing from the listing, but the registry still has it"),
+                Err(e) => tracing::debug!(tag, error = %e, "a tag missing from the listing could not be checked"),
             }
         }
-        Ok(())
     }
 
     /// A client for reading `reference`'s blobs: with `credentials` when the repository is private.
@@ -70,6 +89,7 @@ impl Inspector {
         }
         let credentials = if viewer == Viewer::Operator { credentials } else { None };
         let mut session = Session { inspector: self, registry: registry.clone(), credentials, client: None, private };
+        let listed_at = chrono::Utc::now();
         let all = {
             let name = name.clone();
             session
@@ -80,7 +100,8 @@ impl Inspector {
                 .await?
         };
         if let Some(repo) = &stored {
-            self.record_deleted_tags(repo.id, &all).await?;
+            let client = session.client().await?;
+            self.record_deleted_tags(&client, repo, &all, listed_at).await;
         }
         let start = after.map_or(0, |last| all.iter().position(|t| t.as_str() == last).map_or(0, |i| i + 1));
         let page: Vec<String> = all.iter().skip(start).take(page_size).cloned().collect();

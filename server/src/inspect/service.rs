@@ -185,6 +185,13 @@ impl Inspector {
                 None => (self.fetch_top(session, repository, &digest).await?, false),
             },
         };
+        // Asked by digest, the registry's first answer came only now: one that needed credentials
+        // makes the repository private before anything is linked to it.
+        let repo = if session.private && repo.visibility == Visibility::Public {
+            self.store.upsert_repository(&reference.registry, repository, Visibility::Private).await?
+        } else {
+            repo
+        };
         Ok(Top { top, repo, recorded, prefetched, linked })
     }
 
@@ -269,8 +276,11 @@ impl Inspector {
                     .await;
                 let digest = match answer {
                     Err(gone @ RegistryError::ManifestNotFound { .. }) => {
-                        // The repository answers, the tag is gone: what was seen is recorded.
-                        self.store.record_tag_deleted(cached.repository, tag, now).await?;
+                        // The repository answers, the tag is gone: what was seen is recorded (a
+                        // failure to record it is not the viewer's problem).
+                        if let Err(e) = self.store.record_tag_deleted(cached.repository, tag, now).await {
+                            tracing::warn!(tag, error = %e, "a deleted tag was not recorded");
+                        }
                         return Err(gone.into());
                     }
                     answer => answer?,

@@ -35,31 +35,33 @@ const INSERT_PACKAGE: &str =
 impl Store {
     /// Stores each advisory unless the stored one is as new (`modified`); returns how many were written.
     pub async fn put_advisories(&self, source: &str, advisories: &[AdvisoryRecord]) -> StoreResult<u64> {
-        self.changed();
-        on_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
-            let mut written = 0;
-            for advisory in advisories {
-                let changed = sqlx::query(UPSERT_ADVISORY)
-                    .bind(&advisory.id)
-                    .bind(advisory.modified)
-                    .bind(source)
-                    .bind(&advisory.body)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if changed == 0 {
-                    continue;
+        self.writing(async {
+            on_pool!(&self.db, pool => {
+                let mut tx = pool.begin().await?;
+                let mut written = 0;
+                for advisory in advisories {
+                    let changed = sqlx::query(UPSERT_ADVISORY)
+                        .bind(&advisory.id)
+                        .bind(advisory.modified)
+                        .bind(source)
+                        .bind(&advisory.body)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if changed == 0 {
+                        continue;
+                    }
+                    written += 1;
+                    sqlx::query(CLEAR_PACKAGES).bind(&advisory.id).execute(&mut *tx).await?;
+                    for (ecosystem, name) in &advisory.packages {
+                        sqlx::query(INSERT_PACKAGE).bind(&advisory.id).bind(ecosystem).bind(name).execute(&mut *tx).await?;
+                    }
                 }
-                written += 1;
-                sqlx::query(CLEAR_PACKAGES).bind(&advisory.id).execute(&mut *tx).await?;
-                for (ecosystem, name) in &advisory.packages {
-                    sqlx::query(INSERT_PACKAGE).bind(&advisory.id).bind(ecosystem).bind(name).execute(&mut *tx).await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(written)
+                tx.commit().await?;
+                Ok(written)
+            })
         })
+        .await
     }
 
     /// The OSV JSON of every advisory naming one of `names` in `ecosystem` (`Debian:12`).
@@ -82,19 +84,21 @@ impl Store {
     }
 
     pub async fn record_vulndb_source(&self, source: &VulnDbSource) -> StoreResult<()> {
-        self.changed();
-        let sql = "INSERT INTO vulndb_sources (source, records, newest_modified, imported_at, etag) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (source) DO UPDATE SET records = excluded.records, newest_modified = excluded.newest_modified,
-             imported_at = excluded.imported_at, etag = excluded.etag";
-        on_pool!(&self.db, pool => sqlx::query(sql)
-            .bind(&source.source)
-            .bind(source.records)
-            .bind(source.newest_modified)
-            .bind(source.imported_at)
-            .bind(&source.etag)
-            .execute(pool)
-            .await.map(drop)?);
-        Ok(())
+        self.writing(async {
+            let sql = "INSERT INTO vulndb_sources (source, records, newest_modified, imported_at, etag) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (source) DO UPDATE SET records = excluded.records, newest_modified = excluded.newest_modified,
+                 imported_at = excluded.imported_at, etag = excluded.etag";
+            on_pool!(&self.db, pool => sqlx::query(sql)
+                .bind(&source.source)
+                .bind(source.records)
+                .bind(source.newest_modified)
+                .bind(source.imported_at)
+                .bind(&source.etag)
+                .execute(pool)
+                .await.map(drop)?);
+            Ok(())
+        })
+        .await
     }
 
     pub async fn vulndb_sources(&self) -> StoreResult<Vec<VulnDbSource>> {

@@ -103,13 +103,15 @@ impl Store {
     /// Records an event unless one with the same dedupe key exists, and queues its reactions;
     /// true when it was new.
     pub async fn raise_event(&self, event: &NewEvent) -> StoreResult<bool> {
-        self.changed();
-        on_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
-            let id = raise_in!(tx, event);
-            tx.commit().await?;
-            Ok(id.is_some())
+        self.writing(async {
+            on_pool!(&self.db, pool => {
+                let mut tx = pool.begin().await?;
+                let id = raise_in!(tx, event);
+                tx.commit().await?;
+                Ok(id.is_some())
+            })
         })
+        .await
     }
 
     /// Events with an id above `after`, oldest first.

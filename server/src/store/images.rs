@@ -70,25 +70,27 @@ pub struct Counts {
 
 impl Store {
     pub async fn upsert_repository(&self, registry: &str, name: &str, visibility: Visibility) -> StoreResult<Repository> {
-        self.changed();
-        // Once a repository needed credentials it stays private.
-        let sql = "INSERT INTO repositories (registry, name, visibility, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (registry, name) DO UPDATE SET visibility =
-               CASE WHEN repositories.visibility = 'private' THEN 'private' ELSE excluded.visibility END
-             RETURNING id, visibility";
-        let (id, visibility): (i64, String) = on_pool!(&self.db, pool => sqlx::query_as(sql)
-            .bind(registry)
-            .bind(name)
-            .bind(visibility.as_str())
-            .bind(Utc::now())
-            .fetch_one(pool)
-            .await?);
-        Ok(Repository {
-            id: RepositoryId(id),
-            registry: registry.to_string(),
-            name: name.to_string(),
-            visibility: Visibility::parse(&visibility),
+        self.writing(async {
+            // Once a repository needed credentials it stays private.
+            let sql = "INSERT INTO repositories (registry, name, visibility, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (registry, name) DO UPDATE SET visibility =
+                   CASE WHEN repositories.visibility = 'private' THEN 'private' ELSE excluded.visibility END
+                 RETURNING id, visibility";
+            let (id, visibility): (i64, String) = on_pool!(&self.db, pool => sqlx::query_as(sql)
+                .bind(registry)
+                .bind(name)
+                .bind(visibility.as_str())
+                .bind(Utc::now())
+                .fetch_one(pool)
+                .await?);
+            Ok(Repository {
+                id: RepositoryId(id),
+                registry: registry.to_string(),
+                name: name.to_string(),
+                visibility: Visibility::parse(&visibility),
+            })
         })
+        .await
     }
 
     pub async fn repository(&self, registry: &str, name: &str) -> StoreResult<Option<Repository>> {
@@ -106,40 +108,42 @@ impl Store {
     /// Stores a manifest and its layer list once; storing the same digest again is a no-op, but
     /// links it to `repository` (where it may have been first seen under another name).
     pub async fn put_manifest(&self, repository: RepositoryId, manifest: &ManifestRecord) -> StoreResult<()> {
-        self.changed();
-        match &self.db {
-            Db::Sqlite(pool) => {
-                sqlite_put_manifest(pool, repository, manifest).await?;
+        self.writing(async {
+            match &self.db {
+                Db::Sqlite(pool) => {
+                    sqlite_put_manifest(pool, repository, manifest).await?;
+                }
+                Db::Postgres(pool) => {
+                    let mut tx = pool.begin().await?;
+                    let top = "INSERT INTO manifests (digest, media_type, size, body, config_digest, fetched_at)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (digest) DO NOTHING";
+                    sqlx::query(top)
+                        .bind(manifest.digest.as_str())
+                        .bind(&manifest.media_type)
+                        .bind(manifest.body.len() as i64)
+                        .bind(&manifest.body)
+                        .bind(manifest.config_digest.as_ref().map(Digest::as_str))
+                        .bind(Utc::now())
+                        .execute(&mut *tx)
+                        .await?;
+                    let layers = "INSERT INTO layers (digest, media_type, size)
+                         SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[]) ON CONFLICT (digest) DO NOTHING";
+                    let digests: Vec<&str> = manifest.layers.iter().map(|l| l.digest.as_str()).collect();
+                    let types: Vec<&str> = manifest.layers.iter().map(|l| l.media_type.as_str()).collect();
+                    let sizes: Vec<i64> = manifest.layers.iter().map(|l| l.size).collect();
+                    sqlx::query(layers).bind(&digests).bind(&types).bind(&sizes).execute(&mut *tx).await?;
+                    let links = "INSERT INTO manifest_layers (manifest_digest, position, layer_digest)
+                         SELECT $1, position - 1, layer_digest FROM UNNEST($2::TEXT[]) WITH ORDINALITY AS l (layer_digest, position)
+                         ON CONFLICT DO NOTHING";
+                    sqlx::query(links).bind(manifest.digest.as_str()).bind(&digests).execute(&mut *tx).await?;
+                    let link = "INSERT INTO repository_manifests (repository_id, manifest_digest) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+                    sqlx::query(link).bind(repository.0).bind(manifest.digest.as_str()).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                }
             }
-            Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let top = "INSERT INTO manifests (digest, media_type, size, body, config_digest, fetched_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (digest) DO NOTHING";
-                sqlx::query(top)
-                    .bind(manifest.digest.as_str())
-                    .bind(&manifest.media_type)
-                    .bind(manifest.body.len() as i64)
-                    .bind(&manifest.body)
-                    .bind(manifest.config_digest.as_ref().map(Digest::as_str))
-                    .bind(Utc::now())
-                    .execute(&mut *tx)
-                    .await?;
-                let layers = "INSERT INTO layers (digest, media_type, size)
-                     SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[]) ON CONFLICT (digest) DO NOTHING";
-                let digests: Vec<&str> = manifest.layers.iter().map(|l| l.digest.as_str()).collect();
-                let types: Vec<&str> = manifest.layers.iter().map(|l| l.media_type.as_str()).collect();
-                let sizes: Vec<i64> = manifest.layers.iter().map(|l| l.size).collect();
-                sqlx::query(layers).bind(&digests).bind(&types).bind(&sizes).execute(&mut *tx).await?;
-                let links = "INSERT INTO manifest_layers (manifest_digest, position, layer_digest)
-                     SELECT $1, position - 1, layer_digest FROM UNNEST($2::TEXT[]) WITH ORDINALITY AS l (layer_digest, position)
-                     ON CONFLICT DO NOTHING";
-                sqlx::query(links).bind(manifest.digest.as_str()).bind(&digests).execute(&mut *tx).await?;
-                let link = "INSERT INTO repository_manifests (repository_id, manifest_digest) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-                sqlx::query(link).bind(repository.0).bind(manifest.digest.as_str()).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     pub async fn manifest(&self, digest: &Digest) -> StoreResult<Option<ManifestRecord>> {
@@ -176,16 +180,18 @@ impl Store {
     }
 
     pub async fn put_config(&self, config: &ConfigRecord) -> StoreResult<()> {
-        self.changed();
-        let sql = "INSERT INTO configs (digest, size, body, fetched_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING";
-        on_pool!(&self.db, pool => sqlx::query(sql)
-            .bind(config.digest.as_str())
-            .bind(config.body.len() as i64)
-            .bind(&config.body)
-            .bind(Utc::now())
-            .execute(pool)
-            .await.map(drop)?);
-        Ok(())
+        self.writing(async {
+            let sql = "INSERT INTO configs (digest, size, body, fetched_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING";
+            on_pool!(&self.db, pool => sqlx::query(sql)
+                .bind(config.digest.as_str())
+                .bind(config.body.len() as i64)
+                .bind(&config.body)
+                .bind(Utc::now())
+                .execute(pool)
+                .await.map(drop)?);
+            Ok(())
+        })
+        .await
     }
 
     pub async fn config(&self, digest: &Digest) -> StoreResult<Option<ConfigRecord>> {
@@ -210,11 +216,13 @@ impl Store {
 
     /// Sets (or replaces) the repository's badge token.
     pub async fn set_badge_token(&self, repository: RepositoryId, token: &str) -> StoreResult<()> {
-        self.changed();
-        let sql = "INSERT INTO badge_tokens (repository_id, token, created_at) VALUES ($1, $2, $3)
-             ON CONFLICT (repository_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at";
-        on_pool!(&self.db, pool => sqlx::query(sql).bind(repository.0).bind(token).bind(Utc::now()).execute(pool).await.map(drop)?);
-        Ok(())
+        self.writing(async {
+            let sql = "INSERT INTO badge_tokens (repository_id, token, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (repository_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at";
+            on_pool!(&self.db, pool => sqlx::query(sql).bind(repository.0).bind(token).bind(Utc::now()).execute(pool).await.map(drop)?);
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -248,11 +248,13 @@ impl Store {
     }
 
     pub async fn job_progress(&self, id: i64, done: i64, total: i64) -> StoreResult<()> {
-        self.changed();
-        let sql = "UPDATE jobs SET progress_done = $2, progress_total = $3, updated_at = $4 WHERE id = $1 AND state = 'running'";
-        on_pool!(&self.db, pool => sqlx::query(sql)
-            .bind(id).bind(done as i32).bind(total as i32).bind(Utc::now()).execute(pool).await.map(drop)?);
-        Ok(())
+        self.writing(async {
+            let sql = "UPDATE jobs SET progress_done = $2, progress_total = $3, updated_at = $4 WHERE id = $1 AND state = 'running'";
+            on_pool!(&self.db, pool => sqlx::query(sql)
+                .bind(id).bind(done as i32).bind(total as i32).bind(Utc::now()).execute(pool).await.map(drop)?);
+            Ok(())
+        })
+        .await
     }
 
     /// Ends the claim `attempt` of job `id` by `worker` as `outcome` says and, in the same
@@ -264,49 +266,53 @@ impl Store {
         outcome: JobOutcome<'_>,
         next: Option<&NewJob>,
     ) -> StoreResult<bool> {
-        self.changed();
-        let now = Utc::now();
-        let (state, error, retry_at, finished) = match outcome {
-            JobOutcome::Done => (JobState::Done, None, None, Some(now)),
-            JobOutcome::Retry { error, at } => (JobState::Queued, Some(error), Some(at), None),
-            JobOutcome::Failed { error } => (JobState::Failed, Some(error), None, Some(now)),
-        };
-        // A retry starts its progress again.
-        let sql = format!(
-            "UPDATE jobs SET state = $4, error = $5, run_at = COALESCE($6, run_at), finished_at = $7,
-                lease_until = NULL, worker = NULL, updated_at = $8,
-                progress_done = CASE WHEN $6 IS NULL THEN progress_done ELSE 0 END,
-                progress_total = CASE WHEN $6 IS NULL THEN progress_total ELSE 0 END
-             WHERE {HELD}"
-        );
-        on_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
-            let held = sqlx::query(&sql)
-                .bind(id).bind(worker).bind(attempt)
-                .bind(state.as_str()).bind(error).bind(retry_at).bind(finished).bind(now)
-                .execute(&mut *tx).await?.rows_affected() == 1;
-            if let (true, Some(job)) = (held, next) {
-                sqlx::query(INSERT_JOB)
-                    .bind(&job.kind).bind(&job.payload).bind(&job.dedupe_key).bind(job.priority)
-                    .bind(job.run_at).bind(job.max_attempts).bind(now)
-                    .execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(held)
+        self.writing(async {
+            let now = Utc::now();
+            let (state, error, retry_at, finished) = match outcome {
+                JobOutcome::Done => (JobState::Done, None, None, Some(now)),
+                JobOutcome::Retry { error, at } => (JobState::Queued, Some(error), Some(at), None),
+                JobOutcome::Failed { error } => (JobState::Failed, Some(error), None, Some(now)),
+            };
+            // A retry starts its progress again.
+            let sql = format!(
+                "UPDATE jobs SET state = $4, error = $5, run_at = COALESCE($6, run_at), finished_at = $7,
+                    lease_until = NULL, worker = NULL, updated_at = $8,
+                    progress_done = CASE WHEN $6 IS NULL THEN progress_done ELSE 0 END,
+                    progress_total = CASE WHEN $6 IS NULL THEN progress_total ELSE 0 END
+                 WHERE {HELD}"
+            );
+            on_pool!(&self.db, pool => {
+                let mut tx = pool.begin().await?;
+                let held = sqlx::query(&sql)
+                    .bind(id).bind(worker).bind(attempt)
+                    .bind(state.as_str()).bind(error).bind(retry_at).bind(finished).bind(now)
+                    .execute(&mut *tx).await?.rows_affected() == 1;
+                if let (true, Some(job)) = (held, next) {
+                    sqlx::query(INSERT_JOB)
+                        .bind(&job.kind).bind(&job.payload).bind(&job.dedupe_key).bind(job.priority)
+                        .bind(job.run_at).bind(job.max_attempts).bind(now)
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(held)
+            })
         })
+        .await
     }
 
     /// Hands the claim `attempt` of job `id` back to the queue untouched (its worker is stopping):
     /// the attempt does not count.
     pub async fn release_job(&self, id: i64, worker: &str, attempt: i32) -> StoreResult<()> {
-        self.changed();
-        let sql = format!(
-            "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_until = NULL, worker = NULL,
-                progress_done = 0, progress_total = 0, updated_at = $4 WHERE {HELD}"
-        );
-        on_pool!(&self.db, pool => sqlx::query(&sql)
-            .bind(id).bind(worker).bind(attempt).bind(Utc::now()).execute(pool).await.map(drop)?);
-        Ok(())
+        self.writing(async {
+            let sql = format!(
+                "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_until = NULL, worker = NULL,
+                    progress_done = 0, progress_total = 0, updated_at = $4 WHERE {HELD}"
+            );
+            on_pool!(&self.db, pool => sqlx::query(&sql)
+                .bind(id).bind(worker).bind(attempt).bind(Utc::now()).execute(pool).await.map(drop)?);
+            Ok(())
+        })
+        .await
     }
 
     /// The newest job with this dedupe key, whatever its state.
@@ -334,8 +340,10 @@ impl Store {
 
     /// Deletes jobs that finished before `before`; how many.
     pub async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        self.changed();
-        let sql = "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1";
-        Ok(on_pool!(&self.db, pool => sqlx::query(sql).bind(before).execute(pool).await?.rows_affected()))
+        self.writing(async {
+            let sql = "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1";
+            Ok(on_pool!(&self.db, pool => sqlx::query(sql).bind(before).execute(pool).await?.rows_affected()))
+        })
+        .await
     }
 }

@@ -101,35 +101,37 @@ impl Store {
     /// Indexes a platform image's chain IDs (once; later calls are no-ops). Both statements are
     /// idempotent, so a crash between them is healed by the next call.
     pub async fn put_image_chain(&self, chain: &ImageChain) -> StoreResult<()> {
-        self.changed();
-        let Some(top) = chain.chain.last() else { return Ok(()) };
-        let image = "INSERT INTO image_chains (manifest_digest, top_chain, layer_count, created) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (manifest_digest) DO NOTHING";
-        on_pool!(&self.db, pool => sqlx::query(image)
-            .bind(chain.manifest_digest.as_str())
-            .bind(top)
-            .bind(chain.chain.len() as i64)
-            .bind(chain.created)
-            .execute(pool)
-            .await.map(drop)?);
-        match &self.db {
-            Db::Sqlite(pool) => {
-                let mut links = sqlx::QueryBuilder::new("INSERT INTO chain_links (manifest_digest, position, chain_id) ");
-                links.push_values(chain.chain.iter().enumerate(), |mut row, (position, id)| {
-                    row.push_bind(chain.manifest_digest.as_str()).push_bind(position as i64).push_bind(id);
-                });
-                links.push(" ON CONFLICT DO NOTHING").build().execute(pool).await?;
+        self.writing(async {
+            let Some(top) = chain.chain.last() else { return Ok(()) };
+            let image = "INSERT INTO image_chains (manifest_digest, top_chain, layer_count, created) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (manifest_digest) DO NOTHING";
+            on_pool!(&self.db, pool => sqlx::query(image)
+                .bind(chain.manifest_digest.as_str())
+                .bind(top)
+                .bind(chain.chain.len() as i64)
+                .bind(chain.created)
+                .execute(pool)
+                .await.map(drop)?);
+            match &self.db {
+                Db::Sqlite(pool) => {
+                    let mut links = sqlx::QueryBuilder::new("INSERT INTO chain_links (manifest_digest, position, chain_id) ");
+                    links.push_values(chain.chain.iter().enumerate(), |mut row, (position, id)| {
+                        row.push_bind(chain.manifest_digest.as_str()).push_bind(position as i64).push_bind(id);
+                    });
+                    links.push(" ON CONFLICT DO NOTHING").build().execute(pool).await?;
+                }
+                Db::Postgres(pool) => {
+                    let positions: Vec<i64> = (0..chain.chain.len() as i64).collect();
+                    let sql = "INSERT INTO chain_links (manifest_digest, position, chain_id)
+                         SELECT $1, position, chain_id FROM UNNEST($2::BIGINT[], $3::TEXT[]) AS links (position, chain_id)
+                         ON CONFLICT DO NOTHING";
+                    let digest = chain.manifest_digest.as_str();
+                    sqlx::query(sql).bind(digest).bind(&positions).bind(&chain.chain).execute(pool).await?;
+                }
             }
-            Db::Postgres(pool) => {
-                let positions: Vec<i64> = (0..chain.chain.len() as i64).collect();
-                let sql = "INSERT INTO chain_links (manifest_digest, position, chain_id)
-                     SELECT $1, position, chain_id FROM UNNEST($2::BIGINT[], $3::TEXT[]) AS links (position, chain_id)
-                     ON CONFLICT DO NOTHING";
-                let digest = chain.manifest_digest.as_str();
-                sqlx::query(sql).bind(digest).bind(&positions).bind(&chain.chain).execute(pool).await?;
-            }
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     pub async fn image_chain(&self, manifest_digest: &Digest) -> StoreResult<Option<ChainImage>> {
@@ -172,19 +174,21 @@ impl Store {
     }
 
     pub async fn put_index_children(&self, index_digest: &Digest, children: &[Digest]) -> StoreResult<()> {
-        self.changed();
-        if children.is_empty() {
-            return Ok(());
-        }
-        on_pool!(&self.db, pool => {
-            let mut insert = sqlx::QueryBuilder::new("INSERT INTO index_children (index_digest, child_digest) ");
-            insert.push_values(children, |mut row, child| {
-                row.push_bind(index_digest.as_str()).push_bind(child.as_str());
+        self.writing(async {
+            if children.is_empty() {
+                return Ok(());
+            }
+            on_pool!(&self.db, pool => {
+                let mut insert = sqlx::QueryBuilder::new("INSERT INTO index_children (index_digest, child_digest) ");
+                insert.push_values(children, |mut row, child| {
+                    row.push_bind(index_digest.as_str()).push_bind(child.as_str());
+                });
+                insert.push(" ON CONFLICT DO NOTHING");
+                insert.build().execute(pool).await?;
             });
-            insert.push(" ON CONFLICT DO NOTHING");
-            insert.build().execute(pool).await?;
-        });
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     pub async fn index_children(&self, index_digest: &Digest) -> StoreResult<Vec<Digest>> {

@@ -68,6 +68,14 @@ impl Store {
         self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Runs a write and counts it once it is over (committed or not): an answer computed while it
+    /// ran may have read the old data, and is kept under the generation before it.
+    async fn writing<T>(&self, write: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+        let result = write.await;
+        self.changed();
+        result
+    }
+
     pub async fn ping(&self) -> StoreResult<()> {
         db::on_pool!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop)?);
         Ok(())

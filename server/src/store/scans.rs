@@ -18,42 +18,48 @@ impl Store {
     }
 
     pub async fn put_layer_analysis(&self, layer: &Digest, analyser_version: i32, body: &[u8]) -> StoreResult<()> {
-        self.changed();
-        let sql = "INSERT INTO layer_analyses (layer_digest, analyser_version, body, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (layer_digest, analyser_version) DO NOTHING";
-        on_pool!(&self.db, pool => sqlx::query(sql)
-            .bind(layer.as_str())
-            .bind(analyser_version)
-            .bind(body)
-            .bind(Utc::now())
-            .execute(pool)
-            .await.map(drop)?);
-        Ok(())
+        self.writing(async {
+            let sql = "INSERT INTO layer_analyses (layer_digest, analyser_version, body, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (layer_digest, analyser_version) DO NOTHING";
+            on_pool!(&self.db, pool => sqlx::query(sql)
+                .bind(layer.as_str())
+                .bind(analyser_version)
+                .bind(body)
+                .bind(Utc::now())
+                .execute(pool)
+                .await.map(drop)?);
+            Ok(())
+        })
+        .await
     }
 
     pub async fn put_scan_result(&self, manifest_digest: &Digest, report: &str) -> StoreResult<()> {
-        self.changed();
-        let sql = "INSERT INTO scan_results (manifest_digest, report, scanned_at) VALUES ($1, $2, $3)
-             ON CONFLICT (manifest_digest) DO UPDATE SET report = excluded.report, scanned_at = excluded.scanned_at";
-        on_pool!(&self.db, pool => sqlx::query(sql)
-            .bind(manifest_digest.as_str())
-            .bind(report)
-            .bind(Utc::now())
-            .execute(pool)
-            .await.map(drop)?);
-        Ok(())
+        self.writing(async {
+            let sql = "INSERT INTO scan_results (manifest_digest, report, scanned_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (manifest_digest) DO UPDATE SET report = excluded.report, scanned_at = excluded.scanned_at";
+            on_pool!(&self.db, pool => sqlx::query(sql)
+                .bind(manifest_digest.as_str())
+                .bind(report)
+                .bind(Utc::now())
+                .execute(pool)
+                .await.map(drop)?);
+            Ok(())
+        })
+        .await
     }
 
     /// Replaces a stored report's findings (matched again) without changing when it was scanned.
     pub async fn replace_scan_report(&self, manifest_digest: &Digest, report: &str) -> StoreResult<()> {
-        self.changed();
-        let sql = "UPDATE scan_results SET report = $2 WHERE manifest_digest = $1";
-        on_pool!(&self.db, pool => sqlx::query(sql)
-            .bind(manifest_digest.as_str())
-            .bind(report)
-            .execute(pool)
-            .await.map(drop)?);
-        Ok(())
+        self.writing(async {
+            let sql = "UPDATE scan_results SET report = $2 WHERE manifest_digest = $1";
+            on_pool!(&self.db, pool => sqlx::query(sql)
+                .bind(manifest_digest.as_str())
+                .bind(report)
+                .execute(pool)
+                .await.map(drop)?);
+            Ok(())
+        })
+        .await
     }
 
     /// The stored scan report (JSON) and when it was made.

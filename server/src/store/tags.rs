@@ -73,7 +73,10 @@ const TOUCH_HISTORY: &str =
     "UPDATE tag_history SET last_seen = $1 WHERE id = (SELECT MAX(id) FROM tag_history WHERE tag_id = $2)";
 const MOVE_TAG: &str =
     "UPDATE tags SET digest = $1, first_seen = $2, checked_at = $2, deleted_at = NULL WHERE id = $3";
-const DELETE_TAG: &str = "UPDATE tags SET deleted_at = $1, checked_at = $1 WHERE id = $2";
+/// A tag confirmed at `$1` or later (a concurrent view saw it) is not deleted by an observation made
+/// before: the newer one wins.
+const DELETE_TAG: &str = "UPDATE tags SET deleted_at = $1, checked_at = $1
+     WHERE repository_id = $2 AND name = $3 AND deleted_at IS NULL AND checked_at < $1 RETURNING id, digest";
 const LATEST_PERIOD: &str = "SELECT MAX(id) FROM tag_history WHERE tag_id = $1";
 
 impl Store {
@@ -86,73 +89,78 @@ impl Store {
         digest: &Digest,
         seen_at: DateTime<Utc>,
     ) -> StoreResult<TagChange> {
-        self.changed();
-        // SQLite: the INSERT comes first so the transaction takes the write lock before it reads.
-        // PostgreSQL: insert-or-lock, so two replicas recording the same tag serialise on the row.
-        let select = self.select_tag_for_update();
-        on_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
-            let created: Option<i64> = sqlx::query_scalar(INSERT_TAG)
-                .bind(repository.0).bind(tag).bind(digest.as_str()).bind(seen_at)
-                .fetch_optional(&mut *tx).await?;
-            let (tag_id, change) = match created {
-                Some(id) => (id, TagChange::Created),
-                None => {
-                    let (id, current, deleted): (i64, String, Option<DateTime<Utc>>) =
-                        sqlx::query_as(select).bind(repository.0).bind(tag).fetch_one(&mut *tx).await?;
-                    let change = match (deleted, *digest == current) {
-                        (Some(_), _) => TagChange::Created,
-                        (None, true) => TagChange::Unchanged,
-                        (None, false) => TagChange::Moved { from: Digest::parse(&current)? },
-                    };
-                    if change == TagChange::Unchanged {
-                        sqlx::query(TOUCH_TAG).bind(seen_at).bind(id).execute(&mut *tx).await?;
-                        sqlx::query(TOUCH_HISTORY).bind(seen_at).bind(id).execute(&mut *tx).await?;
-                    } else {
-                        sqlx::query(MOVE_TAG).bind(digest.as_str()).bind(seen_at).bind(id).execute(&mut *tx).await?;
+        self.writing(async {
+            // SQLite: the INSERT comes first so the transaction takes the write lock before it reads.
+            // PostgreSQL: insert-or-lock, so two replicas recording the same tag serialise on the row.
+            let select = self.select_tag_for_update();
+            on_pool!(&self.db, pool => {
+                let mut tx = pool.begin().await?;
+                let created: Option<i64> = sqlx::query_scalar(INSERT_TAG)
+                    .bind(repository.0).bind(tag).bind(digest.as_str()).bind(seen_at)
+                    .fetch_optional(&mut *tx).await?;
+                let (tag_id, change) = match created {
+                    Some(id) => (id, TagChange::Created),
+                    None => {
+                        let (id, current, deleted): (i64, String, Option<DateTime<Utc>>) =
+                            sqlx::query_as(select).bind(repository.0).bind(tag).fetch_one(&mut *tx).await?;
+                        let change = match (deleted, *digest == current) {
+                            (Some(_), _) => TagChange::Created,
+                            (None, true) => TagChange::Unchanged,
+                            (None, false) => TagChange::Moved { from: Digest::parse(&current)? },
+                        };
+                        if change == TagChange::Unchanged {
+                            sqlx::query(TOUCH_TAG).bind(seen_at).bind(id).execute(&mut *tx).await?;
+                            sqlx::query(TOUCH_HISTORY).bind(seen_at).bind(id).execute(&mut *tx).await?;
+                        } else {
+                            sqlx::query(MOVE_TAG).bind(digest.as_str()).bind(seen_at).bind(id).execute(&mut *tx).await?;
+                        }
+                        (id, change)
                     }
-                    (id, change)
+                };
+                if let Some(kind) = change.event_kind() {
+                    let period: i64 = sqlx::query_scalar(INSERT_HISTORY)
+                        .bind(tag_id).bind(digest.as_str()).bind(seen_at)
+                        .fetch_one(&mut *tx).await?;
+                    raise_in!(tx, &change.event(repository, tag, digest, format!("{kind}:{tag_id}:{period}")));
                 }
-            };
-            if let Some(kind) = change.event_kind() {
-                let period: i64 = sqlx::query_scalar(INSERT_HISTORY)
-                    .bind(tag_id).bind(digest.as_str()).bind(seen_at)
-                    .fetch_one(&mut *tx).await?;
-                raise_in!(tx, &change.event(repository, tag, digest, format!("{kind}:{tag_id}:{period}")));
-            }
-            tx.commit().await?;
-            Ok(change)
+                tx.commit().await?;
+                Ok(change)
+            })
         })
+        .await
     }
 
-    /// Records that the registry no longer has `tag` (its history stays): `tag.deleted` is raised
-    /// in the same transaction. `Unchanged` when it was not stored, or already deleted.
+    /// Records that the registry no longer had `tag` at `seen_at` (its history stays): `tag.deleted`
+    /// is raised in the same transaction. `Unchanged` when it was not stored, already deleted, or
+    /// confirmed since `seen_at`.
     pub async fn record_tag_deleted(
         &self,
         repository: RepositoryId,
         tag: &str,
         seen_at: DateTime<Utc>,
     ) -> StoreResult<TagChange> {
-        self.changed();
-        let select = self.select_tag_for_update();
-        on_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
-            let found: Option<(i64, String, Option<DateTime<Utc>>)> =
-                sqlx::query_as(select).bind(repository.0).bind(tag).fetch_optional(&mut *tx).await?;
-            let Some((tag_id, current, None)) = found else { return Ok(TagChange::Unchanged) };
-            sqlx::query(DELETE_TAG).bind(seen_at).bind(tag_id).execute(&mut *tx).await?;
-            let period: Option<i64> = sqlx::query_scalar(LATEST_PERIOD).bind(tag_id).fetch_one(&mut *tx).await?;
-            let key = format!("tag.deleted:{tag_id}:{}", period.unwrap_or(0));
-            let current = Digest::parse(&current)?;
-            let change = TagChange::Deleted { from: current.clone() };
-            raise_in!(tx, &change.event(repository, tag, &current, key));
-            tx.commit().await?;
-            Ok(change)
+        self.writing(async {
+            on_pool!(&self.db, pool => {
+                let mut tx = pool.begin().await?;
+                // One statement, so SQLite takes the write lock before anything is read.
+                let deleted: Option<(i64, String)> = sqlx::query_as(DELETE_TAG)
+                    .bind(seen_at).bind(repository.0).bind(tag)
+                    .fetch_optional(&mut *tx).await?;
+                let Some((tag_id, current)) = deleted else { return Ok(TagChange::Unchanged) };
+                let period: Option<i64> = sqlx::query_scalar(LATEST_PERIOD).bind(tag_id).fetch_one(&mut *tx).await?;
+                let key = format!("tag.deleted:{tag_id}:{}", period.unwrap_or(0));
+                let current = Digest::parse(&current)?;
+                let change = TagChange::Deleted { from: current.clone() };
+                raise_in!(tx, &change.event(repository, tag, &current, key));
+                tx.commit().await?;
+                Ok(change)
+            })
         })
+        .await
     }
 
-    /// The tag row, locked for the transaction on PostgreSQL (SQLite holds the write lock already
-    /// or takes it with the first write).
+    /// The tag row, locked for the transaction on PostgreSQL (SQLite holds the write lock already:
+    /// `record_tag` inserts first).
     fn select_tag_for_update(&self) -> &'static str {
         match self.db {
             Db::Sqlite(_) => "SELECT id, digest, deleted_at FROM tags WHERE repository_id = $1 AND name = $2",
