@@ -151,6 +151,7 @@ mod inspect_command {
         assert!(!output.status.success());
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("needs credentials") && stderr.contains("Pass --creds USER:PASS"), "{stderr}");
+        assert_eq!(stderr.matches("needs credentials").count(), 1, "said once: {stderr}");
 
         let wrong =
             run(vec!["inspect".into(), reference.clone(), "--creds".into(), "carol:bad".into()], None).await.unwrap();

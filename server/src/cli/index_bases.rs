@@ -28,7 +28,7 @@ pub async fn run(config: &Config) -> Result<String, CliError> {
         eprintln!("  not indexed: {failure}");
     }
     if !summary.failures.is_empty() && summary.images == 0 {
-        return Err(CliError::NothingIndexed);
+        return Err(CliError::NothingIndexed(summary.failures.len()));
     }
     Ok(format!("{} platform image(s) indexed, {} failure(s)\n", summary.images, summary.failures.len()))
 }

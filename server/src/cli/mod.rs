@@ -17,19 +17,19 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("{0}{hint}", hint = hint(.0))]
-    Inspect(#[from] InspectError),
+    Inspect(InspectError),
     #[error("{0}{hint}", hint = hint(.0))]
-    Scan(#[from] ScanError),
+    Scan(ScanError),
     #[error("{0}{hint}", hint = hint(.0))]
-    Registry(#[from] RegistryError),
+    Registry(RegistryError),
     #[error("{0}{hint}", hint = hint(.0))]
-    Service(#[from] ServiceError),
+    Service(ServiceError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Reference(#[from] app::reference::ReferenceError),
     #[error("cannot write JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     #[error("{0} is not stored: inspect one of its tags first (shipshape inspect {0}:TAG --creds USER:PASS)")]
     UnknownRepository(String),
     #[error("no random source for a new token: {0}")]
@@ -38,11 +38,31 @@ pub enum CliError {
     Sync(#[from] crate::vulndb::sync::SyncError),
     #[error("{0} ecosystem(s) could not be synced")]
     SyncFailures(usize),
-    #[error("no base image could be indexed")]
-    NothingIndexed,
+    #[error("no base image could be indexed: {0} failure(s)")]
+    NothingIndexed(usize),
     #[error(transparent)]
     Import(#[from] crate::vulndb::ImportError),
 }
+
+/// `From` without thiserror's `#[from]`, which would also make the inner error the `source`: `main`
+/// prints the whole chain, and each message would appear twice.
+macro_rules! from_without_source {
+    ($($variant:ident($error:ty)),* $(,)?) => {
+        $(impl From<$error> for CliError {
+            fn from(e: $error) -> Self {
+                Self::$variant(e)
+            }
+        })*
+    };
+}
+
+from_without_source!(
+    Inspect(InspectError),
+    Scan(ScanError),
+    Registry(RegistryError),
+    Service(ServiceError),
+    Json(serde_json::Error),
+);
 
 fn hint(error: &dyn RegistryCause) -> String {
     match error.registry_error() {
