@@ -31,3 +31,19 @@ impl FromServerFnError for AppError {
         AppError::Transport(value.to_string())
     }
 }
+
+/// Put in each request's extensions by the server when it may keep the page in memory; set when
+/// the page shows an error (a registry's passing failure is not kept for the next visitors).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default)]
+pub struct ShowsError(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+/// Marks the page being rendered on the server as showing an error; nothing in the browser.
+pub fn mark_page_as_error() {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = leptos::prelude::use_context::<http::request::Parts>()
+        && let Some(mark) = parts.extensions.get::<ShowsError>()
+    {
+        mark.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+}

@@ -2,16 +2,18 @@
 //! `SHIPSHAPE_PAGE_CACHE` seconds instead of once per visitor (each render reads the image, its
 //! lineage and scan from the store and runs the whole Leptos tree).
 //!
-//! Only anonymous `GET /images/…` pages that rendered completely with 200 are kept, keyed by path
-//! and query. The response still streams on a miss (the body is copied as it goes out). Any write
+//! Only anonymous `GET /images/…` pages that rendered completely with 200 and show no error are
+//! kept, keyed by origin (scheme and host, which the page's badge snippets name), path and query. The response still streams on a miss (the body is copied as it goes out). Any write
 //! through this process's store (an inspection, a scan's progress) retires every kept page, so a
 //! visitor never sees this process's own changes late; other replicas' are seen within the TTL.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use app::error::ShowsError;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -44,7 +46,7 @@ impl PageCache {
 }
 
 /// The middleware: answers a kept page, or renders and keeps it.
-pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
+pub async fn serve(State(cache): State<PageCache>, mut request: Request, next: Next) -> Response {
     let Some(key) = cacheable(&request) else { return next.run(request).await };
     let generation = cache.store.changes();
     if let Some(page) = cache.pages.get(&key, generation) {
@@ -52,26 +54,44 @@ pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next)
         *response.headers_mut() = page.headers.clone();
         return response;
     }
+    let shows_error = ShowsError::default();
+    request.extensions_mut().insert(shows_error.clone());
     let response = next.run(request).await;
     let html = response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
     if response.status() != StatusCode::OK || !html || response.headers().contains_key(header::SET_COOKIE) {
         return response;
     }
-    keep_as_sent(response, cache, key, generation)
+    keep_as_sent(response, Keep { cache, key, generation, shows_error })
 }
 
-/// The key of a request whose page may be kept: anonymous (no cookie, no credentials) image pages.
+/// The key of a request whose page may be kept: anonymous (no cookie, no credentials) image pages,
+/// by the origin they were asked under (the page shows badge URLs on it) and path and query.
 fn cacheable(request: &Request) -> Option<String> {
-    let anonymous =
-        !request.headers().contains_key(header::COOKIE) && !request.headers().contains_key(header::AUTHORIZATION);
+    let headers = request.headers();
+    let anonymous = !headers.contains_key(header::COOKIE) && !headers.contains_key(header::AUTHORIZATION);
     let uri = request.uri();
-    (request.method() == Method::GET && anonymous && uri.path().starts_with("/images/"))
-        .then(|| uri.path_and_query().map_or(uri.path(), |p| p.as_str()).to_string())
+    if request.method() != Method::GET || !anonymous || !uri.path().starts_with("/images/") {
+        return None;
+    }
+    let header = |name| headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let https = header("x-forwarded-proto").is_some_and(|p| p == "https");
+    let host = header("host").unwrap_or_default();
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    Some(format!("{}://{host}{path}", if https { "https" } else { "http" }))
 }
 
-/// Streams the response on while copying it; a body that ends cleanly, whole and not too large,
-/// is kept under the generation its render began in (a write meanwhile makes it unused).
-fn keep_as_sent(response: Response, cache: PageCache, key: String, generation: u64) -> Response {
+/// Where a rendered page goes once it is sent whole.
+struct Keep {
+    cache: PageCache,
+    key: String,
+    generation: u64,
+    shows_error: ShowsError,
+}
+
+/// Streams the response on while copying it; a body that ends cleanly, whole, not too large and
+/// without an error on it is kept under the generation its render began in (a write meanwhile makes
+/// it unused).
+fn keep_as_sent(response: Response, keep: Keep) -> Response {
     let (parts, body) = response.into_parts();
     let headers = parts.headers.clone();
     let copy = Arc::new(Mutex::new(Some(Vec::new())));
@@ -86,7 +106,8 @@ fn keep_as_sent(response: Response, cache: PageCache, key: String, generation: u
     });
     let end = futures_util::stream::once(async move {
         let kept = copy.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(body) = kept {
+        let Keep { cache, key, generation, shows_error } = keep;
+        if let Some(body) = kept.filter(|_| !shows_error.0.load(Ordering::Acquire)) {
             cache.pages.put(key, Arc::new(Page { headers, body: body.into() }), generation);
         }
         None

@@ -10,9 +10,13 @@ use shipshape::store;
 use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
 
 async fn page(url: &str, cookie: Option<&str>) -> String {
+    page_with(url, cookie.map(|c| ("cookie", c))).await
+}
+
+async fn page_with(url: &str, header: Option<(&str, &str)>) -> String {
     let mut request = reqwest::Client::new().get(url);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
+    if let Some((name, value)) = header {
+        request = request.header(name, value);
     }
     let response = request.send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
@@ -47,4 +51,27 @@ async fn a_page_is_kept_until_this_process_writes_and_never_for_signed_in_visito
     server.services.store.record_tag(repo.id, "v3", &digest, chrono::Utc::now()).await.unwrap();
     let fresh = page(&address, None).await;
     assert!(fresh.contains("v2, v3"), "{fresh}");
+}
+
+#[tokio::test]
+async fn error_pages_and_other_origins_are_not_served_to_the_next_visitor() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let server = serve(store::open(&DatabaseUrl::Sqlite(dir.path().join("s.db"))).await.unwrap(), &registry.host()).await;
+    let layer = Layer::builder().file("etc/later", "later").build().unwrap();
+    let image = ImageBuilder::new().layer(layer, "COPY later /etc/ # buildkit").build(ManifestFormat::Oci);
+    image.push(&registry, "kept/app", Some("v1")).await.unwrap();
+    let address = format!("{}/images/{}/kept/app:v2", server.base, registry.host());
+
+    // The tag does not exist yet: the error page is rendered, not kept.
+    let missing = page(&address, None).await;
+    assert!(missing.contains("error-panel"), "{missing}");
+    image.push(&registry, "kept/app", Some("v2")).await.unwrap();
+    let found = page(&address, None).await;
+    assert!(found.contains(&image.manifest_digest) && !found.contains("error-panel"), "{found}");
+
+    // A page asked for under another Host names that host in its badge snippets: kept apart.
+    let elsewhere = page_with(&address, Some(("host", "evil.example"))).await;
+    assert!(elsewhere.contains("evil.example"), "the snippets name the origin asked under");
+    assert!(!page(&address, None).await.contains("evil.example"));
 }

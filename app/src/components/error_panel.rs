@@ -6,6 +6,7 @@ use crate::error::AppError;
 
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    crate::error::mark_page_as_error();
     let (title, advice) = match &error {
         AppError::NotFound(_) => (
             "Not found, or private",
