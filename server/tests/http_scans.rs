@@ -197,3 +197,25 @@ async fn a_tag_moved_to_an_index_rescans_its_default_platform_image_once() {
     let job = server.services.store.latest_job(&shipshape::scan::jobs::scan_key(&amd_digest)).await.unwrap();
     assert!(job.is_some(), "queued under the platform image's key, as a page view would");
 }
+
+/// The same platform images under two repositories (a mirror): the second repository's index is
+/// served from the store only once its registry has served those images for it, so the scan of
+/// either repository's image is visible.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_mirrored_in_a_second_repository_shows_its_scan_there_too() {
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let image = |arch: &str| {
+        let layer = Layer::builder().file("etc/release", "mirrored").build().unwrap();
+        ImageBuilder::new().platform("linux", arch, None).layer(layer, "COPY release /etc/ # buildkit").build(ManifestFormat::Oci)
+    };
+    let index = shipshape_testkit::BuiltIndex::new(ManifestFormat::Oci, vec![image("amd64"), image("arm64")]);
+    index.push(&registry, "web/origin", "1").await.unwrap();
+    index.push(&registry, "web/mirror", "1").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&DatabaseUrl::Sqlite(dir.path().join("shipshape.db"))).await.unwrap();
+    let server = serve(store, &registry.host()).await;
+    for repository in ["web/origin", "web/mirror"] {
+        let (status, body) = get(&format!("{}/api/v1/scans/{}/{repository}:1", server.base, registry.host())).await;
+        assert_eq!(status, 200, "{repository}: {body}");
+    }
+}

@@ -63,7 +63,15 @@ impl Inspector {
         entry: &Descriptor,
         viewer: Viewer,
     ) -> Result<PlatformImage, InspectError> {
-        let record = match self.store.manifest(&entry.digest).await? {
+        // Stored but never seen in this repository (first read through another one, maybe
+        // private): its bytes are fetched from this repository once, which links it here. Digest
+        // verification makes that proof: a registry cannot serve what it does not have.
+        let stored = match self.store.manifest(&entry.digest).await? {
+            Some(record) if self.store.repository_has_manifest(repo.id, &entry.digest).await? => Some(record),
+            Some(record) if client.is_none() && viewer == Viewer::Operator => Some(record),
+            _ => None,
+        };
+        let record = match stored {
             Some(record) => record,
             None => {
                 let client = client.ok_or_else(|| missing(&entry.digest))?;
@@ -127,9 +135,11 @@ impl Inspector {
         Ok(record)
     }
 
-    /// Whether everything below `manifest` is already stored, so no registry client is needed.
+    /// Whether everything `manifest` needs (for `platform`) is stored, its platform manifests
+    /// linked to `repo`: then no registry client is needed.
     pub(super) async fn complete_in_store(
         &self,
+        repo: &Repository,
         manifest: &Manifest,
         platform: Option<&PlatformFilter>,
     ) -> Result<bool, InspectError> {
@@ -143,6 +153,9 @@ impl Inspector {
                     if platform.is_some_and(|f| entry.platform.as_ref().is_none_or(|p| !f.matches(&Platform::from(p))))
                     {
                         continue;
+                    }
+                    if !self.store.repository_has_manifest(repo.id, &entry.digest).await? {
+                        return Ok(false);
                     }
                     let Some(record) = self.store.manifest(&entry.digest).await? else { return Ok(false) };
                     match model::parse_manifest(&record.media_type, &record.body, &record.digest)? {

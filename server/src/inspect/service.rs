@@ -216,7 +216,7 @@ impl Inspector {
     ) -> Result<Vec<PlatformImage>, InspectError> {
         let TopStep { reference, viewer, stored_only, .. } = step;
         let parsed = model::parse_manifest(&top.media_type, &top.body, &top.digest)?;
-        let client = if prefetched.is_some() || self.complete_in_store(&parsed, platform).await? {
+        let client = if prefetched.is_some() || self.complete_in_store(repo, &parsed, platform).await? {
             None
         } else if stored_only {
             return Err(InspectError::NotStored { reference: reference.to_string() });
