@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use app::digest::Digest;
-use app::dto::{ImageReport, PlatformImage, RepositoryTags};
+use app::dto::{ImageReport, RepositoryTags};
 use app::reference::ImageReference;
 
 use super::ServiceError;
@@ -28,19 +28,13 @@ impl<'a> ImageQuery<'a> {
     }
 }
 
-/// A report and the platform image a reference means (asked for, else the default).
+/// The platform image a reference means (asked for, else the default), and that reference.
 pub struct ChosenImage {
     pub reference: ImageReference,
-    pub report: ImageReport,
-    index: usize,
     digest: Digest,
 }
 
 impl ChosenImage {
-    pub fn image(&self) -> &PlatformImage {
-        &self.report.platforms[self.index]
-    }
-
     /// The platform image's manifest digest.
     pub fn digest(&self) -> &Digest {
         &self.digest
@@ -73,7 +67,7 @@ impl Images {
             what: format!("the platform image of {}", report.reference),
             detail: e.to_string(),
         })?;
-        Ok(ChosenImage { reference, report, index, digest })
+        Ok(ChosenImage { reference, digest })
     }
 
     /// A page of a repository's tags (`registry/name` as written), each summarised from its inspection.

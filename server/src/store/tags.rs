@@ -45,22 +45,23 @@ impl TagChange {
         }
     }
 
-    /// The event a change raises, with the digest the tag named before (`from`) and names now
-    /// (`to`, none once deleted) as its detail.
-    fn event(&self, repository: RepositoryId, tag: &str, digest: &Digest, dedupe_key: String) -> NewEvent {
+    /// The event a change raises (none when unchanged), with the digest the tag named before
+    /// (`from`) and names now (`to`, none once deleted) as its detail.
+    fn event(&self, repository: RepositoryId, tag: &str, digest: &Digest, dedupe_key: String) -> Option<NewEvent> {
+        let kind = self.event_kind()?;
         let (from, to) = match self {
             TagChange::Moved { from } => (Some(from), Some(digest)),
             TagChange::Deleted { from } => (Some(from), None),
             _ => (None, Some(digest)),
         };
-        NewEvent {
-            kind: self.event_kind().unwrap_or("tag.unchanged").to_string(),
+        Some(NewEvent {
+            kind: kind.to_string(),
             repository,
             tag: Some(tag.to_string()),
             digest: Some(digest.clone()),
             detail: serde_json::json!({ "from": from, "to": to }),
             dedupe_key,
-        }
+        })
     }
 }
 
@@ -121,7 +122,9 @@ impl Store {
                     let period: i64 = sqlx::query_scalar(INSERT_HISTORY)
                         .bind(tag_id).bind(digest.as_str()).bind(seen_at)
                         .fetch_one(&mut *tx).await?;
-                    raise_in!(tx, &change.event(repository, tag, digest, format!("{kind}:{tag_id}:{period}")));
+                    if let Some(event) = change.event(repository, tag, digest, format!("{kind}:{tag_id}:{period}")) {
+                        raise_in!(tx, &event);
+                    }
                 }
                 tx.commit().await?;
                 Ok(change)
@@ -151,7 +154,9 @@ impl Store {
                 let key = format!("tag.deleted:{tag_id}:{}", period.unwrap_or(0));
                 let current = Digest::parse(&current)?;
                 let change = TagChange::Deleted { from: current.clone() };
-                raise_in!(tx, &change.event(repository, tag, &current, key));
+                if let Some(event) = change.event(repository, tag, &current, key) {
+                    raise_in!(tx, &event);
+                }
                 tx.commit().await?;
                 Ok(change)
             })
