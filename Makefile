@@ -28,7 +28,7 @@ export PATH := $(CURDIR)/style/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 SYFT_VERSION := 1.18.1
 SYFT := $(CURDIR)/.make/syft/syft
 PG_URL := postgres://shipshape_test:shipshape_test@127.0.0.1:5432/postgres
-SOURCES := Cargo.toml Cargo.lock app/Cargo.toml server/Cargo.toml $(shell find app/src server/src migrations style/tailwind.css public -type f 2>/dev/null)
+SOURCES := Cargo.toml Cargo.lock app/Cargo.toml server/Cargo.toml .cargo/config.toml $(shell find app/src server/src vendor migrations style/tailwind.css public -type f 2>/dev/null)
 BINARY := target/release/shipshape
 # Per checkout (target/ may be shared with other clones, as CI does).
 SITE_STAMP := .make/site.stamp
@@ -39,7 +39,7 @@ help:
 	@echo "make run    build (release) and serve on http://127.0.0.1:3000 with ./data/shipshape.db"
 	@echo "make build  build target/release/shipshape and its site (target/site) without serving"
 	@echo "make test   install test prerequisites, start PostgreSQL, run Rust and Playwright tests"
-	@echo "make bench  measure against peers (inspect vs skopeo, badge vs nginx, scan vs gzip -dc); see BENCHMARKS.md"
+	@echo "make bench  measure against peers (inspect vs skopeo, badge vs nginx, scan vs gzip -dc) and the wasm bundle size; see BENCHMARKS.md"
 
 run: build
 	./$(BINARY) serve
@@ -66,6 +66,7 @@ test-e2e:
 	cd end2end && npx playwright test
 
 bench: build test-deps .make/apt-bench
+	python3 benches/wasm_size.py
 	cargo build -p shipshape-testkit --bin e2e-registry
 	python3 benches/inspect_vs_skopeo.py 30
 	python3 benches/badge_vs_nginx.py 3 10

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod badge;
+pub mod codec;
 pub mod components;
 pub mod digest;
 pub mod dto;

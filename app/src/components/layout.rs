@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::reactive::computed::AsyncDerivedReadyFuture;
 use leptos_router::hooks::use_location;
 
+use crate::codec::resource;
 use crate::dto::ServerStatus;
 use crate::format::counted;
 use crate::server_fns::get_server_status;
@@ -30,7 +31,7 @@ pub fn Header() -> impl IntoView {
 pub fn Footer() -> impl IntoView {
     let location = use_location();
     let page_load = use_context::<PageLoad>();
-    let status = Resource::new(
+    let status = resource(
         move || (location.pathname.get(), location.search.get(), page_load.map(PageLoad::serial)),
         // Which load to wait for is read when the fetch first runs, not when it is made: on the
         // server the footer is made before the page has said what it loads.
@@ -98,7 +99,7 @@ impl PageLoad {
     }
 
     /// Called by a page whose `resource` may store images when it loads.
-    pub fn stores_with<T: Send + Sync + 'static>(resource: Resource<T>) {
+    pub fn stores_with<T: Send + Sync + 'static, Ser: Send + Sync + 'static>(resource: Resource<T, Ser>) {
         let Some(Self(current)) = use_context::<Self>() else { return };
         let resource = ArcResource::from(resource);
         let serial = current.with_untracked(|load| load.as_ref().map_or(0, |l| l.serial)) + 1;

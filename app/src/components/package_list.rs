@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::codec::resource;
 use crate::components::error_panel::ErrorPanel;
 use crate::dto::PackageRow;
 use crate::format::query_escape;
@@ -14,7 +15,7 @@ use crate::server_fns::scan_packages;
 pub fn PackageList(reference: String, digest: String) -> impl IntoView {
     let query = use_query_map();
     let wanted = Memo::new(move |_| query.read().get("packages"));
-    let rows = Resource::new(
+    let rows = resource(
         move || wanted.get().map(|_| (reference.clone(), digest.clone())),
         |key| async move {
             match key {

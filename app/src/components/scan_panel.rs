@@ -25,7 +25,7 @@ const SEVERITIES: [(&str, &str); 5] = [
 pub fn ScanPanel(reference: String, digest: String, platform: String) -> impl IntoView {
     let (list_reference, list_digest) = (reference.clone(), digest.clone());
     let key = (reference.clone(), digest.clone());
-    let scan = Resource::new(move || key.clone(), |(reference, digest)| scan_status(reference, digest));
+    let scan = crate::codec::resource(move || key.clone(), |(reference, digest)| scan_status(reference, digest));
     // What the event stream last said; it replaces the server-rendered answer once it speaks.
     let live: RwSignal<Option<ScanSummary>> = RwSignal::new(None);
     // Set when the stream could not be opened or was refused: then the panel asks every 2 s.
@@ -103,7 +103,7 @@ fn follow(url: &str, live: RwSignal<Option<ScanSummary>>, polling: RwSignal<bool
     };
     let stream = source.clone();
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-        let Some(summary) = event.data().as_string().and_then(|t| serde_json::from_str::<ScanSummary>(&t).ok())
+        let Some(summary) = event.data().as_string().and_then(|t| crate::codec::from_json::<ScanSummary>(&t).ok())
         else {
             return;
         };

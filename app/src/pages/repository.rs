@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::codec::resource;
 use crate::components::error_panel::{ErrorPanel, Loading};
 use crate::components::layout::PageLoad;
 use crate::dto::{RepositoryTags, TagSummary};
@@ -55,7 +56,7 @@ pub fn RepositoryView(repository: ImageReference) -> impl IntoView {
     let path = repository.repository_path();
     let title = repository.familiar();
     let query = use_query_map();
-    let tags = Resource::new(
+    let tags = resource(
         {
             let path = path.clone();
             move || (path.clone(), query.read().get("after"))

@@ -27,7 +27,7 @@ use platform::PlatformDetails;
 pub fn TagView(reference: ImageReference) -> impl IntoView {
     let canonical = reference.to_string();
     let title = reference.familiar();
-    let report = Resource::new(move || canonical.clone(), |reference| inspect_image(reference, None));
+    let report = crate::codec::resource(move || canonical.clone(), |reference| inspect_image(reference, None));
     // A first inspection stores the image: the footer counts after it.
     PageLoad::stores_with(report);
     view! {
