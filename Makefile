@@ -39,7 +39,7 @@ help:
 	@echo "make run    build (release) and serve on http://127.0.0.1:3000 with ./data/shipshape.db"
 	@echo "make build  build target/release/shipshape and its site (target/site) without serving"
 	@echo "make test   install test prerequisites, start PostgreSQL, run Rust and Playwright tests"
-	@echo "make bench  measure against peers (inspect vs skopeo, badge vs nginx, scan vs gzip -dc) and the wasm bundle size; see BENCHMARKS.md"
+	@echo "make bench  measure against peers (inspect vs skopeo, badge and tag page vs nginx, scan vs gzip -dc) and the wasm bundle size; see BENCHMARKS.md"
 
 run: build
 	./$(BINARY) serve

@@ -31,6 +31,18 @@ fn merged<const N: usize>(parts: [Value; N]) -> Value {
     Value::Object(all)
 }
 
+/// What a route that inspects the image it names may also answer.
+fn inspection_errors() -> Value {
+    json!({
+        "403": error_response("destination_not_allowed"),
+        "422": error_response("unsupported_manifest"),
+        "500": error_response("internal"),
+        "502": error_response("registry_unreachable, registry_error, registry_credentials_rejected"),
+        "503": error_response("registry_rate_limited"),
+        "504": error_response("registry_timeout")
+    })
+}
+
 fn error_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -98,11 +110,11 @@ fn scan_paths() -> Value {
                 { "name": "reference", "in": "path", "required": true, "schema": string },
                 { "name": "platform", "in": "query", "schema": string, "description": "os/arch[/variant]; default linux/amd64, else the first" }
             ],
-            "responses": {
+            "responses": merged([json!({
                 "200": { "description": "the scan", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ScanSummary" } } } },
                 "400": error_response("invalid_reference or invalid_platform"),
-                "404": error_response("not_found_or_private, repository_not_found, manifest_not_found")
-            }
+                "404": error_response("not_found_or_private, repository_not_found, manifest_not_found, platform_not_found")
+            }), inspection_errors()])
         }
     },
     "/api/v1/scan-events/{reference}": {
@@ -113,11 +125,11 @@ fn scan_paths() -> Value {
                 { "name": "reference", "in": "path", "required": true, "schema": string },
                 { "name": "platform", "in": "query", "schema": string, "description": "os/arch[/variant]; default linux/amd64, else the first" }
             ],
-            "responses": {
+            "responses": merged([json!({
                 "200": { "description": "the event stream", "content": { "text/event-stream": { "schema": string } } },
                 "400": error_response("invalid_reference or invalid_platform"),
-                "404": error_response("not_found_or_private, repository_not_found, manifest_not_found")
-            }
+                "404": error_response("not_found_or_private, repository_not_found, manifest_not_found, platform_not_found")
+            }), inspection_errors()])
         }
     },
     "/api/v1/sbom/{reference}": {
@@ -128,11 +140,11 @@ fn scan_paths() -> Value {
                 { "name": "platform", "in": "query", "schema": string },
                 { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["cyclonedx", "spdx"], "default": "cyclonedx" } }
             ],
-            "responses": {
+            "responses": merged([json!({
                 "200": { "description": "CycloneDX 1.6 or SPDX 2.3 JSON (as a download)" },
-                "400": error_response("invalid_format or invalid_reference"),
-                "404": error_response("not_scanned (scan it first), not_found_or_private")
-            }
+                "400": error_response("invalid_format, invalid_reference or invalid_platform"),
+                "404": error_response("not_scanned (scan it first), not_found_or_private, repository_not_found, manifest_not_found, platform_not_found")
+            }), inspection_errors()])
         }
     }
     })
