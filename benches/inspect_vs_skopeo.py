@@ -3,7 +3,8 @@
 
 For each of four images (the e2e app: three layers, labels, a user; a Docker-format single layer
 running as root; the deepest of a three-image lineage; a two-platform index, of which skopeo reads
-its own platform and shipshape both), each round runs both tools once, in alternating order:
+the machine's platform, and so does shipshape, told `--platform linux/amd64`), each round runs both
+tools once, in alternating order:
 shipshape with a brand-new SQLite database, migrated before the clock starts (so nothing is cached:
 it fetches the manifest and the config like skopeo does, and stores them), skopeo with a fresh HOME. Prints median and mean wall times and the ratio.
 
@@ -21,6 +22,8 @@ from harness import SHIPSHAPE, start_registry, timed
 PORT = int(os.environ.get("BENCH_REGISTRY_PORT", "5223"))
 HOST = f"127.0.0.1:{PORT}"
 REFS = [f"{HOST}/e2e/app:1.1", f"{HOST}/e2e/root:latest", f"{HOST}/e2e/service:1", f"{HOST}/e2e/multi:latest"]
+# skopeo resolves an index to the platform it runs on: shipshape is asked for that one too.
+PLATFORM = {f"{HOST}/e2e/multi:latest": ["--platform", "linux/amd64"]}
 
 
 def rounds_of(ref, rounds):
@@ -33,7 +36,7 @@ def rounds_of(ref, rounds):
             env_theirs = {"PATH": os.environ["PATH"], "HOME": home}
             subprocess.run([SHIPSHAPE, "migrate"], env=env_ours, check=True)
             runs = [
-                ("ours", [SHIPSHAPE, "inspect", ref, "--json"], env_ours),
+                ("ours", [SHIPSHAPE, "inspect", ref, "--json", *PLATFORM.get(ref, [])], env_ours),
                 ("theirs", ["skopeo", "inspect", "--config", "--tls-verify=false", f"docker://{ref}"], env_theirs),
             ]
             if i % 2:
