@@ -3,17 +3,18 @@
 //! lineage and scan from the store and runs the whole Leptos tree).
 //!
 //! Only anonymous `GET /images/…` pages that rendered completely with 200 and show no error are
-//! kept, keyed by origin (scheme and host, which the page's badge snippets name), path and query. The response still streams on a miss (the body is copied as it goes out). Any write
-//! through this process's store (an inspection, a scan's progress) retires every kept page, so a
-//! visitor never sees this process's own changes late; other replicas' are seen within the TTL.
+//! kept, keyed by origin (scheme and host, which the page's badge snippets name), path and query.
+//! The response still streams on a miss (the body is copied as it goes out). A write through this
+//! process's store (an inspection, a scan's progress) retires every page rendered before it ended,
+//! so a visitor never sees this process's own changes late; other replicas' are seen within the TTL.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use app::error::ShowsError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use app::error::ShowsError;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
