@@ -54,10 +54,12 @@ fn version_flag(flags: &str) -> Option<String> {
     None
 }
 
-/// Go's pseudo-version for a commit: `v0.0.0-20241213183011-5e16e5031a13`.
+/// Go's pseudo-version for a commit: `v0.0.0-20241213183011-5e16e5031a13`. The revision comes from
+/// the binary: anything but a hex commit id (a crafted one, multi-byte text) gives none.
 fn pseudo_version(revision: &str, time: &str) -> Option<String> {
     let stamp: String = chrono::DateTime::parse_from_rfc3339(time).ok()?.to_utc().format("%Y%m%d%H%M%S").to_string();
-    (revision.len() >= 12).then(|| format!("v0.0.0-{stamp}-{}", &revision[..12]))
+    let short = revision.get(..12).filter(|r| r.bytes().all(|b| b.is_ascii_hexdigit()))?;
+    Some(format!("v0.0.0-{stamp}-{short}"))
 }
 
 fn module(path: &str, version: &str) -> Package {
@@ -86,5 +88,15 @@ mod tests {
         assert_eq!(parse("go1.23.4", flags)[0].version, "v1.18.1");
         let vcs = "mod\texample.com/app\t(devel)\t\nbuild\tvcs.revision=5e16e5031a13f8a11057feb8544decebfc43b4ed\nbuild\tvcs.time=2024-12-13T18:30:11Z\n";
         assert_eq!(parse("go1.23.4", vcs)[0].version, "v0.0.0-20241213183011-5e16e5031a13");
+    }
+
+    #[test]
+    fn crafted_revisions_give_no_pseudo_version_and_no_panic() {
+        let time = "2024-12-13T18:30:11Z";
+        // 11 ASCII bytes and a 2-byte character across byte 12: slicing there used to panic.
+        assert_eq!(pseudo_version("5e16e5031a1é3", time), None);
+        assert_eq!(pseudo_version("zzzzzzzzzzzzzz", time), None);
+        assert_eq!(pseudo_version("5e16e50", time), None);
+        assert!(pseudo_version("5e16e5031a13f8a1", time).is_some());
     }
 }
