@@ -12,41 +12,17 @@ Usage: benches/badge_vs_nginx.py [ROUNDS] [SECONDS]   (make bench runs it with t
 
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 
-from harness import SHIPSHAPE, start_registry, wait_for
+from harness import SHIPSHAPE, start_nginx, start_registry, wait_for
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 REGISTRY_PORT = int(os.environ.get("BENCH_REGISTRY_PORT", "5225"))
 OURS_PORT, NGINX_PORT = 3097, 3098
 HOST = f"127.0.0.1:{REGISTRY_PORT}"
 BADGE = f"/badges/image/{HOST}/e2e/app:1.1.svg"
-
-NGINX_CONF = """
-worker_processes auto;
-daemon off;
-pid {dir}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    types {{ image/svg+xml svg; }}
-    client_body_temp_path {dir}/tmp;
-    proxy_temp_path {dir}/tmp;
-    fastcgi_temp_path {dir}/tmp;
-    uwsgi_temp_path {dir}/tmp;
-    scgi_temp_path {dir}/tmp;
-    server {{
-        listen 127.0.0.1:{port};
-        root {dir}/www;
-        add_header Cache-Control "max-age=300";
-    }}
-}}
-"""
 
 
 def wrk(url, seconds):
@@ -62,7 +38,6 @@ def main():
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     procs = []
     with tempfile.TemporaryDirectory() as work:
-        os.chmod(work, 0o755)  # nginx's workers run as nobody when started by root
         try:
             procs.append(start_registry(REGISTRY_PORT))
             env = {"PATH": os.environ["PATH"], "HOME": work, "SHIPSHAPE_ALLOW_HOSTS": HOST,
@@ -75,16 +50,8 @@ def main():
             svg = wait_for(f"http://127.0.0.1:{OURS_PORT}{BADGE}", ours, "shipshape")
             if b"inspecting" in svg or b"not found" in svg:
                 sys.exit(f"the badge is not the stored one: {svg[:300]!r}")
-            os.makedirs(f"{work}/www/badge", exist_ok=True)
-            os.makedirs(f"{work}/tmp", exist_ok=True)
-            with open(f"{work}/www/badge/app.svg", "wb") as f:
-                f.write(svg)
-            with open(f"{work}/nginx.conf", "w") as f:
-                f.write(NGINX_CONF.format(dir=work, port=NGINX_PORT))
-            nginx = subprocess.Popen([NGINX, "-c", f"{work}/nginx.conf", "-p", work])
-            procs.append(nginx)
-            served = wait_for(f"http://127.0.0.1:{NGINX_PORT}/badge/app.svg", nginx, "nginx")
-            assert served == svg
+            procs.append(start_nginx(work, NGINX_PORT, "/badge/app.svg", svg, "image/svg+xml",
+                                     'add_header Cache-Control "max-age=300";'))
             targets = {"shipshape": f"http://127.0.0.1:{OURS_PORT}{BADGE}",
                        "nginx": f"http://127.0.0.1:{NGINX_PORT}/badge/app.svg"}
             results = {name: [] for name in targets}

@@ -1,6 +1,7 @@
 """What the benchmark scripts share: where the binaries are, the local registry, timing."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,3 +41,45 @@ def timed(cmd, env=None):
     if out.returncode != 0:
         sys.exit(f"{cmd[0]} failed: {out.stderr.decode()[-2000:]}")
     return elapsed, out.stdout
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+NGINX_CONF = """
+worker_processes auto;
+daemon off;
+pid {dir}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    types {{ {mime} {extension}; }}
+    client_body_temp_path {dir}/tmp;
+    proxy_temp_path {dir}/tmp;
+    fastcgi_temp_path {dir}/tmp;
+    uwsgi_temp_path {dir}/tmp;
+    scgi_temp_path {dir}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir}/www;
+        {headers}
+    }}
+}}
+"""
+
+
+def start_nginx(work, port, path, body, mime, headers=""):
+    """nginx (`worker_processes auto`, access log off) on `port` serving `body` as the static file
+    `path` under `work`, ready; `headers` are extra nginx directives (e.g. `add_header …;`)."""
+    os.chmod(work, 0o755)  # nginx's workers run as nobody when started by root
+    os.makedirs(os.path.dirname(f"{work}/www{path}"), exist_ok=True)
+    os.makedirs(f"{work}/tmp", exist_ok=True)
+    with open(f"{work}/www{path}", "wb") as f:
+        f.write(body)
+    extension = path.rsplit(".", 1)[1]
+    with open(f"{work}/nginx.conf", "w") as f:
+        f.write(NGINX_CONF.format(dir=work, port=port, mime=mime, extension=extension, headers=headers))
+    nginx = subprocess.Popen([NGINX, "-c", f"{work}/nginx.conf", "-p", work])
+    served = wait_for(f"http://127.0.0.1:{port}{path}", nginx, "nginx")
+    assert served == body
+    return nginx

@@ -14,7 +14,6 @@ Usage: benches/page_vs_nginx.py [ROUNDS] [SECONDS]   (make bench runs it with th
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,34 +21,12 @@ import tempfile
 import time
 import urllib.request
 
-from harness import SHIPSHAPE, start_registry, wait_for
+from harness import SHIPSHAPE, start_nginx, start_registry, wait_for
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 REGISTRY_PORT = int(os.environ.get("BENCH_REGISTRY_PORT", "5226"))
 KEPT_PORT, RENDERED_PORT, NGINX_PORT = 3094, 3095, 3096
 HOST = f"127.0.0.1:{REGISTRY_PORT}"
 PAGE = f"/images/{HOST}/e2e/app:1.1"
-
-NGINX_CONF = """
-worker_processes auto;
-daemon off;
-pid {dir}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    types {{ text/html html; }}
-    client_body_temp_path {dir}/tmp;
-    proxy_temp_path {dir}/tmp;
-    fastcgi_temp_path {dir}/tmp;
-    uwsgi_temp_path {dir}/tmp;
-    scgi_temp_path {dir}/tmp;
-    server {{
-        listen 127.0.0.1:{port};
-        root {dir}/www;
-    }}
-}}
-"""
 
 
 def milliseconds(text):
@@ -97,7 +74,6 @@ def main():
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     procs = []
     with tempfile.TemporaryDirectory() as work:
-        os.chmod(work, 0o755)  # nginx's workers run as nobody when started by root
         try:
             procs.append(start_registry(REGISTRY_PORT))
             kept = serve(work, KEPT_PORT, {})
@@ -108,15 +84,7 @@ def main():
             html = wait_for(f"http://127.0.0.1:{KEPT_PORT}{PAGE}", kept, "shipshape")
             if b"data-testid=\"platform\"" not in html:
                 sys.exit(f"the page is not the stored tag page: {html[:300]!r}")
-            os.makedirs(f"{work}/www/page", exist_ok=True)
-            os.makedirs(f"{work}/tmp", exist_ok=True)
-            with open(f"{work}/www/page/index.html", "wb") as f:
-                f.write(html)
-            with open(f"{work}/nginx.conf", "w") as f:
-                f.write(NGINX_CONF.format(dir=work, port=NGINX_PORT))
-            nginx = subprocess.Popen([NGINX, "-c", f"{work}/nginx.conf", "-p", work])
-            procs.append(nginx)
-            wait_for(f"http://127.0.0.1:{NGINX_PORT}/page/index.html", nginx, "nginx")
+            procs.append(start_nginx(work, NGINX_PORT, "/page/index.html", html, "text/html"))
             targets = {"nginx": f"http://127.0.0.1:{NGINX_PORT}/page/index.html",
                        "kept": f"http://127.0.0.1:{KEPT_PORT}{PAGE}",
                        "rendered": f"http://127.0.0.1:{RENDERED_PORT}{PAGE}"}
