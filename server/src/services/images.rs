@@ -18,7 +18,7 @@ pub struct ImageQuery<'a> {
     /// `os/arch[/variant]`; empty means none.
     pub platform: Option<&'a str>,
     pub refresh: bool,
-    /// The operator's (CLI); ignored for anyone else.
+    /// The operator's (CLI); inspection ignores them for anyone else.
     pub credentials: Option<Credentials>,
 }
 
@@ -89,11 +89,10 @@ impl Images {
     ) -> Result<(ImageReference, ImageReport), ServiceError> {
         let reference = ImageReference::parse(query.reference)?;
         let platform = query.platform.filter(|p| !p.is_empty()).map(PlatformFilter::parse).transpose()?;
-        let credentials = if viewer == Viewer::Operator { query.credentials } else { None };
         let request = InspectRequest::new(&reference, viewer)
             .platform(platform.as_ref())
             .refresh(query.refresh)
-            .credentials(credentials);
+            .credentials(query.credentials);
         let report = self.inspector.inspect(request).await?;
         Ok((reference, report))
     }
