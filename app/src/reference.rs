@@ -146,11 +146,14 @@ impl ImageReference {
 
     /// The repository as Docker prints it: `alpine`, `grafana/grafana`, `ghcr.io/o/r`.
     pub fn familiar_name(&self) -> String {
-        if self.registry != DOCKER_HUB {
+        // Docker Hub's `docker.io/a.b/c` keeps its registry: `a.b/c` would read as registry `a.b`'s.
+        if self.registry != DOCKER_HUB || self.repository.split('/').next().is_some_and(looks_like_host) {
             return self.repository_path();
         }
-        // Only an official image loses `library/`: `library/a/b` would read as the user `a`'s.
-        let official = self.repository.strip_prefix("library/").filter(|rest| !rest.contains('/'));
+        // Only an official image loses `library/`: `library/a/b` would read as the user `a`'s, and a
+        // bare 64-hex name as an image ID.
+        let official =
+            self.repository.strip_prefix("library/").filter(|rest| !rest.contains('/') && !is_image_id(rest));
         official.unwrap_or(&self.repository).to_string()
     }
 
@@ -190,15 +193,17 @@ impl std::str::FromStr for ImageReference {
 /// (has a dot or a port, is `localhost`, or has capitals, which repository names never have).
 fn split_registry(name: &str) -> Result<(String, &str), ReferenceError> {
     match name.split_once('/') {
-        Some((first, rest))
-            if first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) =>
-        {
+        Some((first, rest)) if looks_like_host(first) => {
             check_registry(first)?;
             let registry = if DOCKER_HUB_ALIASES.contains(&first) { DOCKER_HUB } else { first };
             Ok((registry.to_string(), rest))
         }
         _ => Ok((DOCKER_HUB.to_string(), name)),
     }
+}
+
+fn looks_like_host(first: &str) -> bool {
+    first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase())
 }
 
 fn check_registry(host: &str) -> Result<(), ReferenceError> {

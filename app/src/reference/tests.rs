@@ -44,6 +44,21 @@ fn familiar_form_is_what_docker_prints() {
     assert_eq!(r.repository_path(), "ghcr.io/o/r");
 }
 
+/// Found by `make fuzz` (target `reference`): a Docker Hub repository whose short form would read
+/// back as another registry's, or as an image ID, keeps the longer form.
+#[test]
+fn familiar_form_parses_back_to_the_same_reference() {
+    let hex = "ab".repeat(32);
+    for input in ["docker.io/ndex.dockeredocker.io/ndex.dockerr", "docker.io/localhost/x", &format!("docker.io/{hex}")]
+    {
+        let r = ImageReference::parse(input).unwrap();
+        assert_eq!(ImageReference::parse(&r.familiar()).unwrap(), r, "{input}");
+        assert_eq!(ImageReference::parse_repository(&r.familiar_name()).unwrap().repository, r.repository, "{input}");
+    }
+    assert_eq!(ImageReference::parse("docker.io/a.b/c").unwrap().familiar(), "docker.io/a.b/c:latest");
+    assert_eq!(ImageReference::parse(&format!("docker.io/{hex}")).unwrap().familiar_name(), format!("library/{hex}"));
+}
+
 #[test]
 fn uppercase_repository_is_refused_with_a_reason() {
     let err = ImageReference::parse("Alpine:Latest").unwrap_err();
