@@ -29,6 +29,10 @@ pub struct ImageReport {
     /// When the registry last confirmed the tag's digest (RFC 3339).
     pub checked_at: Option<String>,
     pub platforms: Vec<PlatformImage>,
+    /// Entries of an index past what one inspection reads (the server's `MAX_INDEX_PLATFORMS`):
+    /// the index lists this many more platforms than `platforms` holds.
+    #[serde(default)]
+    pub platforms_not_fetched: u64,
     /// Each digest the tag has pointed at, newest first.
     pub tag_history: Vec<TagPeriod>,
     /// The repository's other tags that name the same digest now, as far as they are stored.

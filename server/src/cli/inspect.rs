@@ -48,7 +48,10 @@ pub fn table(report: &ImageReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", report.reference);
     let kind = if report.platforms.len() > 1 || crate::inspect::is_index(&report.media_type) {
-        format!("index of {} platform image(s)", report.platforms.len())
+        match report.platforms_not_fetched {
+            0 => format!("index of {} platform image(s)", report.platforms.len()),
+            more => format!("index of {} platform image(s) read, {more} more not fetched", report.platforms.len()),
+        }
     } else {
         "single-platform image".to_string()
     };

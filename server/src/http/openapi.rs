@@ -278,12 +278,14 @@ fn report_schemas() -> Value {
         },
         "ImageReport": {
             "type": "object",
-            "required": ["reference", "registry", "repository", "digest", "media_type", "private", "platforms", "tag_history", "also_tagged"],
+            "required": ["reference", "registry", "repository", "digest", "media_type", "private", "platforms", "platforms_not_fetched", "tag_history", "also_tagged"],
             "properties": {
                 "reference": string, "registry": string, "repository": string, "tag": opt_string,
                 "digest": string, "media_type": string, "private": { "type": "boolean" },
                 "checked_at": opt_string,
                 "platforms": { "type": "array", "items": { "$ref": "#/components/schemas/PlatformImage" } },
+                "platforms_not_fetched": { "type": "integer", "minimum": 0,
+                    "description": "index entries past the 256 one inspection reads, not in platforms" },
                 "tag_history": { "type": "array", "items": { "type": "object", "required": ["digest", "first_seen", "last_seen"],
                     "properties": { "digest": string, "first_seen": string, "last_seen": string } } },
                 "also_tagged": { "type": "array", "items": string }

@@ -149,11 +149,8 @@ impl Inspector {
         match manifest {
             Manifest::Image(image) => image_complete(image).await,
             Manifest::Index(index) => {
-                for entry in index.images() {
-                    if platform.is_some_and(|f| entry.platform.as_ref().is_none_or(|p| !f.matches(&Platform::from(p))))
-                    {
-                        continue;
-                    }
+                // The entries an inspection reads: those past the cap are never stored.
+                for entry in super::fanout::entries_to_read(index, platform).0 {
                     if !self.store.repository_has_manifest(repo.id, &entry.digest).await? {
                         return Ok(false);
                     }

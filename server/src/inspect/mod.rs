@@ -3,6 +3,7 @@
 
 mod background;
 mod content;
+mod fanout;
 mod history;
 mod labels;
 mod model;
@@ -17,6 +18,7 @@ use crate::registry::RegistryError;
 use crate::store::StoreError;
 
 pub use background::{BackgroundInspections, Requested};
+pub use fanout::MAX_INDEX_PLATFORMS;
 pub use history::instruction;
 pub use model::{Manifest, is_index, parse_manifest, runs_as_root};
 pub use request::{InspectRequest, PlatformFilter, Viewer};

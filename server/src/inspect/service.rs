@@ -6,18 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::digest::Digest;
-use app::dto::{ImageReport, Platform, PlatformImage, TagPeriod};
+use app::dto::{ImageReport, PlatformImage, TagPeriod};
 use app::reference::{ImageReference, ReferenceError};
 use chrono::{DateTime, Utc};
 use futures_util::future::FutureExt;
-use futures_util::future::try_join_all;
 
 use super::InspectError;
 use super::content::manifest_record;
-use super::model::{self, Descriptor, Index, Manifest};
+use super::fanout::PlatformsRead;
+use super::model::{self, Manifest};
 use super::request::{InspectRequest, PlatformFilter, Viewer};
 use super::session::{Session, fetch_manifest};
-use crate::registry::{FetchedManifest, RegistryClient, RegistryError, Registries};
+use crate::registry::{FetchedManifest, RegistryError, Registries};
 use crate::store::{ConfigRecord, ManifestRecord, Repository, SharedStore, Visibility};
 
 /// Where an inspection may look.
@@ -115,7 +115,7 @@ impl Inspector {
 
         // 3. Per platform: image manifest and config.
         let platforms = self.platforms(&mut session, &repo, &top, prefetched, step, request.platform);
-        let ((checked_at, tag_history, also_tagged), platforms) = tokio::try_join!(record_top, platforms)?;
+        let ((checked_at, tag_history, also_tagged), read) = tokio::try_join!(record_top, platforms)?;
         Ok(ImageReport {
             reference: reference.to_string(),
             registry: reference.registry.clone(),
@@ -125,7 +125,8 @@ impl Inspector {
             media_type: top.media_type,
             private: repo.visibility == Visibility::Private,
             checked_at,
-            platforms,
+            platforms: read.images,
+            platforms_not_fetched: read.not_fetched,
             tag_history,
             also_tagged,
         })
@@ -213,7 +214,7 @@ impl Inspector {
         prefetched: Option<ConfigRecord>,
         step: TopStep<'_>,
         platform: Option<&PlatformFilter>,
-    ) -> Result<Vec<PlatformImage>, InspectError> {
+    ) -> Result<PlatformsRead, InspectError> {
         let TopStep { reference, viewer, stored_only, .. } = step;
         let parsed = model::parse_manifest(&top.media_type, &top.body, &top.digest)?;
         let client = if prefetched.is_some() || self.complete_in_store(repo, &parsed, platform).await? {
@@ -229,7 +230,8 @@ impl Inspector {
                     Some(config) => config,
                     None => self.config(client.as_deref(), &reference.repository, &image.config).await?,
                 };
-                vec![self.image_platform(top, image, &config, reference, platform, viewer).await?]
+                let image = self.image_platform(top, image, &config, reference, platform, viewer).await?;
+                PlatformsRead { images: vec![image], not_fetched: 0 }
             }
             Manifest::Index(index) => {
                 self.index_platforms(client.as_deref(), repo, index, reference, platform, viewer).await?
@@ -343,37 +345,6 @@ impl Inspector {
             });
         }
         self.with_lineage(found, &top.digest, image, viewer).await
-    }
-
-    /// Step 3 for an index: the platform images the filter wants, fetched together.
-    async fn index_platforms(
-        &self,
-        client: Option<&RegistryClient>,
-        repo: &Repository,
-        index: &Index,
-        reference: &ImageReference,
-        platform: Option<&PlatformFilter>,
-        viewer: Viewer,
-    ) -> Result<Vec<PlatformImage>, InspectError> {
-        let entries: Vec<&Descriptor> = index.images().collect();
-        let wanted: Vec<&Descriptor> = entries
-            .iter()
-            .copied()
-            .filter(|d| platform.is_none_or(|f| d.platform.as_ref().is_some_and(|p| f.matches(&Platform::from(p)))))
-            .collect();
-        if wanted.is_empty() {
-            let available = entries
-                .iter()
-                .filter_map(|d| d.platform.as_ref().map(|p| Platform::from(p).to_string()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(InspectError::NoPlatform {
-                reference: reference.to_string(),
-                wanted: platform.map(PlatformFilter::label).unwrap_or_else(|| "any platform".into()),
-                available: if available.is_empty() { "no platform images".into() } else { available },
-            });
-        }
-        try_join_all(wanted.into_iter().map(|entry| self.platform(client, repo, entry, viewer))).await
     }
 }
 

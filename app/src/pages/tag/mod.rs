@@ -69,6 +69,11 @@ fn Report(report: ImageReport) -> impl IntoView {
                 <div class="flex flex-wrap items-center gap-2 text-sm text-slate-600">
                     <span class="rounded bg-slate-200 px-2 py-0.5 font-mono" title=r.digest.clone()>{r.digest.clone()}</span>
                     <span>{kind}</span>
+                    {(r.platforms_not_fetched > 0).then(|| view! {
+                        <span class="rounded bg-amber-100 px-2 py-0.5 text-amber-900" data-testid="platforms-not-fetched" title="An inspection reads at most 256 entries of an index">
+                            {r.platforms_not_fetched} " more platforms not fetched"
+                        </span>
+                    })}
                     {r.private.then(|| view! { <span class="rounded bg-amber-100 px-2 py-0.5 text-amber-900">"private"</span> })}
                     {r.checked_at.clone().map(|c| view! { <span>"checked " {timestamp(&c)}</span> })}
                 </div>
