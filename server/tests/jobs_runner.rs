@@ -21,6 +21,7 @@ async fn context(store: SharedStore) -> Context {
         base_images: config.base_images.clone(),
         vulndb: config.vulndb.clone(),
         registry_timeout: config.registry_timeout,
+        scan_limits: config.scan,
     }
 }
 

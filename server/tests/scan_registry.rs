@@ -37,7 +37,7 @@ async fn services(dir: &Path, registry: &TestRegistry) -> Services {
 
 async fn scan_of(services: &Services, reference: &str) -> ScanReport {
     let reference = app::reference::ImageReference::parse(reference).unwrap();
-    scan(&services.inspector, &services.store, &reference, None, None, &|_| {}).await.unwrap()
+    scan(&services.inspector, &services.store, &reference, None, None, &Default::default(), &|_| {}).await.unwrap()
 }
 
 fn dpkg_says(a: &str, op: &str, b: &str) -> bool {

@@ -92,7 +92,7 @@ async fn same_packages_as_syft_and_findings_in_every_ecosystem() {
     let services = Services::new(store, &config);
     import_advisories_in_every_ecosystem(&services, dir.path()).await;
     let parsed = app::reference::ImageReference::parse(&reference).unwrap();
-    let report: ScanReport = scan(&services.inspector, &services.store, &parsed, None, None, &|_| {}).await.unwrap();
+    let report: ScanReport = scan(&services.inspector, &services.store, &parsed, None, None, &Default::default(), &|_| {}).await.unwrap();
 
     let ours = same_packages_as_syft(&report, &syft_packages(&syft, &reference, dir.path()));
     assert!(ours.len() > 100, "syft's own binary links well over 100 modules: {}", ours.len());

@@ -40,8 +40,9 @@ pub async fn run(config: &Config, args: ScanArgs) -> Result<String, CliError> {
     let store = store::open_for_command(&config.database_url).await?;
     let services = Services::with_registries(store, Arc::new(registries(config)), config);
     let bar = Bar::new(std::io::stderr().is_terminal());
+    let progress = |p| bar.update(p);
     let report =
-        scan(&services.inspector, &services.store, &reference, platform.as_ref(), credentials, &|p| bar.update(p))
+        scan(&services.inspector, &services.store, &reference, platform.as_ref(), credentials, &config.scan, &progress)
             .await?;
     bar.finish();
     let mut out = match args.format {

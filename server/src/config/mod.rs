@@ -13,6 +13,7 @@ use std::time::Duration;
 use sources::{AllowHostsValue, Sources, items};
 
 pub use crate::allow_list::AllowList;
+use crate::scan::limits::{DEFAULT_SCAN_MEMORY_MIB, DEFAULT_SCAN_TIMEOUT_SECS, ScanLimits};
 // The store owns what names a database; the configuration only reads it.
 pub use crate::store::{DatabaseUrl, Secret};
 pub use known_bases::{DEFAULT_BASE_IMAGES, KnownBases};
@@ -55,6 +56,7 @@ pub struct Config {
     pub vulndb: VulnDbSync,
     /// Whether `serve` runs the background jobs too.
     pub worker: bool,
+    pub scan: ScanLimits,
 }
 
 impl Config {
@@ -101,6 +103,8 @@ impl Config {
             },
             None => true,
         };
+        let scan_memory = sources.number("SHIPSHAPE_SCAN_MEMORY", file.scan_memory, DEFAULT_SCAN_MEMORY_MIB, 16, "MiB")?;
+        let scan_timeout = sources.seconds("SHIPSHAPE_SCAN_TIMEOUT", file.scan_timeout, DEFAULT_SCAN_TIMEOUT_SECS, 5)?;
 
         Ok(Config {
             listen,
@@ -114,6 +118,7 @@ impl Config {
             base_images,
             vulndb,
             worker,
+            scan: ScanLimits::with_memory(scan_memory << 20, scan_timeout),
         })
     }
 }

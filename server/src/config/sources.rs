@@ -29,6 +29,8 @@ pub(super) struct FileConfig {
     pub(super) vulndb_ecosystems: Option<AllowHostsValue>,
     pub(super) vulndb_interval: Option<u64>,
     pub(super) worker: Option<bool>,
+    pub(super) scan_memory: Option<u64>,
+    pub(super) scan_timeout: Option<u64>,
 }
 
 /// A list in the file: a TOML array or one comma-separated string, like the variable. (The name
@@ -96,13 +98,23 @@ impl Sources {
         default: u64,
         min: u64,
     ) -> Result<Duration, ConfigError> {
+        self.number(env, from_file, default, min, "seconds").map(Duration::from_secs)
+    }
+
+    /// A whole number of `unit` at least `min`.
+    pub(super) fn number(
+        &self,
+        env: &str,
+        from_file: Option<u64>,
+        default: u64,
+        min: u64,
+        unit: &str,
+    ) -> Result<u64, ConfigError> {
         match self.pick(env, from_file.map(|v| v.to_string())) {
-            Some((name, value)) => {
-                value.trim().parse::<u64>().ok().filter(|v| *v >= min).map(Duration::from_secs).ok_or_else(|| {
-                    ConfigError::invalid(&name, format!("{value:?} is not a whole number of seconds >= {min}"))
-                })
-            }
-            None => Ok(Duration::from_secs(default)),
+            Some((name, value)) => value.trim().parse::<u64>().ok().filter(|v| *v >= min).ok_or_else(|| {
+                ConfigError::invalid(&name, format!("{value:?} is not a whole number of {unit} >= {min}"))
+            }),
+            None => Ok(default),
         }
     }
 }

@@ -7,7 +7,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("SHIPSHAPE_CONFIG", "path of an optional TOML file with the keys below in lowercase"),
     ("SHIPSHAPE_LISTEN", "address to serve on, host:port"),
     ("SHIPSHAPE_DATABASE_URL", "sqlite://PATH or postgres://USER:PASSWORD@HOST/DB"),
-    ("SHIPSHAPE_ALLOW_HOSTS", "comma-separated hosts, host:port or CIDRs allowed despite private addresses"),
+    (
+        "SHIPSHAPE_ALLOW_HOSTS",
+        "comma-separated host:port, host (ports 443 and 80 only) or CIDR (every port) reachable despite a private \
+         address; only registries listed here may redirect there",
+    ),
     ("SHIPSHAPE_LOG", "log filter, e.g. info or shipshape=debug"),
     ("SHIPSHAPE_TAG_TTL", "seconds a tag's resolved digest is trusted before one HEAD re-checks it (default 300)"),
     (
@@ -42,4 +46,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "true (default): `serve` also runs the background jobs; false: only `shipshape worker` processes do",
     ),
     ("SHIPSHAPE_VULNDB_INTERVAL", "seconds between the advisory syncs `serve` runs (default 86400; 0: never)"),
+    (
+        "SHIPSHAPE_SCAN_MEMORY",
+        "MiB one scan may keep of package databases, build metadata and file lists (default 384; one layer: half)",
+    ),
+    ("SHIPSHAPE_SCAN_TIMEOUT", "seconds one scan may take, however slowly the registry sends (default 1800)"),
 ];

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::config::{KnownBases, VulnDbSync};
 use crate::inspect::Inspector;
 use crate::net::Policy;
+use crate::scan::limits::ScanLimits;
 use crate::store::SharedStore;
 
 #[derive(Clone)]
@@ -17,4 +18,5 @@ pub struct Context {
     pub base_images: KnownBases,
     pub vulndb: VulnDbSync,
     pub registry_timeout: Duration,
+    pub scan_limits: ScanLimits,
 }

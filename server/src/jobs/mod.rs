@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::store::{NewJob, SharedStore, StoreError};
 
 pub use context::Context;
+pub(crate) use runner::panic_message;
 pub use runner::{Runner, RunningJob};
 pub use schedule::{PruneJobs, Schedule};
 

@@ -1,7 +1,7 @@
 //! The OS and the packages of the final image, each package with the layer that introduced it at
 //! its current version: package databases are read as each layer leaves them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::executable::{self, ExecutableFacts};
 use super::layers::{LayerContents, Wanted};
@@ -13,6 +13,13 @@ const DPKG_STATUS_D: &str = "var/lib/dpkg/status.d/";
 const APK_INSTALLED: &str = "lib/apk/db/installed";
 const RPM_SQLITE: [&str; 2] = ["var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"];
 const OS_FILES: [&str; 4] = ["etc/os-release", "usr/lib/os-release", "etc/alpine-release", "etc/debian_version"];
+/// More packages than any real image lists (the largest seen hold tens of thousands): past this a
+/// package database is a way to fill memory, not an inventory.
+pub const MAX_PACKAGES: usize = 250_000;
+
+#[derive(Debug, thiserror::Error)]
+#[error("more than {MAX_PACKAGES} packages")]
+pub struct TooManyPackages;
 
 /// What the layer pass keeps for the analysers: everything else in a layer is only counted.
 pub const WANTED: Wanted = Wanted { file: wanted, reduce, executable: executable::facts };
@@ -44,24 +51,34 @@ fn reduce(path: &str, data: Vec<u8>) -> Vec<u8> {
 }
 
 /// The final content of each kept file (`files`, or `executables`), with its layer (whiteouts
-/// applied).
+/// applied). Ordered by path, so a deleted directory is one range: linear in what the layers hold.
 fn final_files(
     layers: &[LayerContents],
     kept: fn(&LayerContents) -> &[(String, Vec<u8>)],
-) -> HashMap<String, (usize, &[u8])> {
-    let mut files: HashMap<String, (usize, &[u8])> = HashMap::new();
+) -> BTreeMap<&str, (usize, &[u8])> {
+    let mut files: BTreeMap<&str, (usize, &[u8])> = BTreeMap::new();
     for (index, layer) in layers.iter().enumerate() {
         for dir in &layer.opaque {
-            files.retain(|path, _| !path.starts_with(&format!("{dir}/")));
+            remove_below(&mut files, dir);
         }
         for gone in &layer.whiteouts {
-            files.retain(|path, _| path != gone && !path.starts_with(&format!("{gone}/")));
+            files.remove(gone.as_str());
+            remove_below(&mut files, gone);
         }
         for (path, data) in kept(layer) {
-            files.insert(path.clone(), (index, data.as_slice()));
+            files.insert(path, (index, data.as_slice()));
         }
     }
     files
+}
+
+fn remove_below(files: &mut BTreeMap<&str, (usize, &[u8])>, dir: &str) {
+    let prefix = format!("{dir}/");
+    let below: Vec<&str> =
+        files.range::<&str, _>(prefix.as_str()..).map(|(p, _)| *p).take_while(|p| p.starts_with(&prefix)).collect();
+    for path in below {
+        files.remove(path);
+    }
 }
 
 pub fn os_release(layers: &[LayerContents]) -> Option<OsRelease> {
@@ -74,16 +91,17 @@ pub fn os_release(layers: &[LayerContents]) -> Option<OsRelease> {
         .or_else(|| text("etc/debian_version").and_then(|t| OsRelease::from_debian_version(&t)))
 }
 
-pub fn packages(layers: &[LayerContents]) -> Vec<Package> {
+pub fn packages(layers: &[LayerContents]) -> Result<Vec<Package>, TooManyPackages> {
     let text = |data: &[u8]| String::from_utf8_lossy(data).into_owned();
     let mut found = database_history(layers, DPKG_STATUS, &|d| dpkg::parse_status(&text(d)));
     found.extend(database_history(layers, APK_INSTALLED, &|d| apk::parse_installed(&text(d))));
     for path in RPM_SQLITE {
         found.extend(database_history(layers, path, &|d| rpm::parse_sqlite(d).unwrap_or_default()));
     }
-    let mut files: Vec<_> = final_files(layers, |l| &l.files).into_iter().collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, (layer, data)) in files {
+    for (path, (layer, data)) in final_files(layers, |l| &l.files) {
+        if found.len() > MAX_PACKAGES {
+            return Err(TooManyPackages);
+        }
         let packages = if path.starts_with(DPKG_STATUS_D) {
             // Distroless: one file per package, introduced by the layer that wrote the file.
             dpkg::parse_status_d(&text(data))
@@ -98,11 +116,12 @@ pub fn packages(layers: &[LayerContents]) -> Vec<Package> {
         } else {
             Vec::new()
         };
-        found.extend(located(packages, &path, layer));
+        found.extend(located(packages, path, layer));
     }
-    let mut binaries: Vec<_> = final_files(layers, |l| &l.executables).into_iter().collect();
-    binaries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, (layer, data)) in binaries {
+    for (path, (layer, data)) in final_files(layers, |l| &l.executables) {
+        if found.len() > MAX_PACKAGES {
+            return Err(TooManyPackages);
+        }
         let Ok(facts) = serde_json::from_slice::<ExecutableFacts>(data) else { continue };
         let mut packages = Vec::new();
         if let Some(go) = &facts.go_version {
@@ -111,14 +130,17 @@ pub fn packages(layers: &[LayerContents]) -> Vec<Package> {
         if let Some(audit) = &facts.rust_audit {
             packages.extend(cargo::parse_audit(audit));
         }
-        found.extend(located(packages, &path, layer));
+        found.extend(located(packages, path, layer));
+    }
+    if found.len() > MAX_PACKAGES {
+        return Err(TooManyPackages);
     }
     found.sort_by(|a, b| {
         (a.ecosystem, &a.name, &a.version, a.layer).cmp(&(b.ecosystem, &b.name, &b.version, b.layer))
     });
     // The same package found twice (two copies of a module) is listed once, at its first layer.
     found.dedup_by(|a, b| a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version);
-    found
+    Ok(found)
 }
 
 fn located(packages: Vec<Package>, path: &str, layer: usize) -> impl Iterator<Item = Package> {
@@ -182,7 +204,7 @@ mod tests {
             layer(&[("usr/bin/x", "")]),
             layer(&[(DPKG_STATUS, &format!("{a}\n{b2}"))]),
         ];
-        let found: Vec<_> = packages(&layers).iter().map(|p| (p.name.clone(), p.version.clone(), p.layer)).collect();
+        let found: Vec<_> = packages(&layers).unwrap().iter().map(|p| (p.name.clone(), p.version.clone(), p.layer)).collect();
         assert_eq!(found, vec![("a".into(), "1".into(), Some(0)), ("b".into(), "2".into(), Some(2))]);
         assert_eq!(os_release(&layers).unwrap().osv_ecosystem().as_deref(), Some("Debian:12"));
         assert!(wanted("var/lib/dpkg/status.d/dash") && !wanted("var/lib/dpkg/status.d/") && !wanted("etc/passwd"));

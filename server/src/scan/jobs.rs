@@ -61,7 +61,7 @@ impl BackgroundJob for ScanImage {
             let _ = tx.send((done.load(Relaxed), total.load(Relaxed)));
         };
         let scanning = async {
-            let result = scan(&context.inspector, &context.store, &reference, None, None, &progress).await;
+            let result = scan(&context.inspector, &context.store, &reference, None, None, &context.scan_limits, &progress).await;
             drop(progress);
             result
         };

@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod layer_cache;
 pub mod layers;
+pub mod limits;
 pub mod os;
 pub mod osv;
 pub mod packages;

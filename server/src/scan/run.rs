@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::filesystem::Filesystem;
 use super::findings::{Finding, Undecided, match_packages};
-use super::layers::{LayerContents, LayerError, Limits, read_layer};
+use super::layers::{LayerContents, LayerError, read_layer};
+use super::limits::{Budget, ScanLimits, Stop, Stoppable};
 use super::os::OsRelease;
 use super::packages::Package;
 use super::{inventory, layer_cache, tuneup};
@@ -32,6 +33,16 @@ pub enum ScanError {
     Digest(#[from] DigestError),
     #[error("{0} has no platform image to scan")]
     NoImage(String),
+    #[error(
+        "the scan took longer than {} s, the limit SHIPSHAPE_SCAN_TIMEOUT sets: the registry may be sending too slowly",
+        .0.as_secs()
+    )]
+    Deadline(std::time::Duration),
+    #[error("image too large to scan ({0})")]
+    TooLarge(String),
+    /// A bug met by this image's contents: told as the scan's failure, the worker goes on.
+    #[error("the scan failed on this image's contents: {0}")]
+    Crashed(String),
 }
 
 /// What a scan tells, as `shipshape scan --format json` prints it.
@@ -109,51 +120,47 @@ pub async fn scan(
     reference: &ImageReference,
     platform: Option<&PlatformFilter>,
     credentials: Option<Credentials>,
+    limits: &ScanLimits,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ScanReport, ScanError> {
+    let (stop, _stop_readers) = Stop::new(std::time::Instant::now() + limits.deadline);
+    let scanning = scan_within(inspector, store, reference, platform, credentials, limits, stop, progress);
+    tokio::time::timeout(limits.deadline, scanning).await.map_err(|_| ScanError::Deadline(limits.deadline))?
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn scan_within(
+    inspector: &Inspector,
+    store: &SharedStore,
+    reference: &ImageReference,
+    platform: Option<&PlatformFilter>,
+    credentials: Option<Credentials>,
+    limits: &ScanLimits,
+    stop: Stop,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ScanReport, ScanError> {
     let report = inspector.inspect(InspectRequest::new(reference, Viewer::Operator).platform(platform).credentials(credentials.clone())).await?;
     let image = chosen(&report.platforms).ok_or_else(|| ScanError::NoImage(report.reference.clone()))?.clone();
     progress(Progress::Resolved { layers: image.layers.len(), bytes: image.size });
-    let client = inspector.blob_client(reference, credentials.as_ref()).await?;
-    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
-    let repository = reference.repository.clone();
-    let mut layers: Vec<LayerContents> = Vec::with_capacity(image.layers.len());
-    // Owned values only: the futures must not borrow from this function (a spawned worker runs it).
-    let wanted: Vec<(usize, Digest, u64)> = image
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| Ok((i, Digest::parse(&l.digest)?, l.size)))
-        .collect::<Result<_, DigestError>>()?;
-    let mut reads = futures_util::stream::iter(wanted.into_iter().map(|(index, digest, size)| {
-        let (client, repository, store) = (client.clone(), repository.clone(), store.clone());
-        async move {
-            if let Some(contents) = layer_cache::load(&store, &digest).await? {
-                return Ok::<_, ScanError>((index, contents));
-            }
-            let response = client.blob_response(&repository, &digest).await?;
-            let layer_digest = digest.clone();
-            let reader = BlobReader::new(response, client.timeout(), size.max(1));
-            let contents =
-                tokio::task::spawn_blocking(move || read_layer(reader, &digest, &inventory::WANTED, Limits::default()))
-                    .await
-                    .map_err(|e| RegistryError::Unreachable { registry: "scan".into(), detail: e.to_string() })??;
-            layer_cache::save(&store, &layer_digest, &contents).await?;
-            Ok((index, contents))
-        }
-    }))
-    .buffered(parallel);
-    while let Some(read) = reads.next().await {
-        let (index, contents) = read?;
-        progress(Progress::LayerDone { index, bytes: contents.compressed_bytes });
-        layers.push(contents);
-    }
-    drop(reads);
+    let reading = LayerReading {
+        client: inspector.blob_client(reference, credentials.as_ref()).await?,
+        registry: reference.registry.clone(),
+        repository: reference.repository.clone(),
+        store: store.clone(),
+        limits: *limits,
+        budget: std::sync::Arc::new(Budget::for_scan(limits)),
+        stop,
+    };
+    let layers = reading.all(&image, progress).await?;
     progress(Progress::Matching);
 
-    let fs = Filesystem::build(&layers);
-    let os = inventory::os_release(&layers);
-    let packages = inventory::packages(&layers);
+    let (fs, os, packages, layers) = off_the_runtime(move || {
+        let fs = Filesystem::build(&layers);
+        let os = inventory::os_release(&layers);
+        let packages = inventory::packages(&layers).map_err(|e| ScanError::TooLarge(e.to_string()))?;
+        Ok((fs, os, packages, layers))
+    })
+    .await?;
     let (findings, undecided) = match_packages(store, os.as_ref(), &packages).await?;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let checks = tuneup::checks(&tuneup::Scanned {
@@ -165,6 +172,70 @@ pub async fn scan(
     });
     let vulndb = store.vulndb_sources().await?;
     Ok(assemble(&report.reference, &image, os, &packages, findings, undecided, checks, &layers, &fs, vulndb)?)
+}
+
+/// Work on a blocking thread, where a panic on a hostile image's contents is this scan's failure.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ScanError> + Send + 'static,
+) -> Result<T, ScanError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => Err(ScanError::Crashed(crate::jobs::panic_message(e.into_panic()))),
+        Err(e) => Err(ScanError::Crashed(e.to_string())),
+    }
+}
+
+/// How one scan reads its layers: in parallel, each once, from the analysis cache when stored.
+struct LayerReading {
+    client: std::sync::Arc<crate::registry::RegistryClient>,
+    registry: String,
+    repository: String,
+    store: SharedStore,
+    limits: ScanLimits,
+    budget: std::sync::Arc<Budget>,
+    stop: Stop,
+}
+
+impl LayerReading {
+    async fn all(&self, image: &PlatformImage, progress: &(dyn Fn(Progress) + Sync)) -> Result<Vec<LayerContents>, ScanError> {
+        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+        let wanted: Vec<(usize, Digest, u64)> = image
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Ok((i, Digest::parse(&l.digest)?, l.size)))
+            .collect::<Result<_, DigestError>>()?;
+        let mut reads =
+            futures_util::stream::iter(wanted.into_iter().map(|(index, digest, size)| self.one(index, digest, size)))
+                .buffered(parallel);
+        let mut layers = Vec::with_capacity(image.layers.len());
+        while let Some(read) = reads.next().await {
+            let (index, contents) = read?;
+            progress(Progress::LayerDone { index, bytes: contents.compressed_bytes });
+            layers.push(contents);
+        }
+        Ok(layers)
+    }
+
+    async fn one(&self, index: usize, digest: Digest, size: u64) -> Result<(usize, LayerContents), ScanError> {
+        if let Some(contents) = layer_cache::load(&self.store, &self.registry, &self.repository, &digest).await? {
+            // A stored analysis is held like a read one.
+            self.budget.charge(contents.footprint()).map_err(|over| LayerError::ScanOverBudget {
+                digest: digest.to_string(),
+                limit: over.limit,
+            })?;
+            return Ok((index, contents));
+        }
+        let response = self.client.blob_response(&self.repository, &digest).await?;
+        let reader = Stoppable { inner: BlobReader::new(response, self.client.timeout(), size.max(1)), stop: self.stop.clone() };
+        let (budget, limits, layer_digest) = (self.budget.clone(), self.limits.layer, digest.clone());
+        let contents = off_the_runtime(move || {
+            Ok(read_layer(reader, &layer_digest, &inventory::WANTED, limits, &budget)?)
+        })
+        .await?;
+        layer_cache::save(&self.store, &self.registry, &self.repository, &digest, &contents).await?;
+        Ok((index, contents))
+    }
 }
 
 /// The platform chosen by default, as the pages choose.

@@ -18,6 +18,9 @@ pub struct Database<'a> {
     data: &'a [u8],
     page_size: usize,
     usable: usize,
+    /// Payload bytes still allowed: in a well-formed file no byte belongs to two records, so
+    /// cells that share bytes or an overflow chain run out of it, and a read stays linear.
+    unread: std::cell::Cell<usize>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -36,7 +39,7 @@ impl<'a> Database<'a> {
             _ => return Err(Corrupt),
         };
         let usable = page_size.checked_sub(usize::from(data[20])).filter(|&u| u >= 480).ok_or(Corrupt)?;
-        Ok(Self { data, page_size, usable })
+        Ok(Self { data, page_size, usable, unread: std::cell::Cell::new(data.len()) })
     }
 
     /// Every row of the named table, as its column values (rowid aliases read as NULL, as stored).
@@ -73,6 +76,9 @@ impl<'a> Database<'a> {
             let kind = *page.get(header).ok_or(Corrupt)?;
             let cells = usize::from(u16::from_be_bytes([page[header + 3], page[header + 4]]));
             let pointers = header + if kind == 0x05 { 12 } else { 8 };
+            if pointers + 2 * cells > page.len() {
+                return Err(Corrupt);
+            }
             for i in 0..cells {
                 let at = pointers + 2 * i;
                 let cell = usize::from(u16::from_be_bytes(page.get(at..at + 2).ok_or(Corrupt)?.try_into().map_err(|_| Corrupt)?));
@@ -98,10 +104,9 @@ impl<'a> Database<'a> {
         let (_rowid, used2) = varint(page.get(cell + used..).ok_or(Corrupt)?)?;
         let start = cell + used + used2;
         let size = usize::try_from(size).map_err(|_| Corrupt)?;
-        // No record is larger than the file that holds it.
-        if size > self.data.len() {
-            return Err(Corrupt);
-        }
+        // No record is larger than what is left of the file that holds it.
+        let unread = self.unread.get().checked_sub(size.max(1)).ok_or(Corrupt)?;
+        self.unread.set(unread);
         let max_local = self.usable - 35;
         if size <= max_local {
             let payload = page.get(start..start + size).ok_or(Corrupt)?;
@@ -178,6 +183,23 @@ mod tests {
             }
             bad[at] = data[at];
         }
+    }
+
+    /// Every cell pointer of the Packages leaf (page 2 of the fixture) aimed at one record with an
+    /// overflow chain: read once per pointer, that is many times the file; refused instead.
+    #[test]
+    fn cells_sharing_one_record_are_corrupt_not_read_again_and_again() {
+        let mut data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rpm/rpmdb.sqlite")).unwrap();
+        let page = 4096;
+        assert_eq!(data[page], 0x0d, "the fixture's Packages table is one leaf page");
+        let content = usize::from(u16::from_be_bytes([data[page + 5], data[page + 6]]));
+        let pointers = (content - 8) / 2;
+        data[page + 3..page + 5].copy_from_slice(&(pointers as u16).to_be_bytes());
+        let last = [data[page + 12], data[page + 13]];
+        for i in 0..pointers {
+            data[page + 8 + 2 * i..page + 10 + 2 * i].copy_from_slice(&last);
+        }
+        assert_eq!(Database::open(&data).unwrap().table("Packages"), Err(Corrupt));
     }
 }
 

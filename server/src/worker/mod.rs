@@ -30,6 +30,7 @@ pub fn runner(store: SharedStore, inspector: Arc<Inspector>, config: &Config) ->
         base_images: config.base_images.clone(),
         vulndb: config.vulndb.clone(),
         registry_timeout: config.registry_timeout,
+        scan_limits: config.scan,
     };
     let mut runner = Runner::new(context)
         .register::<ScanImage>()

@@ -3,13 +3,18 @@
 //! every entry; never written to disk. The compressed bytes are hashed on the way and must match
 //! the layer's digest, or nothing read from them is used.
 
+mod stream;
+
 use std::cell::RefCell;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
 use app::digest::Digest;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+
+use super::limits::{Budget, ScanStopped};
+use stream::{Bounded, Counts, Hashing, Refused, check_digest, decompress};
 
 /// Bounds on what one layer may make the scanner do.
 #[derive(Clone, Copy, Debug)]
@@ -27,6 +32,13 @@ pub struct Limits {
     pub entries: usize,
     /// The largest executable read for build metadata (Go buildinfo, cargo-auditable).
     pub executable_bytes: u64,
+    /// Bytes one layer keeps in memory: wanted files, executables' build facts, entry paths and
+    /// whiteouts (the scan's [`Budget`] bounds all layers together).
+    pub layer_memory: u64,
+    /// A tar extension header (a GNU long name, pax records): read whole by the tar reader.
+    pub extension_header: u64,
+    /// The longest path an entry may have (Linux's PATH_MAX).
+    pub path_bytes: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +51,9 @@ impl Default for Limits {
             bomb_after: 1 << 30,
             entries: 1_000_000,
             executable_bytes: 256 << 20,
+            layer_memory: 192 << 20,
+            extension_header: 1 << 20,
+            path_bytes: 4096,
         }
     }
 }
@@ -57,6 +72,24 @@ pub enum LayerError {
     Bomb { digest: String, ratio: u64 },
     #[error("layer {digest} does not match its digest (got {actual}): the registry sent other bytes")]
     DigestMismatch { digest: String, actual: String },
+    #[error(
+        "image too large to scan (layer {digest} needs more than {} MiB for its package databases, build \
+         metadata and file list, the limit for one layer)",
+        limit >> 20
+    )]
+    LayerOverBudget { digest: String, limit: u64 },
+    #[error(
+        "image too large to scan (its layers need more than {} MiB for their package databases, build \
+         metadata and file lists, the limit SHIPSHAPE_SCAN_MEMORY sets; stopped at layer {digest})",
+        limit >> 20
+    )]
+    ScanOverBudget { digest: String, limit: u64 },
+    #[error("layer {digest} has a tar extension header (long name or pax records) over {limit} bytes: refused")]
+    ExtensionHeader { digest: String, limit: u64 },
+    #[error("layer {digest} names a path longer than {limit} bytes: refused")]
+    LongPath { digest: String, limit: usize },
+    #[error("the scan stopped while reading layer {digest}: its time ran out or it was cancelled")]
+    Stopped { digest: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +125,19 @@ pub struct LayerContents {
     pub uncompressed_bytes: u64,
 }
 
+impl LayerContents {
+    /// The bytes this analysis holds, as the scan's budget counts them.
+    pub fn footprint(&self) -> u64 {
+        let kept = |files: &[(String, Vec<u8>)]| files.iter().map(|(p, d)| (p.len() + d.len()) as u64).sum::<u64>();
+        let paths = |paths: &[String]| paths.iter().map(|p| path_cost(p)).sum::<u64>();
+        kept(&self.files)
+            + kept(&self.executables)
+            + self.entries.iter().map(|e| path_cost(&e.path)).sum::<u64>()
+            + paths(&self.whiteouts)
+            + paths(&self.opaque)
+    }
+}
+
 /// Kept file contents as base64 in the stored analysis (JSON would spell each byte as a number).
 mod base64_files {
     use base64::Engine;
@@ -108,54 +154,6 @@ mod base64_files {
             .map(|(p, b)| STANDARD.decode(b).map(|d| (p, d)).map_err(serde::de::Error::custom))
             .collect()
     }
-}
-
-/// Hashes and counts what passes through; shared so the totals can be read after the tar reader
-/// has taken ownership.
-struct Hashing<R> {
-    inner: R,
-    state: Rc<RefCell<(Sha256, u64)>>,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut state = self.state.borrow_mut();
-        state.0.update(&buf[..n]);
-        state.1 += n as u64;
-        Ok(n)
-    }
-}
-
-/// Counts uncompressed bytes and stops a bomb while it expands.
-struct Bounded<R> {
-    inner: R,
-    read: u64,
-    compressed: Rc<RefCell<(Sha256, u64)>>,
-    limits: Limits,
-}
-
-impl<R: Read> Read for Bounded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        if self.read > self.limits.layer_bytes {
-            return Err(io::Error::other(Refused::TooLarge));
-        }
-        let compressed = self.compressed.borrow().1.max(1);
-        if self.read > self.limits.bomb_after && self.read / compressed > self.limits.ratio {
-            return Err(io::Error::other(Refused::Bomb));
-        }
-        Ok(n)
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-enum Refused {
-    #[error("too large")]
-    TooLarge,
-    #[error("bomb")]
-    Bomb,
 }
 
 /// `./usr//lib/` → `usr/lib`.
@@ -183,26 +181,37 @@ impl Wanted {
 
 const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 
-/// Reads one layer from `source` (its compressed bytes), keeping what `wanted` names.
+/// Reads one layer from `source` (its compressed bytes), keeping what `wanted` names, within
+/// `limits` for this layer and `budget` for the scan it belongs to.
 pub fn read_layer(
     source: impl Read,
     digest: &Digest,
     wanted: &Wanted,
     limits: Limits,
+    budget: &Budget,
 ) -> Result<LayerContents, LayerError> {
     let errors = Errors { digest, limits };
     let state = Rc::new(RefCell::new((Sha256::new(), 0u64)));
     let buffered = BufReader::with_capacity(256 << 10, Hashing { inner: source, state: state.clone() });
     let decoded = decompress(buffered, errors)?;
-    let mut archive = tar::Archive::new(Bounded { inner: decoded, read: 0, compressed: state.clone(), limits });
+    let counts = Rc::new(Counts::default());
+    let bounded = Bounded { inner: decoded, counts: counts.clone(), compressed: state.clone(), limits };
+    let mut archive = tar::Archive::new(bounded);
+    let mut keeping = Keeping { used: 0, budget, errors };
     let mut contents = LayerContents::default();
-    for entry in archive.entries().map_err(|e| errors.tar(e))? {
-        read_entry(entry.map_err(|e| errors.tar(e))?, wanted, errors, &mut contents)?;
+    let mut entries = archive.entries().map_err(|e| errors.tar(e))?;
+    loop {
+        counts.between_entries.set(Some(counts.uncompressed.get()));
+        let next = entries.next();
+        counts.between_entries.set(None);
+        let Some(entry) = next else { break };
+        read_entry(entry.map_err(|e| errors.tar(e))?, wanted, &mut keeping, &mut contents)?;
     }
+    drop(entries);
     // The rest of the stream (tar padding, the gzip trailer) is part of the digest too.
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| errors.io(e))?;
-    contents.uncompressed_bytes = rest.read;
+    contents.uncompressed_bytes = counts.uncompressed.get();
     drop(rest);
     contents.compressed_bytes = check_digest(state, digest)?;
     Ok(contents)
@@ -218,16 +227,22 @@ struct Errors<'a> {
 impl Errors<'_> {
     fn io(self, source: io::Error) -> LayerError {
         let digest = self.digest.to_string();
+        if source.get_ref().is_some_and(|e| e.is::<ScanStopped>()) {
+            return LayerError::Stopped { digest };
+        }
         match source.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
             Some(Refused::TooLarge) => LayerError::TooLarge { digest, limit: self.limits.layer_bytes },
             Some(Refused::Bomb) => LayerError::Bomb { digest, ratio: self.limits.ratio },
+            Some(Refused::ExtensionHeader) => {
+                LayerError::ExtensionHeader { digest, limit: self.limits.extension_header }
+            }
             None => LayerError::Io { digest, source },
         }
     }
 
     /// An error reading the archive: a limit it ran into, else not a tar archive.
     fn tar(self, e: io::Error) -> LayerError {
-        if e.get_ref().is_some_and(|inner| inner.is::<Refused>()) {
+        if e.get_ref().is_some_and(|inner| inner.is::<Refused>() || inner.is::<ScanStopped>()) {
             self.io(e)
         } else {
             LayerError::Tar { digest: self.digest.to_string(), detail: e.to_string() }
@@ -235,36 +250,62 @@ impl Errors<'_> {
     }
 }
 
-/// The uncompressed stream: gzip or zstd by their magic bytes, else the bytes as they are.
-fn decompress<'a>(mut buffered: impl BufRead + 'a, errors: Errors<'_>) -> Result<Box<dyn Read + 'a>, LayerError> {
-    let magic = buffered.fill_buf().map_err(|e| errors.io(e))?.to_vec();
-    Ok(if magic.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
-    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        let decoder = ruzstd::decoding::StreamingDecoder::new(buffered)
-            .map_err(|e| LayerError::Tar { digest: errors.digest.to_string(), detail: format!("zstd: {e}") })?;
-        Box::new(decoder)
-    } else {
-        Box::new(buffered)
-    })
+/// The bytes one layer keeps, charged to the layer's limit and to the scan's budget before they
+/// are taken.
+struct Keeping<'a> {
+    used: u64,
+    budget: &'a Budget,
+    errors: Errors<'a>,
 }
 
-/// One tar entry: a whiteout, or an entry remembered, its contents kept when wanted.
+impl Keeping<'_> {
+    fn charge(&mut self, bytes: u64) -> Result<(), LayerError> {
+        let digest = || self.errors.digest.to_string();
+        let limit = self.errors.limits.layer_memory;
+        if self.used + bytes > limit {
+            return Err(LayerError::LayerOverBudget { digest: digest(), limit });
+        }
+        self.budget.charge(bytes).map_err(|over| LayerError::ScanOverBudget { digest: digest(), limit: over.limit })?;
+        self.used += bytes;
+        Ok(())
+    }
+
+    fn refund(&mut self, bytes: u64) {
+        let bytes = bytes.min(self.used);
+        self.used -= bytes;
+        self.budget.refund(bytes);
+    }
+}
+
+
+/// What a remembered path costs: its bytes and its place in a list.
+fn path_cost(path: &str) -> u64 {
+    (path.len() + std::mem::size_of::<Entry>()) as u64
+}
+
+/// One tar entry: a whiteout, or an entry remembered, its contents kept when wanted; read to its
+/// end, so the next header is all the tar reader reads before the next entry.
 fn read_entry(
     mut entry: tar::Entry<'_, impl Read>,
     wanted: &Wanted,
-    errors: Errors<'_>,
+    keeping: &mut Keeping<'_>,
     contents: &mut LayerContents,
 ) -> Result<(), LayerError> {
+    let errors = keeping.errors;
     let limits = errors.limits;
     let path = normalise(&entry.path().map_err(|e| errors.tar(e))?.to_string_lossy());
+    if path.len() > limits.path_bytes {
+        return Err(LayerError::LongPath { digest: errors.digest.to_string(), limit: limits.path_bytes });
+    }
     let size = entry.size();
     let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
     if name == ".wh..wh..opq" {
+        keeping.charge(path_cost(parent))?;
         contents.opaque.push(parent.to_string());
         return Ok(());
     }
     if let Some(hidden) = name.strip_prefix(".wh.") {
+        keeping.charge(path_cost(&path))?;
         contents.whiteouts.push(if parent.is_empty() { hidden.to_string() } else { format!("{parent}/{hidden}") });
         return Ok(());
     }
@@ -281,18 +322,42 @@ fn read_entry(
             limit: limits.file_bytes,
         });
     }
-    let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
-    if kind == EntryKind::File && size <= limits.kept_bytes && (wanted.file)(&path) {
-        let mut data = Vec::with_capacity(size as usize);
-        entry.read_to_end(&mut data).map_err(|e| errors.tar(e))?;
-        contents.files.push((path.clone(), (wanted.reduce)(&path, data)));
-    } else if kind == EntryKind::File && executable && size > 64 && size <= limits.executable_bytes {
-        if let Some(facts) = read_executable(&mut entry, size, wanted).map_err(|e| errors.tar(e))? {
-            contents.executables.push((path.clone(), facts));
-        }
+    if kind == EntryKind::File {
+        let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
+        keep_contents(&mut entry, (&path, size, executable), wanted, keeping, contents)?;
     }
     if contents.entries.len() < limits.entries && !path.is_empty() {
+        keeping.charge(path_cost(&path))?;
         contents.entries.push(Entry { path, size, kind });
+    }
+    io::copy(&mut entry, &mut io::sink()).map_err(|e| errors.tar(e))?;
+    Ok(())
+}
+
+/// A wanted file's contents, or what an executable says of its build.
+fn keep_contents(
+    entry: &mut impl Read,
+    (path, size, executable): (&str, u64, bool),
+    wanted: &Wanted,
+    keeping: &mut Keeping<'_>,
+    contents: &mut LayerContents,
+) -> Result<(), LayerError> {
+    let errors = keeping.errors;
+    let limits = errors.limits;
+    if size <= limits.kept_bytes && (wanted.file)(path) {
+        let cost = size + path.len() as u64;
+        keeping.charge(cost)?;
+        let mut data = Vec::with_capacity(size as usize);
+        entry.take(size).read_to_end(&mut data).map_err(|e| errors.tar(e))?;
+        let kept = (wanted.reduce)(path, data);
+        keeping.refund(cost - (kept.len() + path.len()) as u64);
+        contents.files.push((path.to_string(), kept));
+    } else if executable && size > 64 && size <= limits.executable_bytes {
+        let _held = keeping.budget.hold(size);
+        if let Some(facts) = read_executable(entry, size, wanted).map_err(|e| errors.tar(e))? {
+            keeping.charge((facts.len() + path.len()) as u64)?;
+            contents.executables.push((path.to_string(), facts));
+        }
     }
     Ok(())
 }
@@ -306,91 +371,11 @@ fn read_executable(entry: &mut impl Read, size: u64, wanted: &Wanted) -> io::Res
     }
     let mut data = Vec::with_capacity(size as usize);
     data.extend_from_slice(&magic);
-    entry.read_to_end(&mut data)?;
+    entry.take(size - 4).read_to_end(&mut data)?;
     Ok((wanted.executable)(&data))
 }
 
-/// The compressed byte count, once the bytes that streamed through hash to `digest`.
-fn check_digest(state: Rc<RefCell<(Sha256, u64)>>, digest: &Digest) -> Result<u64, LayerError> {
-    let (hasher, compressed) = Rc::try_unwrap(state).map(RefCell::into_inner).unwrap_or_else(|shared| {
-        let state = shared.borrow();
-        (state.0.clone(), state.1)
-    });
-    let actual = Digest::from_sha256(hasher.finalize().into());
-    if actual != *digest {
-        return Err(LayerError::DigestMismatch { digest: digest.to_string(), actual: actual.into() });
-    }
-    Ok(compressed)
-}
+
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tar_gz(entries: &[(&str, &[u8])]) -> (Vec<u8>, Digest) {
-        let mut builder = tar::Builder::new(Vec::new());
-        for (path, data) in entries {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(data.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            builder.append_data(&mut header, path, *data).unwrap();
-        }
-        let tar = builder.into_inner().unwrap();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        std::io::Write::write_all(&mut gz, &tar).unwrap();
-        let blob = gz.finish().unwrap();
-        let digest = Digest::from_sha256(Sha256::digest(&blob).into());
-        (blob, digest)
-    }
-
-    #[test]
-    fn wanted_files_whiteouts_and_entries() {
-        let (blob, digest) = tar_gz(&[
-            ("./var/lib/dpkg/status", b"Package: a\n"),
-            ("usr/bin/tool", b"binary"),
-            ("etc/.wh.motd", b""),
-            ("opt/app/.wh..wh..opq", b""),
-        ]);
-        let wanted = Wanted::files(|p| p == "var/lib/dpkg/status");
-        let layer = read_layer(&blob[..], &digest, &wanted, Limits::default()).unwrap();
-        assert_eq!(layer.files, vec![("var/lib/dpkg/status".to_string(), b"Package: a\n".to_vec())]);
-        assert_eq!(layer.whiteouts, vec!["etc/motd".to_string()]);
-        assert_eq!(layer.opaque, vec!["opt/app".to_string()]);
-        assert_eq!(
-            layer.entries.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
-            ["var/lib/dpkg/status", "usr/bin/tool"]
-        );
-        assert_eq!(layer.compressed_bytes, blob.len() as u64);
-    }
-
-    #[test]
-    fn tampered_and_oversized_layers_are_refused() {
-        let (blob, _) = tar_gz(&[("a", b"x")]);
-        let wrong = Digest::from_sha256([0; 32]);
-        assert!(matches!(
-            read_layer(&blob[..], &wrong, &Wanted::files(|_| false), Limits::default()),
-            Err(LayerError::DigestMismatch { .. })
-        ));
-        let big = vec![0u8; 4096];
-        let (blob, digest) = tar_gz(&[("big", &big)]);
-        let limits = Limits { file_bytes: 1024, ..Limits::default() };
-        assert!(matches!(
-            read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits),
-            Err(LayerError::FileTooLarge { .. })
-        ));
-        let limits = Limits { layer_bytes: 2048, ..Limits::default() };
-        assert!(matches!(
-            read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits),
-            Err(LayerError::TooLarge { .. })
-        ));
-        let zeros = vec![0u8; 8 << 20];
-        let (blob, digest) = tar_gz(&[("zeros", &zeros)]);
-        let limits = Limits { bomb_after: 1 << 20, ..Limits::default() };
-        let bomb = read_layer(&blob[..], &digest, &Wanted::files(|_| false), limits);
-        assert!(matches!(bomb, Err(LayerError::Bomb { .. })), "{bomb:?} {}", blob.len());
-        let garbage = b"not a layer at all, just text that is long enough".repeat(20);
-        let digest = Digest::from_sha256(Sha256::digest(&garbage).into());
-        assert!(read_layer(&garbage[..], &digest, &Wanted::files(|_| false), Limits::default()).is_err());
-    }
-}
+mod tests;

@@ -1,0 +1,125 @@
+//! A hostile image cannot take the scanner's memory: a layer keeping 40 package databases of 64 MiB
+//! each (2.5 GiB of text, as anyone may push and ask Shipshape to scan) ends its scan "failed" with
+//! the limit named, the server's peak memory stays under 1 GiB, it keeps answering, and the next
+//! scan succeeds. The server is the real binary, so its memory is its own.
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::process::{fake_site, listening_url};
+use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
+use tokio::process::{Child, Command};
+
+#[allow(dead_code)]
+mod common;
+
+const BIN: &str = env!("CARGO_BIN_EXE_shipshape");
+const FILES: usize = 40;
+const FILE_BYTES: u64 = 64 << 20;
+
+/// dpkg status stanzas, numbered so that no two are alike, for as long as it is read.
+struct StatusText {
+    next: u64,
+    pending: Vec<u8>,
+}
+
+impl Read for StatusText {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pending.is_empty() {
+            let n = self.next;
+            self.next += 1;
+            self.pending = format!(
+                "Package: pkg{n}\nStatus: install ok installed\nPriority: optional\nVersion: 1.{n}-1\n\
+                 Architecture: amd64\nDescription: filler package number {n}\n\n"
+            )
+            .into_bytes();
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+fn hostile_image() -> shipshape_testkit::BuiltImage {
+    let files = (0..FILES).map(|i| {
+        let text: Box<dyn Read> = Box::new(StatusText { next: i as u64 * 1_000_000, pending: Vec::new() });
+        (format!("var/lib/dpkg/status.d/pkg{i}"), FILE_BYTES, text)
+    });
+    let layer = Layer::streamed(files).unwrap();
+    ImageBuilder::new().layer(layer, "COPY status.d /var/lib/dpkg/status.d").build(ManifestFormat::Oci)
+}
+
+fn fine_image() -> shipshape_testkit::BuiltImage {
+    let status = "Package: base-files\nStatus: install ok installed\nVersion: 12.4\nArchitecture: amd64\n\n";
+    let layer = Layer::builder().file("var/lib/dpkg/status", status).build().unwrap();
+    ImageBuilder::new().layer(layer, "ADD rootfs /").build(ManifestFormat::Oci)
+}
+
+async fn serve(dir: &std::path::Path, vars: &[(&str, String)]) -> (Child, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_SITE_ROOT", fake_site(dir))
+        .env("SHIPSHAPE_LISTEN", "127.0.0.1:0")
+        .env("SHIPSHAPE_VULNDB_INTERVAL", "0")
+        .env("SHIPSHAPE_BASE_IMAGES", "")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let url = listening_url(&mut child, Duration::from_secs(60)).await;
+    (child, url)
+}
+
+/// The scan summary once the scan of `reference` has ended (asking for it queues it).
+async fn scanned(url: &str, reference: &str) -> serde_json::Value {
+    let scan_url = format!("{url}/api/v1/scans/{reference}");
+    let start = Instant::now();
+    loop {
+        let summary: serde_json::Value = reqwest::get(&scan_url).await.unwrap().json().await.unwrap();
+        if matches!(summary["state"].as_str(), Some("done" | "failed")) {
+            return summary;
+        }
+        assert!(start.elapsed() < Duration::from_secs(600), "the scan of {reference} never ended: {summary}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The process's peak resident memory, from the kernel's own count.
+fn peak_rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_64_mib_package_databases_fail_the_scan_within_memory_and_the_next_scan_succeeds() {
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let hostile = tokio::task::spawn_blocking(hostile_image).await.unwrap();
+    hostile.push(&registry, "evil/bloat", Some("1")).await.unwrap();
+    fine_image().push(&registry, "team/fine", Some("1")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [
+        ("SHIPSHAPE_DATABASE_URL", format!("sqlite://{}", dir.path().join("shipshape.db").display())),
+        ("SHIPSHAPE_ALLOW_HOSTS", registry.host()),
+    ];
+    let (server, url) = serve(dir.path(), &vars).await;
+    let pid = server.id().unwrap();
+
+    let failed = scanned(&url, &format!("{}/evil/bloat:1", registry.host())).await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(error.contains("image too large to scan") && error.contains("192 MiB"), "{error}");
+    let peak = peak_rss_bytes(pid);
+    assert!(peak < 1 << 30, "the server's peak memory was {} MiB", peak >> 20);
+
+    let fine = scanned(&url, &format!("{}/team/fine:1", registry.host())).await;
+    assert_eq!((fine["state"].as_str(), fine["packages"].as_u64()), (Some("done"), Some(1)), "{fine}");
+}
