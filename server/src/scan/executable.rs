@@ -141,7 +141,8 @@ impl<'a> Elf<'a> {
     fn at_address(&self, addr: u64, len: u64) -> Option<&'a [u8]> {
         let end = addr.checked_add(len)?;
         let s = self.sections.iter().find(|s| s.addr != 0 && addr >= s.addr && s.addr.checked_add(s.size).is_some_and(|e| end <= e))?;
-        let start = usize::try_from(s.offset + (addr - s.addr)).ok()?;
+        // The section's offset is the file's word: past the end of the address space is no offset.
+        let start = usize::try_from(s.offset.checked_add(addr - s.addr)?).ok()?;
         self.data.get(start..start.checked_add(usize::try_from(len).ok()?)?)
     }
 }
@@ -289,6 +290,21 @@ mod tests {
         assert_eq!(facts.rust_audit.as_deref(), Some(audit));
         assert!(super::facts(&elf_with(&[(".text", b"plain")])).is_none());
         assert!(super::facts(b"\x7fELF but truncated").is_none());
+    }
+
+    /// Found by `make fuzz` (target `executable`): a section whose offset is near `u64::MAX`
+    /// overflowed the file position of an address it maps.
+    #[test]
+    fn a_section_offset_past_the_address_space_maps_nothing() {
+        let elf = Elf {
+            data: &[0u8; 64],
+            big_endian: false,
+            sections: vec![Section { name: 0, kind: 1, addr: 0x1000, offset: u64::MAX - 8, size: 0x100 }],
+            names: None,
+        };
+        assert_eq!(elf.at_address(0x1010, 4), None);
+        let crash = include_bytes!("../../tests/fixtures/fuzz/executable-section-offset-overflow");
+        let _ = facts(crash);
     }
 
     /// Before Go 1.18 the blob held pointers to Go string headers (address, length) elsewhere.
