@@ -350,7 +350,13 @@ fn keep_contents(
         let mut data = Vec::with_capacity(size as usize);
         entry.take(size).read_to_end(&mut data).map_err(|e| errors.tar(e))?;
         let kept = (wanted.reduce)(path, data);
-        keeping.refund(cost - (kept.len() + path.len()) as u64);
+        // A reduction may grow a file (npm's `{}` comes back with three null fields): charged then.
+        let kept_cost = (kept.len() + path.len()) as u64;
+        if kept_cost > cost {
+            keeping.charge(kept_cost - cost)?;
+        } else {
+            keeping.refund(cost - kept_cost);
+        }
         contents.files.push((path.to_string(), kept));
     } else if executable && size > 64 && size <= limits.executable_bytes {
         let _held = keeping.budget.hold(size);

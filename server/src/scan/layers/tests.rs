@@ -92,6 +92,17 @@ fn kept_files_are_bounded_per_layer_and_per_scan() {
     assert!(matches!(over, LayerError::ScanOverBudget { .. }), "{over:?}");
 }
 
+/// Found by `make fuzz` (target `layer`): a kept file that its reduction makes larger underflowed
+/// the refund of what the reduction saved (a panic in debug builds, the budget emptied in release).
+#[test]
+fn a_file_its_reduction_makes_larger_is_charged_for_the_growth() {
+    let (blob, digest) = tar_gz(&[("app/package.json", b"{}")]);
+    let wanted = crate::scan::inventory::WANTED;
+    let layer = read_layer(&blob[..], &digest, &wanted, Limits::default(), &Budget::new(1 << 20, u64::MAX)).unwrap();
+    let reduced = br#"{"license":null,"name":null,"version":null}"#.to_vec();
+    assert_eq!(layer.files, vec![("app/package.json".to_string(), reduced)]);
+}
+
 #[test]
 fn paths_and_whiteouts_count_against_the_layer() {
     let names: Vec<(String, Vec<u8>)> = (0..200).map(|i| (format!("etc/.wh.gone{i}"), Vec::new())).collect();
