@@ -33,13 +33,14 @@ BINARY := target/release/shipshape
 # Per checkout (target/ may be shared with other clones, as CI does).
 SITE_STAMP := .make/site.stamp
 
-.PHONY: help run build test test-rust test-e2e bench deps test-deps postgres clean
+.PHONY: help run build test test-rust test-e2e bench fuzz deps test-deps postgres clean
 
 help:
 	@echo "make run    build (release) and serve on http://127.0.0.1:3000 with ./data/shipshape.db"
 	@echo "make build  build target/release/shipshape and its site (target/site) without serving"
 	@echo "make test   install test prerequisites, start PostgreSQL, run Rust and Playwright tests"
 	@echo "make bench  measure against peers (inspect vs skopeo, badge and tag page vs nginx, scan vs gzip -dc) and the wasm bundle size; see BENCHMARKS.md"
+	@echo "make fuzz   run every cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default $(FUZZ_SECONDS)) each; needs nightly"
 
 run: build
 	./$(BINARY) serve
@@ -125,6 +126,38 @@ postgres: .make/apt-test
 	if [ "$$status" != "online" ]; then pg_ctlcluster $$ver $$name start; fi
 	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'shipshape_test'\"" | grep -q 1 || \
 	  su postgres -c "psql -qc \"CREATE ROLE shipshape_test LOGIN CREATEDB PASSWORD 'shipshape_test'\""
+
+# ---- fuzzing: not part of `make test` (minutes of nightly-built targets; see fuzz/) ----
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = $(shell sed -n 's/^name = "\(.*\)"$$/\1/p' fuzz/Cargo.toml | grep -v '^shipshape-fuzz$$')
+# Its own workspace and target dir (fuzz/target), one job: the machine's other builds keep going.
+# No sanitizer: the code is safe Rust, and what is looked for (panics, overflows, runaway memory
+# or time) libFuzzer and debug assertions catch without ASan's slower build and runs.
+FUZZ_CARGO := RUSTUP_TOOLCHAIN=nightly CARGO_BUILD_JOBS=1 cargo fuzz
+FUZZ_BUILD := --sanitizer none --codegen-units 16
+# A crash is a panic, an input over 10 s, or over 2 GiB (one allocation or in all).
+FUZZ_RUN := -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+fuzz: $(HOME)/.cargo/bin/cargo-fuzz
+	cd fuzz && $(FUZZ_CARGO) build $(FUZZ_BUILD)
+	@mkdir -p fuzz/logs; cd fuzz; failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$t; echo "fuzz: $$t ($(FUZZ_SECONDS) s)"; \
+	  $(FUZZ_CARGO) run $(FUZZ_BUILD) $$t corpus/$$t seeds/$$t -- $(FUZZ_RUN) > logs/$$t.log 2>&1 \
+	    || { grep -E "panicked|ERROR|Test unit written" logs/$$t.log | head -5; failed="$$failed $$t"; }; \
+	done; \
+	total=0; printf "%-18s %12s\n" target executions; \
+	for t in $(FUZZ_TARGETS); do \
+	  n=$$(sed -n 's/^stat::number_of_executed_units: *//p' logs/$$t.log | tail -1); \
+	  printf "%-18s %12s\n" $$t "$${n:-?}"; total=$$((total + $${n:-0})); \
+	done; \
+	printf "%-18s %12s\n" total $$total; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashed:$$failed (inputs in fuzz/artifacts/, logs in fuzz/logs/)"; exit 1; fi
+
+$(HOME)/.cargo/bin/cargo-fuzz:
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	RUSTUP_TOOLCHAIN=nightly cargo install cargo-fuzz --locked
 
 clean:
 	cargo clean

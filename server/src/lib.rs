@@ -7,6 +7,8 @@ pub mod allow_list;
 pub mod badge;
 pub mod cli;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod inspect;
 pub mod jobs;

@@ -6,7 +6,7 @@ mod content;
 mod fanout;
 mod history;
 mod labels;
-mod model;
+pub(crate) mod model;
 mod repository_tags;
 mod request;
 mod service;

@@ -212,7 +212,7 @@ fn zip_entry(
 }
 
 /// The stored form of one OSV record, `None` when it is withdrawn.
-fn advisory(name: &str, body: String) -> Result<Option<AdvisoryRecord>, ImportError> {
+pub(crate) fn advisory(name: &str, body: String) -> Result<Option<AdvisoryRecord>, ImportError> {
     let not_osv = |detail: String| ImportError::Unreadable { path: name.to_string(), detail };
     let record: Record = serde_json::from_str(&body).map_err(|e| not_osv(e.to_string()))?;
     if record.withdrawn.is_some() {
