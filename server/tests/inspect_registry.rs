@@ -275,11 +275,13 @@ async fn basic_auth_registry_needs_the_right_password_and_stays_private() {
     assert!(report.private);
     assert_eq!(report.platforms[0].layers.len(), 3);
 
+    // Anonymous visitors never see it: the registry is asked as for a repository never seen, and
+    // its refusal is the answer.
     let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&api, Viewer::Anonymous)).await.unwrap_err();
-    assert!(matches!(err, InspectError::Hidden { .. }), "anonymous visitors never see it: {err}");
+    assert!(matches!(err, InspectError::Registry(RegistryError::CredentialsRequired { .. })), "{err}");
     let repo = reference(&registry, "corp/api");
     let err = fixture.services.inspector.repository_tags(&repo, 10, None, None, Viewer::Anonymous).await.unwrap_err();
-    assert!(matches!(err, InspectError::Hidden { .. }), "{err}");
+    assert!(matches!(err, InspectError::Registry(RegistryError::CredentialsRequired { .. })), "{err}");
     first_asked_by_digest_stays_private(&registry).await;
 }
 
@@ -294,7 +296,8 @@ async fn first_asked_by_digest_stays_private(registry: &TestRegistry) {
     let request = shipshape::inspect::InspectRequest::new(&by_digest, Viewer::Operator).credentials(right);
     assert!(fixture.services.inspector.inspect(request).await.unwrap().private);
     let err = fixture.services.inspector.inspect(shipshape::inspect::InspectRequest::new(&by_digest, Viewer::Anonymous));
-    assert!(matches!(err.await.unwrap_err(), InspectError::Hidden { .. }), "stored as private");
+    let err = err.await.unwrap_err();
+    assert!(matches!(err, InspectError::Registry(RegistryError::CredentialsRequired { .. })), "stored as private: {err}");
 }
 
 #[tokio::test]

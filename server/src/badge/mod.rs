@@ -154,18 +154,9 @@ impl Badges {
         let kind = request.kind;
         let not_found = Ok((BadgeFace::not_found(kind), Answer::NotFound));
         let Ok(reference) = ImageReference::parse(&request.reference) else { return not_found };
-        let repository = self.store.repository(&reference.registry, &reference.repository).await?;
-        let private = repository.as_ref().is_some_and(|r| r.visibility == Visibility::Private);
-        let viewer = match (&repository, private) {
-            (Some(repo), true) => {
-                let stored = self.store.badge_token(repo.id).await?;
-                match (stored, &request.token) {
-                    (Some(stored), Some(given)) if same_token(&stored, given) => Viewer::Operator,
-                    _ => return not_found,
-                }
-            }
-            _ => Viewer::Anonymous,
-        };
+        let viewer = self.viewer(&reference, request.token.as_deref()).await?;
+        // Only the token shows a private repository; without it, it reads as one never seen.
+        let private = viewer != Viewer::Anonymous;
         match self.inspector.stored(&reference, viewer).await {
             Ok(report) => {
                 if !private && self.is_stale(&report) {
@@ -191,7 +182,9 @@ impl Badges {
                 };
                 Ok((BadgeFace::of(kind, &report, image, scan.as_ref(), app::format::now_unix()), answer))
             }
-            // A private image is only inspected with credentials, which badge requests do not carry.
+            // Not stored, or private and asked without its token: "inspecting" while the registry
+            // is asked, then its answer. A private image is only inspected with credentials, which
+            // badge requests do not carry, so a token brings no inspection.
             Err(InspectError::NotStored { .. }) if !private => match self.background.request(&reference) {
                 Requested::Running | Requested::Busy => Ok((BadgeFace::inspecting(kind), Answer::Inspecting)),
                 Requested::Failed => not_found,
@@ -199,6 +192,19 @@ impl Badges {
             Err(InspectError::Store(e)) => Err(e),
             Err(_) => not_found,
         }
+    }
+
+    /// Who asks: the holder of a private repository's badge token sees that repository (and no
+    /// other private content); anyone else is anonymous, whatever token they pass.
+    async fn viewer(&self, reference: &ImageReference, token: Option<&str>) -> Result<Viewer, StoreError> {
+        let repository = self.store.repository(&reference.registry, &reference.repository).await?;
+        let (Some(repo), Some(given)) = (repository.filter(|r| r.visibility == Visibility::Private), token) else {
+            return Ok(Viewer::Anonymous);
+        };
+        Ok(match self.store.badge_token(repo.id).await? {
+            Some(stored) if same_token(&stored, given) => Viewer::BadgeToken(repo.id),
+            _ => Viewer::Anonymous,
+        })
     }
 
     /// Whether the registry last confirmed the tag longer ago than the TTL.

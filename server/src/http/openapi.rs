@@ -68,7 +68,7 @@ fn image_paths() -> Value {
                 "200": { "description": "the image", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ImageReport" } } } },
                 "400": error_response("invalid_reference or invalid_platform"),
                 "403": error_response("destination_not_allowed: the registry resolves to a private address; see SHIPSHAPE_ALLOW_HOSTS"),
-                "404": error_response("not_found_or_private, repository_not_found, manifest_not_found or platform_not_found"),
+                "404": error_response("not_found_or_private, manifest_not_found or platform_not_found"),
                 "422": error_response("unsupported_manifest (Docker schema 1, artifacts)"),
                 "502": error_response("registry_unreachable, registry_error, registry_credentials_rejected"),
                 "503": error_response("registry_rate_limited (with Retry-After when the registry gave one)"),
@@ -89,7 +89,7 @@ fn image_paths() -> Value {
                 "200": { "description": "a page of tags", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RepositoryTags" } } } },
                 "400": error_response("invalid_reference"),
                 "403": error_response("destination_not_allowed"),
-                "404": error_response("not_found_or_private or repository_not_found"),
+                "404": error_response("not_found_or_private"),
                 "502": error_response("registry_unreachable or registry_error"),
                 "503": error_response("registry_rate_limited")
             }
@@ -113,7 +113,7 @@ fn scan_paths() -> Value {
             "responses": merged([json!({
                 "200": { "description": "the scan", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ScanSummary" } } } },
                 "400": error_response("invalid_reference or invalid_platform"),
-                "404": error_response("not_found_or_private, repository_not_found, manifest_not_found, platform_not_found")
+                "404": error_response("not_found_or_private, manifest_not_found, platform_not_found")
             }), inspection_errors()])
         }
     },
@@ -128,7 +128,7 @@ fn scan_paths() -> Value {
             "responses": merged([json!({
                 "200": { "description": "the event stream", "content": { "text/event-stream": { "schema": string } } },
                 "400": error_response("invalid_reference or invalid_platform"),
-                "404": error_response("not_found_or_private, repository_not_found, manifest_not_found, platform_not_found")
+                "404": error_response("not_found_or_private, manifest_not_found, platform_not_found")
             }), inspection_errors()])
         }
     },
@@ -143,7 +143,7 @@ fn scan_paths() -> Value {
             "responses": merged([json!({
                 "200": { "description": "CycloneDX 1.6 or SPDX 2.3 JSON (as a download)" },
                 "400": error_response("invalid_format, invalid_reference or invalid_platform"),
-                "404": error_response("not_scanned (scan it first), not_found_or_private, repository_not_found, manifest_not_found, platform_not_found")
+                "404": error_response("not_scanned (scan it first), not_found_or_private, manifest_not_found, platform_not_found")
             }), inspection_errors()])
         }
     }

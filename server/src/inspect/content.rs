@@ -66,10 +66,9 @@ impl Inspector {
         // Stored but never seen in this repository (first read through another one, maybe
         // private): its bytes are fetched from this repository once, which links it here. Digest
         // verification makes that proof: a registry cannot serve what it does not have.
-        let stored = match self.store.manifest(&entry.digest).await? {
-            Some(record) if self.store.repository_has_manifest(repo.id, &entry.digest).await? => Some(record),
-            Some(record) if client.is_none() && viewer == Viewer::Operator => Some(record),
-            _ => None,
+        let stored = match self.store.repository_has_manifest(repo.id, &entry.digest).await? {
+            true => self.store.manifest(&entry.digest).await?,
+            false => None,
         };
         let record = match stored {
             Some(record) => record,
@@ -85,7 +84,7 @@ impl Inspector {
                 detail: "an index nested in an index".into(),
             });
         };
-        let config = self.config(client, &repo.name, &image.config).await?;
+        let config = self.config(client, repo, &image.config).await?;
         let found = model::platform_image(
             &record.digest,
             &record.media_type,
@@ -109,15 +108,31 @@ impl Inspector {
         Ok(found)
     }
 
+    /// The config as `repo` serves it: from the store when this repository (or a public one) served
+    /// it before, else from the registry, credited to this repository. A config stored from a
+    /// private repository is not shown because another repository's manifest names its digest.
     pub(super) async fn config(
         &self,
         client: Option<&RegistryClient>,
+        repo: &Repository,
+        descriptor: &Descriptor,
+    ) -> Result<ConfigRecord, InspectError> {
+        if let Some(config) = self.store.config_in(&descriptor.digest, Some(repo.id)).await? {
+            return Ok(config);
+        }
+        let client = client.ok_or_else(|| missing(&descriptor.digest))?;
+        let record = self.fetch_config(client, &repo.name, descriptor).await?;
+        self.store.put_config_in(repo.id, &record).await?;
+        Ok(record)
+    }
+
+    /// A config from the registry (size-capped, digest-verified), not stored.
+    pub(super) async fn fetch_config(
+        &self,
+        client: &RegistryClient,
         repository: &str,
         descriptor: &Descriptor,
     ) -> Result<ConfigRecord, InspectError> {
-        if let Some(config) = self.store.config(&descriptor.digest).await? {
-            return Ok(config);
-        }
         if descriptor.size > CONFIG_LIMIT {
             return Err(RegistryError::TooLarge {
                 what: format!("image config {}", descriptor.digest),
@@ -126,17 +141,15 @@ impl Inspector {
             }
             .into());
         }
-        let client = client.ok_or_else(|| missing(&descriptor.digest))?;
         let body = client
             .blob(repository, &descriptor.digest, CONFIG_LIMIT, &format!("image config {}", descriptor.digest))
             .await?;
-        let record = ConfigRecord { digest: descriptor.digest.clone(), body: body.to_vec() };
-        self.store.put_config(&record).await?;
-        Ok(record)
+        Ok(ConfigRecord { digest: descriptor.digest.clone(), body: body.to_vec() })
     }
 
-    /// Whether everything `manifest` needs (for `platform`) is stored, its platform manifests
-    /// linked to `repo`: then no registry client is needed.
+    /// Whether everything `manifest` needs (for `platform`) is stored as `repo` may show it (see
+    /// [`Inspector::config`]), its platform manifests linked to `repo`: then no registry client is
+    /// needed.
     pub(super) async fn complete_in_store(
         &self,
         repo: &Repository,
@@ -144,7 +157,7 @@ impl Inspector {
         platform: Option<&PlatformFilter>,
     ) -> Result<bool, InspectError> {
         let image_complete = async |image: &model::ImageManifest| -> Result<bool, InspectError> {
-            Ok(self.store.config(&image.config.digest).await?.is_some())
+            Ok(self.store.config_in(&image.config.digest, Some(repo.id)).await?.is_some())
         };
         match manifest {
             Manifest::Image(image) => image_complete(image).await,

@@ -84,21 +84,15 @@ impl Inspector {
         let name = repository.repository.clone();
         let stored = self.store.repository(&registry, &name).await?;
         let private = stored.as_ref().is_some_and(|r| r.visibility == Visibility::Private);
-        if viewer == Viewer::Anonymous && private {
-            return Err(InspectError::Hidden { reference: repository.repository_path() });
+        if stored.as_ref().is_some_and(|r| !viewer.may_see(r)) {
+            // Answered as for a repository never seen: the registry's own refusal of the listing.
+            let listing = tag_listing(&name);
+            return Err(self.probe(&registry, repository.repository_path(), listing).await);
         }
         let credentials = if viewer == Viewer::Operator { credentials } else { None };
         let mut session = Session { inspector: self, registry: registry.clone(), credentials, client: None, private };
         let listed_at = chrono::Utc::now();
-        let all = {
-            let name = name.clone();
-            session
-                .first(move |c| {
-                    let name = name.clone();
-                    async move { c.tags(&name, TAG_LIST_LIMIT).await }.boxed()
-                })
-                .await?
-        };
+        let all = session.first(tag_listing(&name)).await?;
         if let Some(repo) = &stored {
             let client = session.client().await?;
             self.record_deleted_tags(&client, repo, &all, listed_at).await;
@@ -142,6 +136,17 @@ impl Inspector {
             tags: summaries,
             next,
         })
+    }
+}
+
+/// The registry's tag list of `repository` (at most [`TAG_LIST_LIMIT`]).
+fn tag_listing(
+    repository: &str,
+) -> impl Fn(Arc<RegistryClient>) -> futures_util::future::BoxFuture<'static, Result<Vec<String>, RegistryError>> {
+    let repository = repository.to_string();
+    move |client| {
+        let repository = repository.clone();
+        async move { client.tags(&repository, TAG_LIST_LIMIT).await }.boxed()
     }
 }
 

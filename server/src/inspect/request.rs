@@ -6,12 +6,26 @@ use app::reference::ImageReference;
 
 use super::InspectError;
 use crate::registry::Credentials;
+use crate::store::{Repository, RepositoryId, Visibility};
 
 /// Who is asking: the operator at the CLI sees everything stored; web visitors only public images.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Viewer {
     Operator,
     Anonymous,
+    /// Holds one private repository's badge token: may see that repository, and what anyone may.
+    /// Nothing more: not another repository's content by digest, not private bases.
+    BadgeToken(RepositoryId),
+}
+
+impl Viewer {
+    pub fn may_see(self, repository: &Repository) -> bool {
+        match self {
+            Viewer::Operator => true,
+            Viewer::Anonymous => repository.visibility == Visibility::Public,
+            Viewer::BadgeToken(id) => id == repository.id || repository.visibility == Visibility::Public,
+        }
+    }
 }
 
 /// `os/arch[/variant]` as `--platform` and `?platform=` take it.

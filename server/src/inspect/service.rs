@@ -132,68 +132,99 @@ impl Inspector {
         })
     }
 
-    /// Step 2: the top manifest (from the store when seen before, under any name). On the cold
-    /// path the config request goes out at once, and the repository, manifest and tag are stored
-    /// while it travels.
+    /// Step 2: the top manifest (from the store when this repository served it before, else from
+    /// the registry) and the repository's row.
     async fn top(&self, session: &mut Session<'_>, step: TopStep<'_>, resolved: Resolved) -> Result<Top, InspectError> {
-        let TopStep { reference, tag, viewer, stored_only, stored } = step;
         let Resolved { digest, fetched, checked_at: seen_at } = resolved;
-        let repository = &reference.repository;
         let fetched = fetched.map(manifest_record).transpose()?;
-        let prefetch_client = if fetched.is_some() { Some(session.client().await?) } else { None };
-        let prefetch = async {
-            if let (Some(manifest), Some(client)) = (&fetched, &prefetch_client)
-                && let Manifest::Image(image) =
-                    model::parse_manifest(&manifest.media_type, &manifest.body, &manifest.digest)?
-            {
-                return Ok(Some(self.config(Some(client), repository, &image.config).await?));
+        let (repo, recorded, prefetched) = match &fetched {
+            Some(top) => self.cold_top(session, step, top, seen_at).await?,
+            None => (self.repository_row(session, step).await?, None, None),
+        };
+        let (top, linked) = match fetched {
+            Some(record) => (record, true),
+            None => self.stored_top(session, step, &repo, &digest).await?,
+        };
+        // Asked by digest, the registry's first answer came only now: one that needed credentials
+        // makes the repository private before anything is linked to it.
+        let repo = if session.private && repo.visibility == Visibility::Public {
+            self.store
+                .upsert_repository(&step.reference.registry, &step.reference.repository, Visibility::Private)
+                .await?
+        } else {
+            repo
+        };
+        Ok(Top { top, repo, recorded, prefetched, linked })
+    }
+
+    /// The repository's row: written only when new or turning private (a stored view writes nothing).
+    async fn repository_row(&self, session: &Session<'_>, step: TopStep<'_>) -> Result<Repository, InspectError> {
+        Ok(match step.stored {
+            Some(repo) if repo.visibility == Visibility::Private || !session.private => repo.clone(),
+            _ => {
+                let visibility = if session.private { Visibility::Private } else { Visibility::Public };
+                self.store.upsert_repository(&step.reference.registry, &step.reference.repository, visibility).await?
             }
-            Ok::<_, InspectError>(None)
+        })
+    }
+
+    /// Step 2 on the cold path (the manifest just fetched): the config request goes out at once,
+    /// and the repository, manifest and tag are stored while it travels. A config fetched here is
+    /// credited to the repository once its row exists.
+    async fn cold_top(
+        &self,
+        session: &mut Session<'_>,
+        step: TopStep<'_>,
+        top: &ManifestRecord,
+        seen_at: Option<DateTime<Utc>>,
+    ) -> Result<(Repository, Option<TagFacts>, Option<ConfigRecord>), InspectError> {
+        let client = session.client().await?;
+        let (row_tx, row_rx) = tokio::sync::oneshot::channel();
+        let prefetch = async {
+            let Manifest::Image(image) = model::parse_manifest(&top.media_type, &top.body, &top.digest)? else {
+                return Ok(None);
+            };
+            if let Some(config) = self.store.config_in(&image.config.digest, step.stored.map(|r| r.id)).await? {
+                return Ok(Some(config));
+            }
+            let config = self.fetch_config(&client, &step.reference.repository, &image.config).await?;
+            // No row: the store side failed, and its error is the answer.
+            if let Ok(repo) = row_rx.await {
+                self.store.put_config_in(repo, &config).await?;
+            }
+            Ok::<_, InspectError>(Some(config))
         };
         let store_side = async {
-            // A stored view writes nothing: the row is written when new or turning private.
-            let repo = match stored {
-                Some(repo) if repo.visibility == Visibility::Private || !session.private => repo.clone(),
-                _ => {
-                    let visibility = if session.private { Visibility::Private } else { Visibility::Public };
-                    self.store.upsert_repository(&reference.registry, repository, visibility).await?
-                }
-            };
-            let recorded = match &fetched {
-                Some(top) => Some(self.record_top(&repo, top, tag, seen_at, false).await?),
-                None => None,
-            };
+            let repo = self.repository_row(session, step).await?;
+            let _ = row_tx.send(repo.id);
+            let recorded = self.record_top(&repo, top, step.tag, seen_at, false).await?;
             Ok::<_, InspectError>((repo, recorded))
         };
         // The config lookup goes first on the (possibly single) database connection: the first write
         // of a run waits for the WAL header to reach the disk, and the request need not wait for it.
         let (prefetched, (repo, recorded)) = tokio::try_join!(prefetch, store_side)?;
-        let (top, linked) = match fetched {
-            Some(record) => (record, true),
-            None => match self.store.manifest(&digest).await? {
-                Some(record) => {
-                    let linked = self.store.repository_has_manifest(repo.id, &digest).await?;
-                    // A digest stored from another repository is only reused for the operator: for
-                    // visitors it could come from a private repository, so the registry must confirm
-                    // it is here too.
-                    match (linked, viewer) {
-                        (true, _) | (false, Viewer::Operator) => (record, linked),
-                        (false, Viewer::Anonymous) if stored_only => return Err(not_stored(reference)),
-                        (false, Viewer::Anonymous) => (self.fetch_top(session, repository, &digest).await?, false),
-                    }
-                }
-                None if stored_only => return Err(not_stored(reference)),
-                None => (self.fetch_top(session, repository, &digest).await?, false),
-            },
-        };
-        // Asked by digest, the registry's first answer came only now: one that needed credentials
-        // makes the repository private before anything is linked to it.
-        let repo = if session.private && repo.visibility == Visibility::Public {
-            self.store.upsert_repository(&reference.registry, repository, Visibility::Private).await?
-        } else {
-            repo
-        };
-        Ok(Top { top, repo, recorded, prefetched, linked })
+        Ok((repo, Some(recorded), prefetched))
+    }
+
+    /// The top manifest from the store only when this repository served it: a digest stored from
+    /// another repository (maybe private) is fetched from this one, which proves it is here (the
+    /// digest is verified). The same for every viewer: the scan worker publishes what it reads.
+    async fn stored_top(
+        &self,
+        session: &mut Session<'_>,
+        step: TopStep<'_>,
+        repo: &Repository,
+        digest: &Digest,
+    ) -> Result<(ManifestRecord, bool), InspectError> {
+        if self.store.repository_has_manifest(repo.id, digest).await?
+            && let Some(record) = self.store.manifest(digest).await?
+        {
+            return Ok((record, true));
+        }
+        if step.stored_only {
+            return Err(not_stored(step.reference));
+        }
+        Ok((self.fetch_top(session, &step.reference.repository, digest).await?, false))
     }
 
     async fn fetch_top(
@@ -228,7 +259,7 @@ impl Inspector {
             Manifest::Image(image) => {
                 let config = match prefetched {
                     Some(config) => config,
-                    None => self.config(client.as_deref(), &reference.repository, &image.config).await?,
+                    None => self.config(client.as_deref(), repo, &image.config).await?,
                 };
                 let image = self.image_platform(top, image, &config, reference, platform, viewer).await?;
                 PlatformsRead { images: vec![image], not_fetched: 0 }
@@ -295,33 +326,6 @@ impl Inspector {
                 Resolved { digest: manifest.digest.clone(), fetched: Some(manifest), checked_at: Some(now) }
             }
         })
-    }
-
-    /// Whether `viewer` may see the repository, and the registry session that reads it (straight
-    /// with credentials when it is known to need them).
-    async fn open_session(
-        &self,
-        reference: &ImageReference,
-        credentials: Option<crate::registry::Credentials>,
-        viewer: Viewer,
-        stored_only: bool,
-    ) -> Result<(Option<Repository>, Session<'_>), InspectError> {
-        let stored_repo = self.store.repository(&reference.registry, &reference.repository).await?;
-        let private = stored_repo.as_ref().is_some_and(|r| r.visibility == Visibility::Private);
-        if viewer == Viewer::Anonymous && private {
-            return Err(InspectError::Hidden { reference: reference.to_string() });
-        }
-        if stored_only && stored_repo.is_none() {
-            return Err(InspectError::NotStored { reference: reference.to_string() });
-        }
-        let credentials = if viewer == Viewer::Operator { credentials } else { None };
-        let mut session =
-            Session { inspector: self, registry: reference.registry.clone(), credentials, client: None, private };
-        if private && let Some(creds) = session.credentials.clone() {
-            // Known to need credentials: skip the anonymous attempt.
-            session.client = Some(self.registries.client(&reference.registry, Some(&creds)).await?);
-        }
-        Ok((stored_repo, session))
     }
 
     /// Step 3 for a single image: its platform must be the one asked for.

@@ -11,7 +11,8 @@ use crate::inspect::Viewer;
 #[async_trait::async_trait]
 impl Backend for Services {
     async fn status(&self) -> Result<ServerStatus, AppError> {
-        let counts = self.store.counts().await.map_err(ServiceError::from)?;
+        // Counted as visitors may see: a private repository must not show even as a number.
+        let counts = self.store.public_counts().await.map_err(ServiceError::from)?;
         Ok(ServerStatus {
             version: env!("CARGO_PKG_VERSION").to_string(),
             database: self.store.backend_name().to_string(),

@@ -80,9 +80,19 @@ impl ServiceError {
         };
         let message = match (kind, self) {
             (Kind::Internal, _) => INTERNAL.to_string(),
-            // A registry's "needs credentials" is a missing repository to anyone without them.
-            (_, Self::Inspect(InspectError::Registry(RegistryError::CredentialsRequired { repository, .. }))) => {
-                InspectError::Hidden { reference: repository.clone() }.to_string()
+            // "Needs credentials" and "no such repository" are one answer on the web, in one
+            // wording (as Docker Hub gives it): either tells whether a private repository exists.
+            (
+                _,
+                Self::Inspect(InspectError::Registry(
+                    RegistryError::CredentialsRequired { registry, repository }
+                    | RegistryError::RepositoryNotFound { registry, repository },
+                )),
+            ) => InspectError::Hidden { reference: format!("{registry}/{repository}") }.to_string(),
+            // The registry's own error text and resolved addresses go to the operator's log only.
+            (_, Self::Inspect(InspectError::Registry(e))) => {
+                tracing::info!(error = %e, "registry failure (the web client was told less)");
+                e.public_message()
             }
             _ => self.to_string(),
         };
@@ -95,10 +105,10 @@ fn inspect_class(err: &InspectError) -> (Kind, &'static str) {
     match err {
         InspectError::Reference(_) => (Kind::Invalid, "invalid_reference"),
         InspectError::BadPlatform(_) => (Kind::Invalid, "invalid_platform"),
-        InspectError::Hidden { .. } | InspectError::Registry(R::CredentialsRequired { .. }) => {
+        InspectError::Hidden { .. }
+        | InspectError::Registry(R::CredentialsRequired { .. } | R::RepositoryNotFound { .. }) => {
             (Kind::NotFound, "not_found_or_private")
         }
-        InspectError::Registry(R::RepositoryNotFound { .. }) => (Kind::NotFound, "repository_not_found"),
         InspectError::Registry(R::ManifestNotFound { .. }) => (Kind::NotFound, "manifest_not_found"),
         InspectError::NoPlatform { .. } => (Kind::NotFound, "platform_not_found"),
         InspectError::NotStored { .. } => (Kind::NotFound, "not_inspected"),
@@ -144,12 +154,16 @@ mod tests {
 
     #[test]
     fn needing_credentials_reads_as_missing_on_the_web() {
+        let (registry, repository) = ("r.example".to_string(), "team/api".to_string());
         let needs = ServiceError::from(InspectError::Registry(RegistryError::CredentialsRequired {
-            registry: "r.example".into(),
-            repository: "r.example/team/api".into(),
+            registry: registry.clone(),
+            repository: repository.clone(),
         }));
+        let missing =
+            ServiceError::from(InspectError::Registry(RegistryError::RepositoryNotFound { registry, repository }));
         let hidden = ServiceError::from(InspectError::Hidden { reference: "r.example/team/api".into() });
         assert_eq!(needs.public(), hidden.public());
+        assert_eq!(missing.public(), hidden.public(), "a missing repository reads as a private one");
         assert!(!needs.public().message.contains("--creds"));
     }
 

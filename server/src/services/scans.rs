@@ -10,7 +10,7 @@ use super::images::{ChosenImage, ImageQuery, Images};
 use super::ServiceError;
 use crate::inspect::{InspectError, Viewer};
 use crate::scan::{run::ScanReport, sbom, service};
-use crate::store::{SharedStore, StoreError, Visibility};
+use crate::store::{SharedStore, StoreError};
 
 /// A bill of materials, ready to download.
 pub struct Sbom {
@@ -113,14 +113,14 @@ impl Scans {
         Ok(service::summary(&self.store, digest, false).await?)
     }
 
-    /// The rule: the operator sees every scan; anyone else only scans of images a public
-    /// repository is known to hold, and a hidden one reads exactly like a missing one.
+    /// The rule: the operator sees every scan; anyone else only scans of images that a repository
+    /// they may see is known to hold, and a hidden one reads exactly like a missing one.
     async fn visible(&self, viewer: Viewer, reference: &ImageReference, digest: &Digest) -> Result<(), ServiceError> {
         if viewer == Viewer::Operator {
             return Ok(());
         }
         let repository = self.store.repository(&reference.registry, &reference.repository).await?;
-        let shown = match repository.filter(|r| r.visibility == Visibility::Public) {
+        let shown = match repository.filter(|r| viewer.may_see(r)) {
             Some(repository) => self.store.repository_has_manifest(repository.id, digest).await?,
             None => false,
         };

@@ -3,6 +3,7 @@
 //! once (`db::on_pool!`), and only upserts of many rows, list parameters and row locking differ.
 
 mod advisories;
+mod confirmed;
 mod db;
 mod events;
 mod images;
