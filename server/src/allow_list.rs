@@ -1,7 +1,17 @@
 //! `SHIPSHAPE_ALLOW_HOSTS`: the hosts and networks the outbound policy may reach even though they
 //! resolve to loopback or private addresses (a registry on the LAN, a test registry on 127.0.0.1).
+//!
+//! A host entry without a port allows only the standard web ports ([`STANDARD_PORTS`]): "allow
+//! registry.lan" should not also open its database or admin ports. A network entry (CIDR) allows
+//! every port on it, as a network is the operator saying "anything there".
 
 use std::net::{IpAddr, Ipv6Addr};
+
+/// The ports a host entry without a port allows: HTTPS, and HTTP (plain-HTTP registries, redirects).
+pub const STANDARD_PORTS: [u16; 2] = [443, 80];
+
+/// The entry syntax, for error and help texts.
+pub const SYNTAX: &str = "use host:port, host (ports 443 and 80 only) or a CIDR such as 10.0.0.0/8 (every port)";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllowList {
@@ -10,7 +20,7 @@ pub struct AllowList {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum AllowEntry {
-    /// Any port on this host name or address.
+    /// This host name or address on the standard ports.
     Host(String),
     HostPort(String, u16),
     Network {
@@ -43,7 +53,7 @@ impl AllowList {
     pub fn allows_host(&self, host: &str, port: u16) -> bool {
         let host = normalise_host(host);
         self.entries.iter().any(|entry| match entry {
-            AllowEntry::Host(h) => *h == host,
+            AllowEntry::Host(h) => *h == host && STANDARD_PORTS.contains(&port),
             AllowEntry::HostPort(h, p) => *h == host && *p == port,
             AllowEntry::Network { .. } => false,
         })
@@ -54,14 +64,16 @@ impl AllowList {
         let ip = canonical_ip(ip);
         self.entries.iter().any(|entry| match entry {
             AllowEntry::Network { base, prefix } => in_network(ip, *base, *prefix),
-            AllowEntry::Host(h) => h.parse::<IpAddr>().is_ok_and(|a| canonical_ip(a) == ip),
+            AllowEntry::Host(h) => {
+                STANDARD_PORTS.contains(&port) && h.parse::<IpAddr>().is_ok_and(|a| canonical_ip(a) == ip)
+            }
             AllowEntry::HostPort(h, p) => *p == port && h.parse::<IpAddr>().is_ok_and(|a| canonical_ip(a) == ip),
         })
     }
 }
 
 fn parse_entry(item: &str) -> Result<AllowEntry, String> {
-    let bad = |why: &str| format!("{item:?} {why}; use host, host:port or a CIDR such as 10.0.0.0/8");
+    let bad = |why: &str| format!("{item:?} {why}; {SYNTAX}");
     if let Some((addr, prefix)) = item.split_once('/') {
         let base: IpAddr = addr.parse().map_err(|_| bad("has an invalid network address"))?;
         let max = if base.is_ipv4() { 32 } else { 128 };
@@ -141,6 +153,7 @@ mod tests {
         let list = AllowList::parse("registry.lan, localhost:5000, 10.0.0.0/8, [::1]:5001, fd00::/8").unwrap();
         assert_eq!(list.len(), 5);
         assert!(list.allows_host("Registry.LAN.", 443));
+        assert!(list.allows_host("registry.lan", 80));
         assert!(list.allows_host("localhost", 5000));
         assert!(!list.allows_host("localhost", 5001));
         assert!(list.allows_ip("10.20.30.40".parse().unwrap(), 80));
@@ -149,6 +162,18 @@ mod tests {
         assert!(list.allows_ip("::1".parse().unwrap(), 5001));
         assert!(!list.allows_ip("::1".parse().unwrap(), 5000));
         assert!(list.allows_ip("fd12::1".parse().unwrap(), 1));
+    }
+
+    #[test]
+    fn a_host_without_a_port_allows_only_the_standard_ports() {
+        let list = AllowList::parse("registry.lan, 10.1.2.3").unwrap();
+        for port in [22, 5000, 5432, 8080] {
+            assert!(!list.allows_host("registry.lan", port), "{port}");
+            assert!(!list.allows_ip("10.1.2.3".parse().unwrap(), port), "{port}");
+        }
+        assert!(list.allows_ip("10.1.2.3".parse().unwrap(), 443));
+        let err = AllowList::parse("host:0").unwrap_err();
+        assert!(err.contains("ports 443 and 80 only"), "the error says what a bare host means: {err}");
     }
 
     #[test]

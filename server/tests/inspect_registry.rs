@@ -246,8 +246,8 @@ async fn private_addresses_are_refused_in_every_spelling_unless_allow_listed() {
         assert!(matches!(err, InspectError::Registry(RegistryError::Net(_))), "{host}: {err}");
         assert!(err.to_string().contains("SHIPSHAPE_ALLOW_HOSTS"), "{host}: {err}");
     }
-    // The decimal spelling reaches the registry once its address is allow-listed.
-    let fixture = services(&[("SHIPSHAPE_ALLOW_HOSTS", "127.0.0.1")]).await;
+    // The decimal spelling reaches the registry once its address is allow-listed (a /32: every port).
+    let fixture = services(&[("SHIPSHAPE_ALLOW_HOSTS", "127.0.0.1/32")]).await;
     let reference = ImageReference::parse(&format!("2130706433:{port}/ssrf/app:v1")).unwrap();
     assert_eq!(inspect(&fixture, &reference).await.unwrap().platforms.len(), 1);
 }
@@ -308,7 +308,7 @@ async fn token_auth_registry_public_and_private_repositories() {
     app_image(ManifestFormat::Oci, "amd64", None).push(&registry, "public/tool", Some("latest")).await.unwrap();
     let err = inspect(&fixture, &reference(&registry, "public/tool")).await.unwrap_err();
     assert!(matches!(&err, InspectError::Registry(RegistryError::Net(_))), "{err}");
-    let fixture = services(&[("SHIPSHAPE_ALLOW_HOSTS", "127.0.0.1")]).await;
+    let fixture = services(&[("SHIPSHAPE_ALLOW_HOSTS", "127.0.0.1/32")]).await;
     app_image(ManifestFormat::Oci, "arm64", None).push(&registry, "private/tool", Some("latest")).await.unwrap();
 
     // Anonymous tokens read public/*, like Docker Hub's official images.

@@ -14,6 +14,10 @@ pub enum Host {
 /// Parses a host the way reqwest (the WHATWG URL rules) will, so `2130706433`, `0177.0.0.1`,
 /// `0x7f.1` and `[::ffff:127.0.0.1]` are recognised as the addresses they are.
 pub fn parse_host(host: &str) -> Option<Host> {
+    // An IPv6 address as split from `[::1]:5000` (no brackets): never a `host:port`.
+    if let Ok(v6) = host.parse::<Ipv6Addr>() {
+        return Some(Host::Ip(canonical_ip(IpAddr::V6(v6))));
+    }
     let bracketed = host.starts_with('[') && host.ends_with(']');
     if host.contains(['/', '@', '?', '#', '\\']) || (host.contains(':') && !bracketed) {
         return None;
@@ -94,6 +98,7 @@ mod tests {
             assert_eq!(restricted_kind(ip(spelling)), Some("loopback"), "{spelling}");
         }
         assert_eq!(parse_host("LocalHost."), Some(Host::Name("localhost".into())));
+        assert_eq!(parse_host("::1"), parse_host("[::1]"), "as a registry's host:port splits it");
     }
 
     #[test]

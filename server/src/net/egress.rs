@@ -125,7 +125,9 @@ async fn handle(
 async fn dial(shared: &Shared, host: &str, port: u16) -> Result<tokio::net::TcpStream, Response<ProxyBody>> {
     shared.policy.connect(host, port).await.map_err(|err| {
         let status = match err {
-            NetError::Refused { .. } | NetError::BadHost { .. } => StatusCode::FORBIDDEN,
+            NetError::Refused { .. } | NetError::NotForRegistry { .. } | NetError::BadHost { .. } => {
+                StatusCode::FORBIDDEN
+            }
             _ => StatusCode::BAD_GATEWAY,
         };
         let message = err.to_string();

@@ -1,15 +1,16 @@
 //! Talking to OCI / Docker registries: credentials, the auth flows, manifests, blobs and tag lists,
 //! over `oci-client` with its gaps closed (see `client/mod.rs`) and every connection through `net`.
 
-mod client;
+pub(crate) mod client;
 mod credentials;
 mod pool;
+mod public;
 
 use std::time::Duration;
 
 use crate::net::NetError;
 
-pub use client::{BlobReader, FetchedManifest, RegistryClient};
+pub use client::{BlobReader, FetchedManifest, RegistryClient, TAG_PAGE_LIMIT, TOKEN_LIMIT};
 pub use credentials::{Credentials, docker_config_path, from_docker_config};
 pub use pool::{Registries, RegistrySettings};
 
@@ -26,6 +27,8 @@ pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list
 pub const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
 pub const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
 
+/// `Display` is the operator's full story (the registry's own error text, resolved addresses);
+/// [`RegistryError::public_message`] is what a web visitor may read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
     #[error(transparent)]

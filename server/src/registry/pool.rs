@@ -81,7 +81,9 @@ impl Registries {
         let addrs = self.policy.resolve(name, port.unwrap_or(443)).await.map_err(|e| setup_error(registry, e))?;
         let loopback = addrs.iter().all(|addr| crate::net::restricted_kind(addr.ip()) == Some("loopback"));
         let plain_http = loopback || self.settings.insecure.iter().any(|h| h == registry || h == host);
-        RegistryClient::connect(registry, credentials.cloned(), self.policy.clone(), &self.settings, plain_http).await
+        // Its redirects and token realm reach allow-listed networks only if it is allow-listed itself.
+        let policy = Arc::new(self.policy.for_registry(registry, name, port.unwrap_or(443), &addrs));
+        RegistryClient::connect(registry, credentials.cloned(), policy, &self.settings, plain_http).await
     }
 
     fn cached(&self) -> std::sync::MutexGuard<'_, Lru<ClientKey, Arc<RegistryClient>>> {

@@ -61,16 +61,62 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
+/// The URL with every password masked: the userinfo's, and any query parameter whose name holds
+/// `password` (libpq's `password` and `sslpassword`; sqlx decodes names, so `pass%77ord` counts).
+/// The userinfo runs to the last `@`: a password may hold `/`, `?` or `@` unencoded, and masking
+/// too much in a log line is better than too little.
 fn redact_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
-            format!("{scheme}://{masked}@{host}{tail}")
+    let (head, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let (userinfo, location) = match rest.rsplit_once('@') {
+        Some((userinfo, location)) => match userinfo.split_once(':') {
+            Some((user, _)) => (format!("{user}:***@"), location),
+            None => (format!("{userinfo}@"), location),
+        },
+        None => (String::new(), rest),
+    };
+    let location = match location.split_once('?') {
+        Some((path, query)) => format!("{path}?{}", redact_query(query)),
+        None => location.to_string(),
+    };
+    format!("{head}{userinfo}{location}")
+}
+
+fn redact_query(query: &str) -> String {
+    let masked = query.split('&').map(|pair| {
+        let name = url::form_urlencoded::parse(pair.as_bytes()).next().map(|(name, _)| name.to_ascii_lowercase());
+        match (name, pair.split_once('=')) {
+            (Some(name), Some((raw, _))) if name.contains("password") => format!("{raw}=***"),
+            _ => pair.to_string(),
         }
-        None => url.to_string(),
+    });
+    masked.collect::<Vec<_>>().join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked_wherever_they_are_written() {
+        let cases = [
+            ("postgres://app:s3cr3t@db:5432/shipshape", "postgres://app:***@db:5432/shipshape"),
+            ("postgres://db/shipshape?user=app&password=s3cr3t", "postgres://db/shipshape?user=app&password=***"),
+            ("postgres://db/x?pass%77ord=s3cr3t&sslmode=require", "postgres://db/x?pass%77ord=***&sslmode=require"),
+            ("postgres://db/x?sslpassword=s3cr3t", "postgres://db/x?sslpassword=***"),
+            ("postgres://app:s3/cr?3t@db/x?PASSWORD=s3cr3t", "postgres://app:***@db/x?PASSWORD=***"),
+            ("postgres://app@db/x", "postgres://app@db/x"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url_password(url), shown);
+            let parsed = DatabaseUrl::parse(url).unwrap();
+            for text in [parsed.to_string(), format!("{parsed:?}")] {
+                assert!(!text.contains("s3cr3t") && !text.contains("cr?3t"), "{text}");
+            }
+        }
+        let err = DatabaseUrl::parse("mysql://root:s3cr3t@db/x?password=s3cr3t").unwrap_err();
+        assert!(!err.contains("s3cr3t"), "{err}");
     }
 }

@@ -1,17 +1,21 @@
-//! Authorization for the requests made with reqwest: oci-client runs the auth flow (it follows the
-//! `WWW-Authenticate` challenge to the token realm), and its token is reused here, cached per
-//! repository until it expires, so a 401 costs one flow and not one per request.
+//! Authorization for registry requests: on a 401 the registry's `WWW-Authenticate` challenge says
+//! where a token comes from (its realm) or that basic auth is wanted. The token is fetched here,
+//! through this client's egress proxy (so the realm is held to this registry's policy) and read
+//! within [`TOKEN_LIMIT`], then cached per repository until it expires, so a 401 costs one flow
+//! and not one per request.
 
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use oci_client::RegistryOperation;
-use oci_client::errors::OciDistributionError;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
 use super::RegistryClient;
+use super::challenge::Challenge;
 use crate::registry::RegistryError;
+
+/// A token realm's answer larger than this is refused (real ones are a few KiB).
+pub const TOKEN_LIMIT: u64 = 64 << 10;
 
 #[derive(Clone)]
 pub(super) struct Authorization {
@@ -45,7 +49,8 @@ impl RegistryClient {
                 return Ok(response);
             }
             authenticated = true;
-            match self.authenticate(repository).await? {
+            let challenge = Challenge::from_headers(response.headers());
+            match self.authenticate(repository, challenge).await? {
                 Some(auth) => authorization = Some(auth),
                 None => return Ok(response),
             }
@@ -57,34 +62,23 @@ impl RegistryClient {
         cache.get(repository).filter(|a| a.expires.is_none_or(|at| Instant::now() < at)).cloned()
     }
 
-    /// Runs the registry's auth flow for pull access to `repository` (oci-client follows the
-    /// `WWW-Authenticate` challenge to the token realm) and caches the result until it expires.
-    async fn authenticate(&self, repository: &str) -> Result<Option<Authorization>, RegistryError> {
-        self.proxy.clear_failure();
-        let reference = self.oci_reference(repository);
-        let granted = tokio::time::timeout(
-            self.timeout,
-            self.oci().await?.auth(&reference, &self.oci_auth(), RegistryOperation::Pull),
-        )
-        .await
-        .map_err(|_| self.timeout_error())?;
-        let authorization = match granted {
-            Ok(Some(token)) => Some(Authorization {
-                header: header_value(&format!("Bearer {token}"), &self.registry)?,
-                bearer: true,
-                expires: Some(Instant::now() + token_lifetime(&token)),
-            }),
-            Ok(None) => self.basic_authorization()?,
-            Err(e) => {
-                // The token realm may be another host: the policy can refuse it too.
-                if let Some(failure) = self.proxy.take_failure() {
-                    return Err(self.net_error(failure));
-                }
-                return Err(match e {
-                    OciDistributionError::AuthenticationFailure(_) => self.unauthorized(repository, false),
-                    other => self.oci_error(other, repository, "authentication"),
-                });
+    /// Answers a challenge for pull access to `repository`: a token from the realm, or basic auth
+    /// when the registry asks for no token; cached until it expires.
+    async fn authenticate(
+        &self,
+        repository: &str,
+        challenge: Challenge,
+    ) -> Result<Option<Authorization>, RegistryError> {
+        let authorization = match challenge {
+            Challenge::Bearer { realm, service } => {
+                let token = self.token(repository, &realm, service.as_deref()).await?;
+                Some(Authorization {
+                    header: header_value(&format!("Bearer {token}"), &self.registry)?,
+                    bearer: true,
+                    expires: Some(Instant::now() + token_lifetime(&token)),
+                })
             }
+            Challenge::Other => self.basic_authorization()?,
         };
         let mut cache = self.authorizations.lock().await;
         match &authorization {
@@ -92,6 +86,44 @@ impl RegistryClient {
             None => cache.remove(repository),
         };
         Ok(authorization)
+    }
+
+    /// GETs a pull token for `repository` from the realm, with the credentials (if any) as basic auth.
+    async fn token(&self, repository: &str, realm: &str, service: Option<&str>) -> Result<String, RegistryError> {
+        let protocol = |detail: String| RegistryError::Protocol { registry: self.registry.clone(), detail };
+        let url = reqwest::Url::parse(realm)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| protocol(format!("its token realm {realm:?} is not an http(s) URL")))?;
+        let mut request = self.http.get(url).query(&[("scope", format!("repository:{repository}:pull"))]);
+        if let Some(service) = service {
+            request = request.query(&[("service", service)]);
+        }
+        if let Some(creds) = &self.credentials {
+            request = request.basic_auth(&creds.username, Some(creds.password()));
+        }
+        self.proxy.clear_failure();
+        let response = match tokio::time::timeout(self.timeout, request.send()).await {
+            Err(_) => return Err(self.timeout_error()),
+            Ok(Err(e)) => return Err(self.transport_error(&e)),
+            Ok(Ok(response)) => response,
+        };
+        if !response.status().is_success() {
+            return Err(self.realm_refusal(response, repository).await);
+        }
+        let body = self.read_capped(response, TOKEN_LIMIT, "the token realm's answer").await?;
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let answer: Answer =
+            serde_json::from_slice(&body).map_err(|e| protocol(format!("its token realm answered: {e}")))?;
+        answer
+            .token
+            .or(answer.access_token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| protocol("its token realm answered without a token".into()))
     }
 
     /// No token realm: the credentials, if any, go as basic auth on every request.

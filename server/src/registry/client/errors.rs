@@ -1,9 +1,8 @@
-//! Failures as [`RegistryError`]s that say what to do: HTTP statuses with the headers and error
-//! codes oci-client would drop (429 with `Retry-After`, 404 repository vs tag, 401 after a token
-//! was granted), oci-client's own errors, transport errors, and the egress proxy's refusals, which
-//! take precedence over whatever the client saw of them.
+//! Failures as [`RegistryError`]s that say what to do: HTTP statuses with their headers and error
+//! codes (429 with `Retry-After`, 404 repository vs tag, 401 after a token was granted), token
+//! realms' refusals, transport errors, and the egress proxy's refusals, which take precedence over
+//! whatever the client saw of them.
 
-use oci_client::errors::{OciDistributionError, OciErrorCode};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
@@ -75,34 +74,19 @@ impl RegistryClient {
         }
     }
 
-    pub(super) fn oci_error(&self, err: OciDistributionError, repository: &str, reference: &str) -> RegistryError {
+    /// A token realm's refusal: the egress proxy's when it was one; a 401 or 403 means the
+    /// credentials are missing or wrong.
+    pub(super) async fn realm_refusal(&self, response: reqwest::Response, repository: &str) -> RegistryError {
         if let Some(failure) = self.proxy.take_failure() {
             return self.net_error(failure);
         }
         let registry = self.registry.clone();
-        match err {
-            OciDistributionError::RegistryError { envelope, .. } => match envelope.errors.first().map(|e| &e.code) {
-                Some(OciErrorCode::NameUnknown) => {
-                    RegistryError::RepositoryNotFound { registry, repository: repository.into() }
-                }
-                Some(OciErrorCode::ManifestUnknown | OciErrorCode::BlobUnknown | OciErrorCode::NotFound) => {
-                    RegistryError::ManifestNotFound { repository: repository.into(), reference: reference.into() }
-                }
-                Some(OciErrorCode::Unauthorized | OciErrorCode::Denied) => self.unauthorized(repository, true),
-                Some(OciErrorCode::Toomanyrequests) => RegistryError::RateLimited { registry, retry_after: None },
-                _ => RegistryError::Status { registry, status: 0, message: envelope.to_string() },
-            },
-            OciDistributionError::UnauthorizedError { .. } => self.unauthorized(repository, false),
-            OciDistributionError::AuthenticationFailure(_) => self.unauthorized(repository, false),
-            OciDistributionError::ServerError { code: 429, .. } => {
-                RegistryError::RateLimited { registry, retry_after: None }
+        match response.status() {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => self.unauthorized(repository, false),
+            StatusCode::TOO_MANY_REQUESTS => {
+                RegistryError::RateLimited { registry, retry_after: retry_after(response.headers()) }
             }
-            OciDistributionError::ServerError { code: 401 | 403, .. } => self.unauthorized(repository, false),
-            OciDistributionError::ServerError { code, message, .. } => {
-                RegistryError::Status { registry, status: code, message: truncate(message) }
-            }
-            OciDistributionError::RequestError(e) => self.transport_error(&e),
-            other => RegistryError::Protocol { registry, detail: other.to_string() },
+            status => RegistryError::Status { registry, status: status.as_u16(), message: read_prefix(response).await },
         }
     }
 
@@ -124,7 +108,9 @@ impl RegistryClient {
 
     pub(super) fn net_error(&self, failure: NetError) -> RegistryError {
         match failure {
-            NetError::Refused { .. } | NetError::BadHost { .. } => RegistryError::Net(failure),
+            NetError::Refused { .. } | NetError::NotForRegistry { .. } | NetError::BadHost { .. } => {
+                RegistryError::Net(failure)
+            }
             other => RegistryError::Unreachable { registry: self.registry.clone(), detail: other.to_string() },
         }
     }

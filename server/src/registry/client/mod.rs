@@ -1,16 +1,15 @@
-//! One registry, one credential: the operations inspection needs.
+//! One registry, one credential: the operations inspection needs, over reqwest directly. Every
+//! answer is read within a limit (oci-client, used before, read manifests, token realms and tag
+//! lists unbounded, and dropped the status and headers this layer needs for clear errors: 429 with
+//! `Retry-After`, 404 repository vs tag, 401 after a token was granted).
 //!
-//! oci-client runs the auth flows (WWW-Authenticate, token realm, per-scope token cache) and the tag
-//! list. Manifests are fetched here with reqwest directly, because oci-client reads them unbounded
-//! and drops the status and headers this layer needs for clear errors (429 with `Retry-After`, 404
-//! repository vs tag, 401 after a token was granted); blobs go the same capped, verified way.
-//!
-//! By concern: `auth` (oci-client's token reused for reqwest), `manifests`, `blobs` (size-limited,
-//! digest-verified), `tags` (pagination), `errors` (statuses and oci-client errors as
-//! [`RegistryError`]).
+//! By concern: `challenge` (`WWW-Authenticate`), `auth` (token realm, basic auth, token cache),
+//! `manifests`, `blobs` (size-limited, digest-verified), `tags` (pagination), `errors` (statuses,
+//! transport failures and the egress proxy's refusals as [`RegistryError`]).
 
 mod auth;
 mod blobs;
+pub(crate) mod challenge;
 mod errors;
 mod manifests;
 mod tags;
@@ -19,17 +18,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oci_client::Reference;
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::secrets::RegistryAuth;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::Mutex;
 
 use super::{Credentials, RegistryError, RegistrySettings, api_host};
 use crate::net::{EgressProxy, Policy};
 use auth::Authorization;
 
+pub use auth::TOKEN_LIMIT;
 pub use blobs::BlobReader;
 pub use manifests::FetchedManifest;
+pub use tags::TAG_PAGE_LIMIT;
 
 const USER_AGENT: &str = concat!("shipshape/", env!("CARGO_PKG_VERSION"));
 
@@ -38,15 +36,26 @@ pub struct RegistryClient {
     host: String,
     plain_http: bool,
     credentials: Option<Credentials>,
-    oci: OnceCell<oci_client::Client>,
     http: reqwest::Client,
     proxy: EgressProxy,
     timeout: Duration,
     authorizations: Mutex<HashMap<String, Authorization>>,
 }
 
+/// Which registry and how it is spoken to; never the credentials.
+impl std::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("registry", &self.registry)
+            .field("plain_http", &self.plain_http)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RegistryClient {
     /// `plain_http`: speak HTTP, not HTTPS (allow-listed loopback or configured insecure registries).
+    /// `policy` holds every connection, redirects and token realms included: the pool gives a
+    /// registry that is not allow-listed a public-only one ([`Policy::for_registry`]).
     pub(super) async fn connect(
         registry: &str,
         credentials: Option<Credentials>,
@@ -70,31 +79,11 @@ impl RegistryClient {
             host: api_host(registry).to_string(),
             plain_http,
             credentials,
-            oci: OnceCell::new(),
             http,
             proxy,
             timeout: settings.timeout,
             authorizations: Mutex::new(HashMap::new()),
         })
-    }
-
-    /// oci-client, built on first use: loading TLS roots costs milliseconds, and registries that
-    /// need no token flow never need it for manifests and configs.
-    async fn oci(&self) -> Result<&oci_client::Client, RegistryError> {
-        self.oci
-            .get_or_try_init(|| async {
-                oci_client::Client::try_from(ClientConfig {
-                    protocol: if self.plain_http { ClientProtocol::Http } else { ClientProtocol::Https },
-                    connect_timeout: Some(crate::net::CONNECT_TIMEOUT),
-                    read_timeout: Some(self.timeout),
-                    https_proxy: Some(self.proxy.url().to_string()),
-                    http_proxy: Some(self.proxy.url().to_string()),
-                    user_agent: USER_AGENT,
-                    ..Default::default()
-                })
-                .map_err(|e| RegistryError::Unreachable { registry: self.registry.clone(), detail: e.to_string() })
-            })
-            .await
     }
 
     fn url(&self, path: &str) -> String {
@@ -104,17 +93,6 @@ impl RegistryClient {
     /// How long one read may wait before the registry counts as stalled.
     pub fn timeout(&self) -> std::time::Duration {
         self.timeout
-    }
-
-    fn oci_reference(&self, repository: &str) -> Reference {
-        Reference::with_tag(self.host.clone(), repository.to_string(), "latest".to_string())
-    }
-
-    fn oci_auth(&self) -> RegistryAuth {
-        match &self.credentials {
-            Some(c) => RegistryAuth::Basic(c.username.clone(), c.password().to_string()),
-            None => RegistryAuth::Anonymous,
-        }
     }
 }
 
