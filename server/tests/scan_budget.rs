@@ -18,34 +18,38 @@ const BIN: &str = env!("CARGO_BIN_EXE_shipshape");
 const FILES: usize = 40;
 const FILE_BYTES: u64 = 64 << 20;
 
-/// dpkg status stanzas, numbered so that no two are alike, for as long as it is read.
-struct StatusText {
-    next: u64,
-    pending: Vec<u8>,
+/// 64 MiB of dpkg status stanzas, numbered so that no two are alike (made once, shared by the files).
+fn status_text() -> std::sync::Arc<Vec<u8>> {
+    let mut text = Vec::with_capacity(FILE_BYTES as usize + 256);
+    let mut n = 0u64;
+    while (text.len() as u64) < FILE_BYTES {
+        let stanza = format!(
+            "Package: pkg{n}\nStatus: install ok installed\nPriority: optional\nVersion: 1.{n}-1\n\
+             Architecture: amd64\nDescription: filler package number {n}\n\n"
+        );
+        text.extend_from_slice(stanza.as_bytes());
+        n += 1;
+    }
+    text.truncate(FILE_BYTES as usize);
+    std::sync::Arc::new(text)
 }
 
-impl Read for StatusText {
+/// Shared bytes as a reader, so forty files cost one buffer.
+struct Shared(std::sync::Arc<Vec<u8>>, usize);
+
+impl Read for Shared {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.pending.is_empty() {
-            let n = self.next;
-            self.next += 1;
-            self.pending = format!(
-                "Package: pkg{n}\nStatus: install ok installed\nPriority: optional\nVersion: 1.{n}-1\n\
-                 Architecture: amd64\nDescription: filler package number {n}\n\n"
-            )
-            .into_bytes();
-        }
-        let n = buf.len().min(self.pending.len());
-        buf[..n].copy_from_slice(&self.pending[..n]);
-        self.pending.drain(..n);
+        let n = (&self.0[self.1..]).read(buf)?;
+        self.1 += n;
         Ok(n)
     }
 }
 
 fn hostile_image() -> shipshape_testkit::BuiltImage {
+    let text = status_text();
     let files = (0..FILES).map(|i| {
-        let text: Box<dyn Read> = Box::new(StatusText { next: i as u64 * 1_000_000, pending: Vec::new() });
-        (format!("var/lib/dpkg/status.d/pkg{i}"), FILE_BYTES, text)
+        let contents: Box<dyn Read> = Box::new(Shared(text.clone(), 0));
+        (format!("var/lib/dpkg/status.d/pkg{i}"), FILE_BYTES, contents)
     });
     let layer = Layer::streamed(files).unwrap();
     ImageBuilder::new().layer(layer, "COPY status.d /var/lib/dpkg/status.d").build(ManifestFormat::Oci)

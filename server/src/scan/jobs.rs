@@ -8,6 +8,7 @@ use app::reference::ImageReference;
 
 use super::run::{Progress, ScanError, ScanReport, matched_before, rematch, scan};
 use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
+use crate::inspect::InspectError;
 use crate::registry::RegistryError;
 use crate::store::{SharedStore, StoreError};
 
@@ -74,14 +75,23 @@ impl BackgroundJob for ScanImage {
     }
 }
 
-/// A registry that is down or busy is worth another attempt; a bad image is not.
+/// A registry that is down or busy is worth another attempt; a bad image is not. The reason is
+/// shown to anyone who views the scan: a registry's own words and addresses go to the log only.
 fn scan_error(e: ScanError) -> JobError {
+    let registry = match &e {
+        ScanError::Registry(r) | ScanError::Inspect(InspectError::Registry(r)) => Some(r),
+        _ => None,
+    };
+    if let Some(r) = registry {
+        tracing::info!(error = %r, "scan: registry failure");
+    }
+    let reason = registry.map_or_else(|| e.to_string(), RegistryError::public_message);
     match e {
         ScanError::Store(e) => JobError::Store(e),
         ScanError::Registry(
-            e @ (RegistryError::Unreachable { .. } | RegistryError::Timeout { .. } | RegistryError::RateLimited { .. }),
-        ) => JobError::Retry(e.to_string()),
-        e => JobError::Failed(e.to_string()),
+            RegistryError::Unreachable { .. } | RegistryError::Timeout { .. } | RegistryError::RateLimited { .. },
+        ) => JobError::Retry(reason),
+        _ => JobError::Failed(reason),
     }
 }
 
