@@ -7,6 +7,7 @@
 //! The response still streams on a miss (the body is copied as it goes out). A write through this
 //! process's store (an inspection, a scan's progress) retires every page rendered before it ended,
 //! so a visitor never sees this process's own changes late; other replicas' are seen within the TTL.
+//! A kept page is sent with each response's own CSP nonce in place of the one it was rendered with.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use futures_util::StreamExt;
 
+use crate::http::headers::{CspNonce, nonce_of, restamp};
 use crate::memo::Memo;
 use crate::store::SharedStore;
 
@@ -32,6 +34,8 @@ const MAX_PAGE_BYTES: usize = 256 << 10;
 struct Page {
     headers: HeaderMap,
     body: Bytes,
+    /// The nonce the page's inline scripts were rendered with: replaced by each response's own.
+    nonce: Option<CspNonce>,
 }
 
 #[derive(Clone)]
@@ -50,8 +54,13 @@ impl PageCache {
 pub async fn serve(State(cache): State<PageCache>, mut request: Request, next: Next) -> Response {
     let Some(key) = cacheable(&request) else { return next.run(request).await };
     let generation = cache.store.changes();
+    let nonce = nonce_of(&request);
     if let Some(page) = cache.pages.get(&key, generation) {
-        let mut response = Response::new(Body::from(page.body.clone()));
+        let body = match (&page.nonce, &nonce) {
+            (Some(kept), Some(now)) => restamp(&page.body, kept, now),
+            _ => page.body.clone(),
+        };
+        let mut response = Response::new(Body::from(body));
         *response.headers_mut() = page.headers.clone();
         return response;
     }
@@ -62,7 +71,7 @@ pub async fn serve(State(cache): State<PageCache>, mut request: Request, next: N
     if response.status() != StatusCode::OK || !html || response.headers().contains_key(header::SET_COOKIE) {
         return response;
     }
-    keep_as_sent(response, Keep { cache, key, generation, shows_error })
+    keep_as_sent(response, Keep { cache, key, generation, shows_error, nonce })
 }
 
 /// The key of a request whose page may be kept: anonymous (no cookie, no credentials) image pages,
@@ -87,6 +96,7 @@ struct Keep {
     key: String,
     generation: u64,
     shows_error: ShowsError,
+    nonce: Option<CspNonce>,
 }
 
 /// Streams the response on while copying it; a body that ends cleanly, whole, not too large and
@@ -107,9 +117,9 @@ fn keep_as_sent(response: Response, keep: Keep) -> Response {
     });
     let end = futures_util::stream::once(async move {
         let kept = copy.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let Keep { cache, key, generation, shows_error } = keep;
+        let Keep { cache, key, generation, shows_error, nonce } = keep;
         if let Some(body) = kept.filter(|_| !shows_error.0.load(Ordering::Acquire)) {
-            cache.pages.put(key, Arc::new(Page { headers, body: body.into() }), generation);
+            cache.pages.put(key, Arc::new(Page { headers, body: body.into(), nonce }), generation);
         }
         None
     })

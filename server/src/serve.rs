@@ -6,13 +6,14 @@ use std::sync::Arc;
 use app::backend::SharedBackend;
 use app::{App, shell};
 use axum::Router;
-use axum::serve::{Listener, ListenerExt};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::config::Config;
+use crate::http::Limits;
 use crate::page_cache::PageCache;
 use crate::services::Services;
 use crate::store::{self, StoreError};
@@ -27,8 +28,12 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Builds the whole application router over an opened store.
+/// Builds the whole application router over an opened store, with the default [`Limits`].
 pub fn router(services: Arc<Services>, site_root: PathBuf, config: &Config) -> Router {
+    router_with(services, site_root, config, &Limits::default())
+}
+
+pub fn router_with(services: Arc<Services>, site_root: PathBuf, config: &Config, limits: &Limits) -> Router {
     let listen = config.listen;
     let pages = PageCache::new(services.store.clone(), config.page_cache);
     let options = LeptosOptions::builder()
@@ -38,7 +43,10 @@ pub fn router(services: Arc<Services>, site_root: PathBuf, config: &Config) -> R
         .site_addr(listen)
         .build();
     let backend: SharedBackend = services.clone();
-    let context = move || provide_context(backend.clone());
+    let context = move || {
+        provide_context(backend.clone());
+        crate::http::headers::provide_nonce();
+    };
     let routes = generate_route_list(App);
 
     let leptos = Router::new()
@@ -49,11 +57,14 @@ pub fn router(services: Arc<Services>, site_root: PathBuf, config: &Config) -> R
         .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
         .with_state(options);
 
-    crate::http::router(services)
+    crate::http::router(services, limits)
         .merge(leptos)
         .layer(axum::middleware::from_fn_with_state(pages, crate::page_cache::serve))
         .layer(axum::middleware::from_fn(open_submitted_reference))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(CompressionLayer::new())
+        // Outermost, so every answer has them (a refused body, a kept page, a static file).
+        .layer(axum::middleware::from_fn(crate::http::headers::secure))
 }
 
 /// The home page's form is a plain GET without JavaScript: a valid `/?ref=…` opens the image's
@@ -79,8 +90,8 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     tracing::info!(database = %config.database_url, site = %site_root.display(), "store ready");
     let services = Arc::new(Services::new(store, &config));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    // One signal stops both at once: running jobs are handed back while HTTP drains (a scan's event
-    // stream may stay open for minutes).
+    // One signal stops both at once: running jobs are handed back while HTTP drains (open responses,
+    // such as a scan's event stream, get `listen`'s drain time, then their connections are closed).
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop.send(true);
@@ -95,19 +106,13 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
         let runner = crate::worker::runner(services.store.clone(), services.inspector.clone(), &config);
         tokio::spawn(runner.run(stopped))
     });
-    let app = router(services, site_root, &config);
+    let limits = Limits::default();
+    let app = router_with(services, site_root, &config, &limits);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| ServeError::Bind { addr: config.listen, source })?
-        // Pages stream in several writes: with Nagle's algorithm each one after the first waits for
-        // the client's delayed ACK (40 ms on Linux), which capped a connection at ~25 pages/s.
-        .tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "TCP_NODELAY not set");
-            }
-        });
+        .map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(http_stopped).await?;
+    crate::http::listen::serve(listener, app, &limits, http_stopped).await;
     if let Some(worker) = worker {
         let _ = worker.await;
     }

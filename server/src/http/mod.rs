@@ -1,9 +1,16 @@
 //! Routes outside Leptos: `/healthz`, the REST API under `/api/v1` and the badges.
 
 mod badges;
+mod client;
 mod error;
+mod events;
+mod feeds;
+pub mod headers;
+mod limits;
+pub mod listen;
 mod openapi;
 mod scans;
+mod slots;
 
 use std::sync::Arc;
 
@@ -17,21 +24,25 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub use error::ApiError;
+pub use limits::Limits;
 
 use crate::inspect::Viewer;
 use crate::services::{ImageQuery, Services};
 
-pub fn router(services: Arc<Services>) -> Router {
+pub fn router(services: Arc<Services>, limits: &Limits) -> Router {
+    let scan_events = Router::new()
+        .route("/api/v1/scan-events/{*reference}", get(events::scan_events))
+        .with_state(events::ScanEvents::new(services.clone(), limits));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/images/{*reference}", get(image))
         .route("/api/v1/repositories/{*path}", get(repository_tags))
         .route("/api/v1/scans/{*reference}", get(scans::scan))
-        .route("/api/v1/scan-events/{*reference}", get(scans::scan_events))
         .route("/api/v1/sbom/{*reference}", get(scans::sbom))
         .route("/badges/{kind}/{*file}", get(badges::badge))
         .with_state(services)
+        .merge(scan_events)
 }
 
 /// 200 while the database answers, 503 otherwise: what a load balancer needs to know.
@@ -61,7 +72,8 @@ async fn image(
     Path(reference): Path<String>,
     Query(params): Query<ImageParams>,
 ) -> Result<Json<ImageReport>, ApiError> {
-    let query = ImageQuery { platform: params.platform.as_deref(), refresh: params.refresh, ..ImageQuery::new(&reference) };
+    let query =
+        ImageQuery { platform: params.platform.as_deref(), refresh: params.refresh, ..ImageQuery::new(&reference) };
     Ok(Json(services.images.inspect(Viewer::Anonymous, query).await?))
 }
 
