@@ -5,12 +5,14 @@
 //! ES256 JWTs that the registry verifies, and the database is a real server.
 
 mod error;
+pub mod fault_proxy;
 pub mod image;
 pub mod postgres;
 pub mod registry;
 mod token_issuer;
 
 pub use error::HarnessError;
+pub use fault_proxy::{Endpoint, Fault, FaultProxy, Rule};
 pub use image::{BuiltImage, BuiltIndex, ImageBuilder, Layer, ManifestFormat};
 pub use postgres::TestDatabase;
 pub use registry::{RegistryAuthMode, TestRegistry};
