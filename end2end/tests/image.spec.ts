@@ -75,7 +75,7 @@ test("the repository page lists tags, sorts by version or name, and filters", as
 test("errors say what happened and what to do", async ({ page }, info) => {
   await open(page, `/images/${registry()}/e2e/nothing:1`, info.project.name);
   await expect(page.getByTestId("error-panel")).toContainText("Not found, or private");
-  await expect(page.getByTestId("error-panel")).toContainText("does not exist");
+  await expect(page.getByTestId("error-panel")).toContainText("was not found, or it is private");
 
   await open(page, "/images/10.1.2.3:5000/team/app:1", info.project.name);
   await expect(page.getByTestId("error-panel")).toContainText("This registry is not allowed");

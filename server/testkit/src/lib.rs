@@ -13,6 +13,7 @@ mod token_issuer;
 
 pub use error::HarnessError;
 pub use fault_proxy::{Endpoint, Fault, FaultProxy, Rule};
+mod streamed;
 pub use image::{BuiltImage, BuiltIndex, ImageBuilder, Layer, ManifestFormat};
 pub use postgres::TestDatabase;
 pub use registry::{RegistryAuthMode, TestRegistry};
