@@ -114,7 +114,6 @@ async fn a_dripping_manifest_times_out() {
 }
 
 #[tokio::test]
-#[ignore = "fails today: a redirect loop is told as 'unreachable; check its name' (reqwest redirect errors map to Unreachable)"]
 async fn a_redirect_loop_is_named() {
     let faulty = Faulty::start(small_layer()).await;
     let expect = |e: &InspectError| {

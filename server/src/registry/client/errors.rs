@@ -97,6 +97,11 @@ impl RegistryClient {
         if err.is_timeout() {
             return self.timeout_error();
         }
+        // Not the network's fault: telling it as "unreachable" sends the user to check the name.
+        if err.is_redirect() {
+            let detail = format!("it redirected more than 5 times (a redirect loop?): {err}");
+            return RegistryError::Protocol { registry: self.registry.clone(), detail };
+        }
         let mut detail = err.to_string();
         let mut source = std::error::Error::source(err);
         while let Some(cause) = source {
