@@ -37,6 +37,13 @@ def references():
         write("reference", f"seed{i}", text)
 
 
+def challenges():
+    write("www_authenticate", "docker-hub", 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+          'scope="repository:library/alpine:pull"')
+    write("www_authenticate", "two-values", 'Basic realm="registry"\nbearer REALM=http://a:1/t, error="invalid_token"')
+    write("www_authenticate", "escaped", 'Basic realm="x", Bearer realm="a\\"b",service=s')
+
+
 def manifests():
     config = {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": DIGEST, "size": 10}
     layer = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": DIGEST, "size": 100}
@@ -240,6 +247,7 @@ VERSIONS = {
 
 def main():
     references()
+    challenges()
     manifests()
     write("dpkg", "status", DPKG)
     write("apk", "installed", APK)

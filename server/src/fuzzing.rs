@@ -16,6 +16,7 @@ pub use crate::scan::version::Scheme;
 pub use app::reference::ImageReference;
 
 use crate::inspect::model::{self, Manifest};
+use crate::registry::client::challenge::Challenge;
 use crate::registry::{OCI_INDEX, OCI_MANIFEST};
 use crate::scan::limits::Budget;
 use crate::scan::{inventory, layers};
@@ -23,6 +24,20 @@ use crate::vulndb::{alpine, debian, import};
 
 fn sha256(data: &[u8]) -> Digest {
     Digest::from_sha256(Sha256::digest(data).into())
+}
+
+/// A 401's `WWW-Authenticate` values (one a line) as the registry client reads them: the realm and
+/// service of the Bearer challenge it would answer, if any.
+pub fn www_authenticate(values: &[u8]) -> Option<(String, Option<String>)> {
+    use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+    let mut headers = HeaderMap::new();
+    for value in values.split(|&b| b == b'\n').filter_map(|v| HeaderValue::from_bytes(v).ok()) {
+        headers.append(WWW_AUTHENTICATE, value);
+    }
+    match Challenge::from_headers(&headers) {
+        Challenge::Bearer { realm, service } => Some((realm, service)),
+        Challenge::Other => None,
+    }
 }
 
 /// A manifest as the inspector reads it (`index` picks the media type): for an index, the entries
