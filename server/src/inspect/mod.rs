@@ -39,7 +39,7 @@ pub enum InspectError {
     #[error("{0:?} is not a platform; write os/arch or os/arch/variant, e.g. linux/arm64/v8")]
     BadPlatform(String),
     /// Private repositories look exactly like missing ones to viewers who may not see them.
-    #[error("{reference} was not found, or it is private: check the name and tag (private images are read with `shipshape inspect --creds` for now)")]
+    #[error("{reference} was not found, or it is private: check the name and the tag")]
     Hidden { reference: String },
     /// Only from [`Inspector::stored`]: something the answer needs has not been fetched yet.
     #[error("{reference} has not been inspected yet")]
