@@ -13,6 +13,7 @@ pub mod limits;
 pub mod os;
 pub mod osv;
 pub mod packages;
+mod purl;
 pub mod run;
 pub mod sbom;
 pub mod service;
