@@ -2,6 +2,7 @@
 //! one database). Queries are runtime sqlx, grouped by area; SQL both dialects accept is written
 //! once (`db::on_pool!`), and only upserts of many rows, list parameters and row locking differ.
 
+mod accounts;
 mod advisories;
 mod confirmed;
 mod db;
@@ -18,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::digest::DigestError;
 
+pub use accounts::{ApiTokenRecord, NewUser, SessionRecord, UserId, UserInsert, UserRecord};
 pub use advisories::{AdvisoryRecord, VulnDbSource};
 pub use events::{EVENT_JOB, EventRecord, NewEvent};
 pub use images::{ConfigRecord, Counts, LayerRecord, ManifestRecord, Repository, RepositoryId, Visibility};
