@@ -7,6 +7,7 @@ pub mod allow_list;
 pub mod badge;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
@@ -18,6 +19,7 @@ pub mod net;
 pub mod page_cache;
 pub mod registry;
 pub mod scan;
+pub mod secrets;
 pub mod serve;
 pub mod services;
 pub mod site;

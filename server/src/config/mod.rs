@@ -57,6 +57,9 @@ pub struct Config {
     /// Whether `serve` runs the background jobs too.
     pub worker: bool,
     pub scan: ScanLimits,
+    /// SHIPSHAPE_SECRET_KEY (environment only: a secret stays out of the config file); unset, a
+    /// SQLite deployment keeps its key in a file beside the database (see `secrets`).
+    pub secret_key: Option<crate::secrets::SecretKey>,
 }
 
 impl Config {
@@ -105,6 +108,12 @@ impl Config {
         };
         let scan_memory = sources.number("SHIPSHAPE_SCAN_MEMORY", file.scan_memory, DEFAULT_SCAN_MEMORY_MIB, 16, "MiB")?;
         let scan_timeout = sources.seconds("SHIPSHAPE_SCAN_TIMEOUT", file.scan_timeout, DEFAULT_SCAN_TIMEOUT_SECS, 5)?;
+        let secret_key = match sources.pick("SHIPSHAPE_SECRET_KEY", None) {
+            Some((name, value)) => {
+                Some(crate::secrets::SecretKey::from_base64(&value).map_err(|reason| ConfigError::invalid(&name, reason))?)
+            }
+            None => None,
+        };
 
         Ok(Config {
             listen,
@@ -119,6 +128,7 @@ impl Config {
             vulndb,
             worker,
             scan: ScanLimits::with_memory(scan_memory << 20, scan_timeout),
+            secret_key,
         })
     }
 }

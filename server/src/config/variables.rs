@@ -51,4 +51,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "MiB one scan may keep of package databases, build metadata and file lists (default 384; one layer: half)",
     ),
     ("SHIPSHAPE_SCAN_TIMEOUT", "seconds one scan may take, however slowly the registry sends (default 1800)"),
+    (
+        "SHIPSHAPE_SECRET_KEY",
+        "base64 of 32 random bytes sealing users' registry credentials (`head -c 32 /dev/urandom | base64`); \
+         unset: a key file beside the SQLite database; required with PostgreSQL",
+    ),
 ];

@@ -72,6 +72,18 @@ impl Registries {
         Ok(self.cached().keep(key, created))
     }
 
+    /// Whether the outbound policy lets `registry` be reached, asked before anything is sent (when
+    /// credentials for it are saved). Only a refusal fails: a name that does not resolve today may
+    /// tomorrow, and is the "unreachable" a later use reports.
+    pub async fn check_policy(&self, registry: &str) -> Result<(), RegistryError> {
+        let host = super::api_host(registry);
+        let (name, port) = super::client::split_host_port(host);
+        match self.policy.resolve(name, port.unwrap_or(443)).await {
+            Ok(_) | Err(NetError::Resolve { .. }) => Ok(()),
+            Err(refused) => Err(RegistryError::Net(refused)),
+        }
+    }
+
     async fn create(&self, registry: &str, credentials: Option<&Credentials>) -> Result<RegistryClient, RegistryError> {
         let host = super::api_host(registry);
         let (name, port) = super::client::split_host_port(host);

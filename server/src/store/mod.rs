@@ -5,6 +5,7 @@
 mod accounts;
 mod advisories;
 mod confirmed;
+mod credentials;
 mod db;
 mod events;
 mod images;
@@ -21,6 +22,7 @@ use app::digest::DigestError;
 
 pub use accounts::{ApiTokenRecord, NewUser, SessionRecord, UserId, UserInsert, UserRecord};
 pub use advisories::{AdvisoryRecord, VulnDbSource};
+pub use credentials::{SealedCredential, SealedRow, StoredCredential};
 pub use events::{EVENT_JOB, EventRecord, NewEvent};
 pub use images::{ConfigRecord, Counts, LayerRecord, ManifestRecord, Repository, RepositoryId, Visibility};
 pub use jobs::{Job, JobOutcome, JobState, NewJob};
