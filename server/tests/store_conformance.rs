@@ -283,6 +283,11 @@ async fn lineage_index(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime
     store.put_index_children(&d(INDEX), &[d(MID), d(APP)]).await.unwrap();
     store.put_index_children(&d(INDEX), &[d(MID)]).await.unwrap();
     assert_eq!(store.index_children(&d(INDEX)).await.unwrap(), vec![MID.to_string(), APP.to_string()], "sorted");
+    // An index as large as a 4 MiB manifest holds: more parameters than one SQLite statement takes.
+    let many: Vec<Digest> = (0..25_000u32).map(|i| d(&format!("sha256:{:064x}", i))).collect();
+    let large = d(&format!("sha256:{}", "f".repeat(64)));
+    store.put_index_children(&large, &many).await.unwrap();
+    assert_eq!(store.index_children(&large).await.unwrap().len(), 25_000);
     let repo = store.upsert_repository("docker.io", "library/mid", Visibility::Public).await.unwrap();
     store.record_tag(repo.id, "stable", &d(INDEX), at(10)).await.unwrap();
     store.record_tag(repo.id, "edge", &d(MID), at(10)).await.unwrap();

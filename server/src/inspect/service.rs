@@ -179,30 +179,26 @@ impl Inspector {
         seen_at: Option<DateTime<Utc>>,
     ) -> Result<(Repository, Option<TagFacts>, Option<ConfigRecord>), InspectError> {
         let client = session.client().await?;
-        let (row_tx, row_rx) = tokio::sync::oneshot::channel();
         let prefetch = async {
             let Manifest::Image(image) = model::parse_manifest(&top.media_type, &top.body, &top.digest)? else {
                 return Ok(None);
             };
             if let Some(config) = self.store.config_in(&image.config.digest, step.stored.map(|r| r.id)).await? {
-                return Ok(Some(config));
+                return Ok(Some((config, true)));
             }
             let config = self.fetch_config(&client, &step.reference.repository, &image.config).await?;
-            // No row: the store side failed, and its error is the answer.
-            if let Ok(repo) = row_rx.await {
-                self.store.put_config_in(repo, &config).await?;
-            }
-            Ok::<_, InspectError>(Some(config))
-        };
-        let store_side = async {
-            let repo = self.repository_row(session, step).await?;
-            let _ = row_tx.send(repo.id);
-            let recorded = self.record_top(&repo, top, step.tag, seen_at, false).await?;
-            Ok::<_, InspectError>((repo, recorded))
+            Ok::<_, InspectError>(Some((config, false)))
         };
         // The config lookup goes first on the (possibly single) database connection: the first write
         // of a run waits for the WAL header to reach the disk, and the request need not wait for it.
-        let (prefetched, (repo, recorded)) = tokio::try_join!(prefetch, store_side)?;
+        let (prefetched, repo) = tokio::try_join!(prefetch, self.repository_row(session, step))?;
+        // The manifest and tag are recorded only once the config is read and verified: a config
+        // that fails must not leave a tag naming an image that could not be read.
+        if let Some((config, false)) = &prefetched {
+            self.store.put_config_in(repo.id, config).await?;
+        }
+        let recorded = self.record_top(&repo, top, step.tag, seen_at, false).await?;
+        let prefetched = prefetched.map(|(config, _)| config);
         Ok((repo, Some(recorded), prefetched))
     }
 

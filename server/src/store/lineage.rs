@@ -97,6 +97,8 @@ fn latest_naming(rows: Vec<NamingRow>) -> StoreResult<Vec<TagNaming>> {
 
 const CHAIN_COLUMNS: &str = "SELECT manifest_digest, top_chain, layer_count, created FROM image_chains";
 
+const CHILDREN_PER_STATEMENT: usize = 1000;
+
 impl Store {
     /// Indexes a platform image's chain IDs (once; later calls are no-ops). Both statements are
     /// idempotent, so a crash between them is healed by the next call.
@@ -178,14 +180,17 @@ impl Store {
             if children.is_empty() {
                 return Ok(());
             }
-            on_pool!(&self.db, pool => {
-                let mut insert = sqlx::QueryBuilder::new("INSERT INTO index_children (index_digest, child_digest) ");
-                insert.push_values(children, |mut row, child| {
-                    row.push_bind(index_digest.as_str()).push_bind(child.as_str());
+            // Two parameters a child: an index of 25,000 entries would pass SQLite's 32,766 in one statement.
+            for chunk in children.chunks(CHILDREN_PER_STATEMENT) {
+                on_pool!(&self.db, pool => {
+                    let mut insert = sqlx::QueryBuilder::new("INSERT INTO index_children (index_digest, child_digest) ");
+                    insert.push_values(chunk, |mut row, child| {
+                        row.push_bind(index_digest.as_str()).push_bind(child.as_str());
+                    });
+                    insert.push(" ON CONFLICT DO NOTHING");
+                    insert.build().execute(pool).await?;
                 });
-                insert.push(" ON CONFLICT DO NOTHING");
-                insert.build().execute(pool).await?;
-            });
+            }
             Ok(())
         })
         .await

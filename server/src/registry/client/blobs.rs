@@ -10,6 +10,10 @@ use sha2::{Digest as _, Sha256};
 use super::RegistryClient;
 use crate::registry::RegistryError;
 
+/// Manifests, configs, token and tag-list answers are small: reading one may take this many
+/// registry timeouts in all, however steadily its bytes come.
+const WHOLE_ANSWER_TIMEOUTS: u32 = 4;
+
 impl RegistryClient {
     /// A small blob (an image config), size-capped and verified against its digest. Redirects to
     /// blob storage are followed through the egress proxy; reqwest drops `Authorization` when the
@@ -54,10 +58,15 @@ impl RegistryClient {
         }
         let mut response = response;
         let mut body = BytesMut::new();
+        // Each chunk within the timeout is not enough: a registry dripping a byte a second would
+        // hold the request for hours. The whole answer gets a few timeouts' worth.
+        let whole = self.timeout * WHOLE_ANSWER_TIMEOUTS;
+        let deadline = tokio::time::Instant::now() + whole;
         loop {
-            let chunk = tokio::time::timeout(self.timeout, response.chunk())
+            let wait = self.timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+            let chunk = tokio::time::timeout(wait, response.chunk())
                 .await
-                .map_err(|_| self.timeout_error())?
+                .map_err(|_| self.timeout_error_after(if wait < self.timeout { whole } else { self.timeout }))?
                 .map_err(|e| self.transport_error(&e))?;
             let Some(chunk) = chunk else { break };
             if body.len() as u64 + chunk.len() as u64 > limit {

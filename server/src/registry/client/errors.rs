@@ -108,6 +108,10 @@ impl RegistryClient {
             detail = format!("{detail}: {cause}");
             source = cause.source();
         }
+        // The registry answered and then broke off mid-body: it was reached, and its answer is bad.
+        if err.is_body() || err.is_decode() {
+            return RegistryError::Protocol { registry: self.registry.clone(), detail: format!("its answer broke off: {detail}") };
+        }
         RegistryError::Unreachable { registry: self.registry.clone(), detail }
     }
 
@@ -121,7 +125,11 @@ impl RegistryClient {
     }
 
     pub(super) fn timeout_error(&self) -> RegistryError {
-        RegistryError::Timeout { registry: self.registry.clone(), after: self.timeout }
+        self.timeout_error_after(self.timeout)
+    }
+
+    pub(super) fn timeout_error_after(&self, after: std::time::Duration) -> RegistryError {
+        RegistryError::Timeout { registry: self.registry.clone(), after }
     }
 }
 
