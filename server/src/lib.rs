@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod allow_list;
+pub mod auth;
 pub mod badge;
 pub mod cli;
 pub mod config;
