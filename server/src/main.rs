@@ -84,6 +84,54 @@ enum Command {
         #[arg(long)]
         rotate: bool,
     },
+    /// Accounts: create (password from stdin), list, delete.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for a user (sent as `Authorization: Bearer shp_…`).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from stdin (asked twice, without echo, on a terminal).
+    #[command(after_help = "Examples:\n  shipshape user create --username alice --admin\n  \
+        printf '%s\\n' \"$PASSWORD\" | shipshape user create --username ci-bot")]
+    Create {
+        #[arg(long)]
+        username: String,
+        /// Make the account an administrator (the first account always is).
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List the accounts: username, administrator or not, when created.
+    List,
+    /// Delete an account with its sessions, API tokens and saved registry credentials.
+    Delete { username: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; it is printed alone on the last line of stdout, once.
+    #[command(after_help = "Example:\n  shipshape token create --username ci-bot --name deploy --scope write | tail -n 1")]
+    Create {
+        #[arg(long)]
+        username: String,
+        /// A name telling the user's tokens apart (the machine or job that uses it).
+        #[arg(long)]
+        name: String,
+        /// read: GET requests only; write: everything the user may do.
+        #[arg(long, default_value = "read", value_parser = parse_scope)]
+        scope: shipshape::auth::Scope,
+    },
+}
+
+fn parse_scope(value: &str) -> Result<shipshape::auth::Scope, String> {
+    shipshape::auth::Scope::parse(value).ok_or_else(|| format!("{value:?}: use read or write"))
 }
 
 #[derive(Subcommand)]
@@ -190,6 +238,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             String::new()
         }
         Command::BadgeToken { repository, rotate } => cli::badge_token::print(&config, &repository, rotate).await?,
+        Command::User { command: UserCommand::Create { username, admin } } => {
+            cli::accounts::create_user(&config, &username, admin).await?
+        }
+        Command::User { command: UserCommand::List } => cli::accounts::list_users(&config).await?,
+        Command::User { command: UserCommand::Delete { username } } => cli::accounts::delete_user(&config, &username).await?,
+        Command::Token { command: TokenCommand::Create { username, name, scope } } => {
+            cli::accounts::create_token(&config, &username, &name, scope).await?
+        }
     };
     print!("{output}");
     finish_now();

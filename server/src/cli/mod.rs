@@ -1,5 +1,6 @@
 //! Command-line subcommands other than `serve`: output formatting lives here, work in the services.
 
+pub mod accounts;
 pub mod badge_token;
 pub mod index_bases;
 pub mod inspect;
@@ -42,6 +43,12 @@ pub enum CliError {
     NothingIndexed(usize),
     #[error(transparent)]
     Import(#[from] crate::vulndb::ImportError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error("{0}")]
+    Password(String),
+    #[error("no user named {0:?}: `shipshape user list` shows the accounts")]
+    UnknownUser(String),
 }
 
 /// `From` without thiserror's `#[from]`, which would also make the inner error the `source`: `main`

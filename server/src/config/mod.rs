@@ -60,6 +60,8 @@ pub struct Config {
     /// SHIPSHAPE_SECRET_KEY (environment only: a secret stays out of the config file); unset, a
     /// SQLite deployment keeps its key in a file beside the database (see `secrets`).
     pub secret_key: Option<crate::secrets::SecretKey>,
+    /// SHIPSHAPE_SIGNUP: whether anyone may make an account, or only administrators and the CLI.
+    pub signup: crate::auth::Signup,
 }
 
 impl Config {
@@ -114,6 +116,11 @@ impl Config {
             }
             None => None,
         };
+        let signup = match sources.pick("SHIPSHAPE_SIGNUP", file.signup.take()) {
+            Some((name, value)) => crate::auth::Signup::parse(&value)
+                .ok_or_else(|| ConfigError::invalid(&name, format!("{value:?}: use open or closed")))?,
+            None => crate::auth::Signup::Open,
+        };
 
         Ok(Config {
             listen,
@@ -129,6 +136,7 @@ impl Config {
             worker,
             scan: ScanLimits::with_memory(scan_memory << 20, scan_timeout),
             secret_key,
+            signup,
         })
     }
 }
@@ -203,6 +211,16 @@ mod tests {
             DatabaseUrl::Postgres(url) => assert_eq!(url.expose(), "postgres://app:s3cr3t@db:5432/shipshape"),
             other => panic!("expected postgres, got {other}"),
         }
+    }
+
+    #[test]
+    fn signup_is_open_unless_closed_and_anything_else_is_refused() {
+        use crate::auth::Signup;
+        assert_eq!(Config::from_vars(vars(&[])).unwrap().signup, Signup::Open);
+        assert_eq!(Config::from_vars(vars(&[("SHIPSHAPE_SIGNUP", "closed")])).unwrap().signup, Signup::Closed);
+        assert_eq!(Config::from_vars(vars(&[("SHIPSHAPE_SIGNUP", "Open")])).unwrap().signup, Signup::Open);
+        let err = Config::from_vars(vars(&[("SHIPSHAPE_SIGNUP", "invite")])).unwrap_err().to_string();
+        assert!(err.starts_with("SHIPSHAPE_SIGNUP:") && err.contains("open or closed"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub(super) struct FileConfig {
     pub(super) worker: Option<bool>,
     pub(super) scan_memory: Option<u64>,
     pub(super) scan_timeout: Option<u64>,
+    pub(super) signup: Option<String>,
 }
 
 /// A list in the file: a TOML array or one comma-separated string, like the variable. (The name

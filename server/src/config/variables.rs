@@ -56,4 +56,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "base64 of 32 random bytes sealing users' registry credentials (`head -c 32 /dev/urandom | base64`); \
          unset: a key file beside the SQLite database; required with PostgreSQL",
     ),
+    (
+        "SHIPSHAPE_SIGNUP",
+        "open (default): anyone may make an account; closed: only administrators and `shipshape user create` \
+         (the first account is an administrator either way)",
+    ),
 ];
