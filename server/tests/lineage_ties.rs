@@ -114,4 +114,11 @@ async fn private_bases_are_hidden_from_visitors() {
     assert!(visitor.chain.is_empty());
     let operator = lineage(&index.store, &image(3), &subject, &BTreeMap::new(), true).await.unwrap();
     assert_eq!(digest, operator.base.unwrap().digest);
+
+    // An image naming the private base by digest learns nothing from the visitor's page either.
+    let annotations = BTreeMap::from([("org.opencontainers.image.base.digest".to_string(), digest.to_string())]);
+    let visitor = lineage(&index.store, &image(3), &subject, &annotations, false).await.unwrap();
+    assert!(!visitor.annotated_base.unwrap().confirmed, "a private digest is not confirmed to visitors");
+    let operator = lineage(&index.store, &image(3), &subject, &annotations, true).await.unwrap();
+    assert!(operator.annotated_base.unwrap().confirmed);
 }

@@ -129,7 +129,10 @@ fn scan_paths() -> Value {
                 "200": { "description": "the event stream", "content": { "text/event-stream": { "schema": string } } },
                 "400": error_response("invalid_reference or invalid_platform"),
                 "404": error_response("not_found_or_private, manifest_not_found, platform_not_found")
-            }), inspection_errors()])
+            }), inspection_errors(), json!({
+                "429": error_response("too_many_streams: this client has 8 streams open (Retry-After: 30)"),
+                "503": error_response("busy: the server has 256 streams open (Retry-After: 10), or registry_rate_limited")
+            })])
         }
     },
     "/api/v1/sbom/{reference}": {

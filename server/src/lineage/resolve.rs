@@ -50,7 +50,7 @@ pub async fn lineage(
     if let Some((name, digest)) = annotated {
         // Whatever the image says: a digest that does not parse confirms nothing.
         let confirmed = match digest.as_deref().map(Digest::parse) {
-            Some(Ok(digest)) => confirmed_base(store, &digest, &chain[..chain.len() - 1]).await?,
+            Some(Ok(digest)) => confirmed_base(store, &digest, &chain[..chain.len() - 1], include_private).await?,
             _ => None,
         };
         if let Some(base) = &confirmed {
@@ -163,12 +163,19 @@ fn annotation(
 }
 
 /// The annotated digest (an image, or an index listing images) as an indexed image whose stack
-/// is one of ours.
+/// is one of ours. Without `include_private`, only an image a public tag names: confirming a
+/// digest known only from a private repository would tell a visitor that it exists.
 async fn confirmed_base(
     store: &SharedStore,
     digest: &Digest,
     prefixes: &[String],
+    include_private: bool,
 ) -> Result<Option<ChainImage>, StoreError> {
+    if !include_private
+        && !store.tags_naming(digest).await?.iter().any(|n| n.repository.visibility == Visibility::Public)
+    {
+        return Ok(None);
+    }
     let mut images = Vec::new();
     if let Some(image) = store.image_chain(digest).await? {
         images.push(image);

@@ -30,6 +30,8 @@ pub use manifests::FetchedManifest;
 pub use tags::TAG_PAGE_LIMIT;
 
 const USER_AGENT: &str = concat!("shipshape/", env!("CARGO_PKG_VERSION"));
+/// Idle connections a client keeps to its registry: what an index's fan-out uses at once.
+const MAX_IDLE_CONNECTIONS: usize = 8;
 
 pub struct RegistryClient {
     registry: String,
@@ -71,6 +73,9 @@ impl RegistryClient {
             .connect_timeout(crate::net::CONNECT_TIMEOUT)
             .read_timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::limited(5))
+            // 64 pooled clients each keeping every connection of a burst would hold hundreds of
+            // sockets open for minutes.
+            .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
             .user_agent(USER_AGENT)
             .build()
             .map_err(|e| setup_failed(e.to_string()))?;
