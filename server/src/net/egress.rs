@@ -181,7 +181,7 @@ async fn forward(
                 return response.map(BodyExt::boxed);
             }
             Err(Some(unsent)) => req = unsent,
-            Err(None) => return plain(StatusCode::BAD_GATEWAY, "the registry closed the connection".into()),
+            Err(None) => return upstream_failed(shared, &host, port, "the registry closed the connection".into()),
         }
     }
     let stream = match dial(shared, &host, port).await {
@@ -190,7 +190,7 @@ async fn forward(
     };
     let (mut sender, connection) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
         Ok(pair) => pair,
-        Err(e) => return plain(StatusCode::BAD_GATEWAY, e.to_string()),
+        Err(e) => return upstream_failed(shared, &host, port, e.to_string()),
     };
     tokio::spawn(connection);
     match sender.send_request(req).await {
@@ -198,8 +198,19 @@ async fn forward(
             *slot = Some(Upstream { host, port, sender });
             response.map(BodyExt::boxed)
         }
-        Err(e) => plain(StatusCode::BAD_GATEWAY, e.to_string()),
+        Err(e) => upstream_failed(shared, &host, port, e.to_string()),
     }
+}
+
+/// The proxy's own 502, remembered like a refusal: the client must not report it as the
+/// registry's answer ("the registry answered HTTP 502") when the registry never answered.
+fn upstream_failed(shared: &Shared, host: &str, port: u16, detail: String) -> Response<ProxyBody> {
+    let err = NetError::Connect { host: host.to_string(), port, detail };
+    let message = err.to_string();
+    if let Ok(mut slot) = shared.last_failure.lock() {
+        *slot = Some(err);
+    }
+    plain(StatusCode::BAD_GATEWAY, message)
 }
 
 fn empty() -> ProxyBody {
@@ -280,5 +291,23 @@ mod tests {
     #[tokio::test]
     async fn dials_again_when_the_origin_closed_the_connection() {
         assert_eq!(fetch_twice(true).await, 2);
+    }
+
+    #[tokio::test]
+    async fn an_origin_that_hangs_up_unanswered_is_the_proxys_failure_not_an_answer() {
+        crate::services::install_crypto_provider();
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                drop(stream);
+            }
+        });
+        let policy = Arc::new(Policy::new(AllowList::parse(&format!("127.0.0.1:{port}")).unwrap()));
+        let proxy = EgressProxy::start(policy).await.unwrap();
+        let client = reqwest::Client::builder().proxy(reqwest::Proxy::all(proxy.url()).unwrap()).build().unwrap();
+        let response = client.get(format!("http://127.0.0.1:{port}/v2/")).send().await.unwrap();
+        assert_eq!(response.status(), 502);
+        assert!(matches!(proxy.take_failure(), Some(NetError::Connect { port: p, .. }) if p == port));
     }
 }
