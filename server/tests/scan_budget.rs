@@ -4,17 +4,14 @@
 //! scan succeeds. The server is the real binary, so its memory is its own.
 
 use std::io::Read;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::process::{fake_site, listening_url};
+use common::process::serve;
 use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestRegistry};
-use tokio::process::{Child, Command};
 
 #[allow(dead_code)]
 mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_shipshape");
 const FILES: usize = 40;
 const FILE_BYTES: u64 = 64 << 20;
 
@@ -61,27 +58,6 @@ fn fine_image() -> shipshape_testkit::BuiltImage {
     ImageBuilder::new().layer(layer, "ADD rootfs /").build(ManifestFormat::Oci)
 }
 
-async fn serve(dir: &std::path::Path, vars: &[(&str, String)]) -> (Child, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("serve")
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LEPTOS_SITE_ROOT", fake_site(dir))
-        .env("SHIPSHAPE_LISTEN", "127.0.0.1:0")
-        .env("SHIPSHAPE_VULNDB_INTERVAL", "0")
-        .env("SHIPSHAPE_BASE_IMAGES", "")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (name, value) in vars {
-        cmd.env(name, value);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let url = listening_url(&mut child, Duration::from_secs(60)).await;
-    (child, url)
-}
-
 /// The scan summary once the scan of `reference` has ended (asking for it queues it).
 async fn scanned(url: &str, reference: &str) -> serde_json::Value {
     let scan_url = format!("{url}/api/v1/scans/{reference}");
@@ -113,6 +89,7 @@ async fn forty_64_mib_package_databases_fail_the_scan_within_memory_and_the_next
     let vars = [
         ("SHIPSHAPE_DATABASE_URL", format!("sqlite://{}", dir.path().join("shipshape.db").display())),
         ("SHIPSHAPE_ALLOW_HOSTS", registry.host()),
+        ("SHIPSHAPE_BASE_IMAGES", String::new()),
     ];
     let (server, url) = serve(dir.path(), &vars).await;
     let pid = server.id().unwrap();

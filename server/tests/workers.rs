@@ -2,47 +2,17 @@
 //! PostgreSQL run each periodic round once; `shipshape worker` alone runs what `serve` queues, and a
 //! worker killed mid-scan leaves a scan that the next worker completes, once.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::process::{fake_site, listening_url};
+use common::process::{serve, shipshape};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{self, JobState, SharedStore};
 use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 #[allow(dead_code)]
 mod common;
-
-const BIN: &str = env!("CARGO_BIN_EXE_shipshape");
-
-/// `shipshape COMMAND` with only the given settings (nothing from the developer's shell).
-fn shipshape(dir: &std::path::Path, command: &str, vars: &[(&str, String)]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg(command)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LEPTOS_SITE_ROOT", fake_site(dir))
-        .env("SHIPSHAPE_LISTEN", "127.0.0.1:0")
-        .env("SHIPSHAPE_VULNDB_INTERVAL", "0")
-        .env("SHIPSHAPE_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (name, value) in vars {
-        cmd.env(name, value);
-    }
-    cmd
-}
-
-/// Starts `serve` and returns it with its base URL once it listens.
-async fn serve(dir: &std::path::Path, vars: &[(&str, String)]) -> (Child, String) {
-    let mut child = shipshape(dir, "serve", vars).spawn().unwrap();
-    let url = listening_url(&mut child, Duration::from_secs(60)).await;
-    (child, url)
-}
 
 fn worker(dir: &std::path::Path, vars: &[(&str, String)]) -> Child {
     let mut child = shipshape(dir, "worker", vars).spawn().unwrap();
