@@ -94,6 +94,25 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The key that seals users' registry credentials (SHIPSHAPE_SECRET_KEY or the key file).
+    SecretKey {
+        #[command(subcommand)]
+        command: SecretKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretKeyCommand {
+    /// Re-seal every stored registry credential with a new key, in one transaction. Stop every
+    /// `serve` and `worker` first. With a key file it is replaced; with SHIPSHAPE_SECRET_KEY, set it
+    /// to the new key (printed alone on the last line unless --new-key-file gave it) before restarting.
+    #[command(after_help = "Examples:\n  shipshape secret-key rotate\n  \
+        (umask 077; head -c 32 /dev/urandom | base64 > new.key) && shipshape secret-key rotate --new-key-file new.key")]
+    Rotate {
+        /// A file (mode 0600) holding the new key as base64 of 32 bytes; default: a new random key.
+        #[arg(long, value_name = "FILE")]
+        new_key_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -245,6 +264,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command: UserCommand::Delete { username } } => cli::accounts::delete_user(&config, &username).await?,
         Command::Token { command: TokenCommand::Create { username, name, scope } } => {
             cli::accounts::create_token(&config, &username, &name, scope).await?
+        }
+        Command::SecretKey { command: SecretKeyCommand::Rotate { new_key_file } } => {
+            cli::secret_key::rotate(&config, new_key_file.as_deref()).await?
         }
     };
     print!("{output}");

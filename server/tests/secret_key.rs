@@ -130,3 +130,77 @@ async fn a_wrong_key_stops_start_up_on_postgres_and_no_key_is_refused() {
     drop(store);
     db.drop_database().await.unwrap();
 }
+
+/// Rotation re-seals every credential and the check row, or (one value that does not open) nothing.
+async fn rotation_reseals_everything_or_nothing(url: &str) {
+    let (a, b) = (SecretKey::generate(), SecretKey::generate());
+    let with_a = config(url, Some(&a.to_base64()));
+    let store = shipshape::store::open(&with_a.database_url).await.unwrap();
+    let key = secrets::load(&with_a, &store).await.unwrap();
+    let (alice, bob) = (user(&store, "alice").await, user(&store, "bob").await);
+    let service_a = service(&store, &with_a, key);
+    service_a.save(alice, "ghcr.io", "alice", "one").await.unwrap();
+    service_a.save(alice, "127.0.0.1:5000", "alice", "two").await.unwrap();
+
+    assert_eq!(secrets::reseal(&store, &a, &b).await.unwrap(), 2);
+    let err = secrets::load(&with_a, &store).await.unwrap_err();
+    assert!(matches!(err, SecretsError::WrongKey { .. }), "{err}");
+    let with_b = config(url, Some(&b.to_base64()));
+    let service_b = service(&store, &with_b, secrets::load(&with_b, &store).await.unwrap());
+    assert_eq!(service_b.credentials_for(alice, "ghcr.io").await.unwrap().unwrap().password(), "one");
+    assert_eq!(service_b.credentials_for(alice, "127.0.0.1:5000").await.unwrap().unwrap().password(), "two");
+
+    // Alice's sealed value copied into bob's row does not open there: the rotation names it and
+    // changes nothing.
+    let sealed = store.sealed_registry_credential(alice, "ghcr.io").await.unwrap().unwrap();
+    store.save_registry_credential(bob, "ghcr.io", "bob", &sealed.sealed).await.unwrap();
+    let err = secrets::reseal(&store, &b, &SecretKey::generate()).await.unwrap_err().to_string();
+    assert!(err.contains(&format!("user {}", bob.0)) && err.contains("ghcr.io"), "{err}");
+    secrets::load(&with_b, &store).await.unwrap();
+    assert_eq!(service_b.credentials_for(alice, "ghcr.io").await.unwrap().unwrap().password(), "one");
+}
+
+#[tokio::test]
+async fn rotation_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    rotation_reseals_everything_or_nothing(&format!("sqlite://{}", dir.path().join("shipshape.db").display())).await;
+}
+
+#[tokio::test]
+async fn rotation_on_postgres() {
+    let Some(db) = TestDatabase::create().await.unwrap() else { return };
+    rotation_reseals_everything_or_nothing(db.url()).await;
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_rotate_command_replaces_the_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shipshape.db").display());
+    let config = config(&url, None);
+    let store = shipshape::store::open(&config.database_url).await.unwrap();
+    let old = secrets::load(&config, &store).await.unwrap();
+    let erin = user(&store, "erin").await;
+    service(&store, &config, old.clone()).save(erin, "ghcr.io", "erin", "pw-of-erin").await.unwrap();
+    let key_file = dir.path().join("secret.key");
+    let before = std::fs::read_to_string(&key_file).unwrap();
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["secret-key", "rotate"])
+        .env("SHIPSHAPE_DATABASE_URL", &url)
+        .env("SHIPSHAPE_BASE_IMAGES", "")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("re-sealed 1 registry credential(s)") && stdout.contains("secret.key"), "{stdout}");
+
+    let after = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(before, after);
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(!dir.path().join("secret.key.new").exists());
+    let new = secrets::load(&config, &store).await.unwrap();
+    assert_eq!(service(&store, &config, new).credentials_for(erin, "ghcr.io").await.unwrap().unwrap().password(), "pw-of-erin");
+    let err = secrets::load(&self::config(&url, Some(before.trim())), &store).await.unwrap_err();
+    assert!(matches!(err, SecretsError::WrongKey { .. }), "{err}");
+}

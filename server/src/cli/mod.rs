@@ -5,6 +5,7 @@ pub mod badge_token;
 pub mod index_bases;
 pub mod inspect;
 pub mod scan;
+pub mod secret_key;
 pub mod vulndb;
 
 use crate::inspect::InspectError;

@@ -79,7 +79,7 @@ struct Inner {
 
 /// What a sealed password is bound to: its owner and registry.
 pub fn sealing_context(user: UserId, registry: &str) -> Vec<u8> {
-    format!("registry-credential\0{}\0{registry}", user.0).into_bytes()
+    crate::secrets::registry_credential_context(user.0, registry)
 }
 
 impl RegistryCredentials {

@@ -42,7 +42,7 @@ pub fn read_or_create(path: &Path) -> Result<SecretKey, SecretsError> {
     if let Some(key) = read(path)? {
         return Ok(key);
     }
-    create(path)?;
+    create(path, &SecretKey::generate())?;
     // Whichever process published first, its key is the one.
     read(path)?.ok_or_else(|| SecretsError::KeyFileIo {
         path: path.to_path_buf(),
@@ -50,9 +50,9 @@ pub fn read_or_create(path: &Path) -> Result<SecretKey, SecretsError> {
     })
 }
 
-fn create(path: &Path) -> Result<(), SecretsError> {
+/// Writes `key` to `path` unless a file is there already (then that one stays).
+pub(super) fn create(path: &Path, key: &SecretKey) -> Result<(), SecretsError> {
     let io = |source: std::io::Error| SecretsError::KeyFileIo { path: path.to_path_buf(), source };
-    let key = SecretKey::generate();
     let temporary = path.with_file_name(format!(".{KEY_FILE_NAME}.{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&temporary);
     let mut file =

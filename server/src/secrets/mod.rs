@@ -8,12 +8,14 @@
 
 mod key;
 mod key_file;
+mod rotate;
 
 use std::fmt;
 use std::path::PathBuf;
 
 pub use key::{KEY_LEN, MAKE_KEY, OpenError, SecretKey};
 pub use key_file::{KEY_FILE_NAME, key_file_path};
+pub use rotate::{read_new_key, registry_credential_context, reseal, stage_key_file};
 
 use crate::config::Config;
 use crate::store::{DatabaseUrl, Store, StoreError};
@@ -67,6 +69,12 @@ pub enum SecretsError {
     KeyFileInvalid { path: PathBuf, reason: String },
     #[error("the key file {}: {source}", .path.display())]
     KeyFileIo { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the stored credentials of user {user_id} for {registry} do not open with the current key (altered, or \
+         copied from another row); nothing was re-sealed. Delete them (DELETE FROM registry_credentials WHERE \
+         user_id = {user_id} AND registry = '{registry}') and rotate again"
+    )]
+    Unreadable { user_id: i64, registry: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
