@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::dto::{ImageReport, PackageRow, RepositoryTags, ScanSummary, ServerStatus};
+use crate::dto::{
+    AccountPage, BadgeTokenPanel, ImageReport, Me, PackageRow, RegistryRow, RepositoryTags, ScanSummary, ServerStatus,
+    TokensPage,
+};
 use crate::error::AppError;
 
 #[async_trait::async_trait]
@@ -20,6 +23,20 @@ pub trait Backend: Send + Sync + 'static {
         page_size: usize,
         after: Option<String>,
     ) -> Result<RepositoryTags, AppError>;
+
+    // Accounts. The caller is the request's signed-in user, found by the server from its session
+    // cookie; the methods below answer `AppError::LoginRequired` to anonymous visitors.
+    /// `None` for an anonymous visitor.
+    async fn me(&self) -> Result<Option<Me>, AppError>;
+    /// Whether the sign-up page may make an account (`SHIPSHAPE_SIGNUP`, or no account yet).
+    async fn signup_open(&self) -> Result<bool, AppError>;
+    async fn account(&self) -> Result<AccountPage, AppError>;
+    /// The user's API tokens, and the one made a moment ago (shown once).
+    async fn api_tokens(&self) -> Result<TokensPage, AppError>;
+    async fn registries(&self) -> Result<Vec<RegistryRow>, AppError>;
+    /// The badge-token panel of repository `repository` (`registry/name`), for a user who may see it
+    /// and it is private; `None` otherwise (public repositories need no token).
+    async fn badge_token(&self, repository: String) -> Result<Option<BadgeTokenPanel>, AppError>;
 }
 
 /// The form in which the backend travels through Leptos' context.

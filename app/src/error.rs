@@ -14,6 +14,9 @@ pub enum AppError {
     /// The outbound policy refused the registry's address (SHIPSHAPE_ALLOW_HOSTS).
     #[error("{0}")]
     NotAllowed(String),
+    /// The page or action is for signed-in users: the page sends the visitor to `/login`.
+    #[error("log in to see this page")]
+    LoginRequired,
     /// The registry failed or refused (unreachable, rate limited, outbound policy): its message.
     #[error("{0}")]
     Registry(String),

@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::dto::{ImageReport, PackageRow, RepositoryTags, ScanSummary, ServerStatus};
+use crate::dto::{
+    AccountPage, BadgeTokenPanel, ImageReport, Me, PackageRow, RegistryRow, RepositoryTags, ScanSummary, ServerStatus,
+    TokensPage,
+};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -37,4 +40,34 @@ pub async fn scan_status(reference: String, digest: String) -> Result<ScanSummar
 #[server(endpoint = "scan-packages")]
 pub async fn scan_packages(reference: String, digest: String) -> Result<Option<Vec<PackageRow>>, AppError> {
     backend()?.scan_packages(reference, digest).await
+}
+
+#[server(endpoint = "me")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    backend()?.me().await
+}
+
+#[server(endpoint = "signup-open")]
+pub async fn signup_open() -> Result<bool, AppError> {
+    backend()?.signup_open().await
+}
+
+#[server(endpoint = "account")]
+pub async fn account_settings() -> Result<AccountPage, AppError> {
+    backend()?.account().await
+}
+
+#[server(endpoint = "api-tokens")]
+pub async fn api_tokens() -> Result<TokensPage, AppError> {
+    backend()?.api_tokens().await
+}
+
+#[server(endpoint = "registries")]
+pub async fn saved_registries() -> Result<Vec<RegistryRow>, AppError> {
+    backend()?.registries().await
+}
+
+#[server(endpoint = "badge-token")]
+pub async fn repository_badge_token(repository: String) -> Result<Option<BadgeTokenPanel>, AppError> {
+    backend()?.badge_token(repository).await
 }

@@ -19,6 +19,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
              visitor's behalf. If the registry is meant to be reachable, the server's operator can add it to \
              SHIPSHAPE_ALLOW_HOSTS.",
         ),
+        AppError::LoginRequired => ("Log in first", "This page is about your account: log in, or sign up."),
         AppError::Registry(_) => (
             "The registry did not answer as hoped",
             "Try again in a moment; if it keeps failing, check the registry's address and status.",

@@ -2,7 +2,10 @@
 //! bring the signed-in viewer here).
 
 use app::backend::Backend;
-use app::dto::{ImageReport, PackageRow, RepositoryTags, ScanSummary, ServerStatus};
+use app::dto::{
+    AccountPage, BadgeTokenPanel, ImageReport, Me, PackageRow, RegistryRow, RepositoryTags, ScanSummary, ServerStatus,
+    TokensPage,
+};
 use app::error::AppError;
 
 use super::{ImageQuery, ServiceError, Services};
@@ -41,5 +44,29 @@ impl Backend for Services {
         after: Option<String>,
     ) -> Result<RepositoryTags, AppError> {
         Ok(self.images.tags(Viewer::Anonymous, &repository, page_size, after.as_deref()).await?)
+    }
+
+    async fn me(&self) -> Result<Option<Me>, AppError> {
+        Ok(None)
+    }
+
+    async fn signup_open(&self) -> Result<bool, AppError> {
+        Ok(false)
+    }
+
+    async fn account(&self) -> Result<AccountPage, AppError> {
+        Err(AppError::LoginRequired)
+    }
+
+    async fn api_tokens(&self) -> Result<TokensPage, AppError> {
+        Err(AppError::LoginRequired)
+    }
+
+    async fn registries(&self) -> Result<Vec<RegistryRow>, AppError> {
+        Err(AppError::LoginRequired)
+    }
+
+    async fn badge_token(&self, _repository: String) -> Result<Option<BadgeTokenPanel>, AppError> {
+        Ok(None)
     }
 }
