@@ -26,6 +26,8 @@ pub enum ServeError {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
 }
 
 /// Builds the whole application router over an opened store, with the default [`Limits`].
@@ -88,6 +90,8 @@ async fn open_submitted_reference(
 pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     let store = store::open(&config.database_url).await?;
     tracing::info!(database = %config.database_url, site = %site_root.display(), "store ready");
+    // A missing or wrong key stops start-up here, naming it, rather than at a user's first credential.
+    let _secret_key = crate::secrets::load(&config, &store).await?;
     let services = Arc::new(Services::new(store, &config));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     // One signal stops both at once: running jobs are handed back while HTTP drains (open responses,
