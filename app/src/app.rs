@@ -9,6 +9,9 @@ use leptos_router::{SsrMode, path};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::{Footer, Header, PageLoad};
 use crate::error::AppError;
+use crate::pages::account::{
+    login::LoginPage, registries::RegistriesPage, settings::AccountSettingsPage, signup::SignupPage, tokens::ApiTokensPage,
+};
 use crate::pages::{home::HomePage, not_found::NotFound, repository::RepositoryView, tag::TagView};
 use crate::reference::ImageReference;
 
@@ -47,6 +50,11 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder />
                         <Route path=path!("/images/*ref") view=ImagePage ssr=SsrMode::InOrder />
+                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
+                        <Route path=path!("/signup") view=SignupPage ssr=SsrMode::InOrder />
+                        <Route path=path!("/account") view=AccountSettingsPage ssr=SsrMode::InOrder />
+                        <Route path=path!("/account/tokens") view=ApiTokensPage ssr=SsrMode::InOrder />
+                        <Route path=path!("/account/registries") view=RegistriesPage ssr=SsrMode::InOrder />
                     </Routes>
                 </main>
                 <Footer />

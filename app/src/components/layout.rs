@@ -7,12 +7,13 @@ use leptos::reactive::computed::AsyncDerivedReadyFuture;
 use leptos_router::hooks::use_location;
 
 use crate::codec::resource;
-use crate::dto::ServerStatus;
+use crate::dto::{Me, ServerStatus};
 use crate::format::counted;
-use crate::server_fns::get_server_status;
+use crate::server_fns::{current_user, get_server_status};
 
 #[component]
 pub fn Header() -> impl IntoView {
+    let me = resource(|| (), |()| current_user());
     view! {
         <header class="border-b border-slate-200 bg-white">
             <nav class="mx-auto flex max-w-5xl items-center gap-3 px-4 py-3">
@@ -20,9 +21,42 @@ pub fn Header() -> impl IntoView {
                     <img src="/favicon.svg" alt="" class="h-7 w-7" />
                     "Shipshape"
                 </a>
-                <span class="text-sm text-slate-500">"container image explorer"</span>
+                <span class="hidden text-sm text-slate-500 sm:inline">"container image explorer"</span>
+                <div class="ml-auto flex items-center gap-3 text-sm" data-testid="account-nav">
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match me.await {
+                                Ok(Some(me)) => view! { <SignedIn me /> }.into_any(),
+                                // An error here is shown by the page itself if it matters; the nav offers to log in.
+                                _ => view! { <Anonymous /> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </div>
             </nav>
         </header>
+    }
+}
+
+/// Log-in and sign-up are full page loads, so the nav is fetched anew after each.
+#[component]
+fn SignedIn(me: Me) -> impl IntoView {
+    let link = "text-slate-700 hover:text-sky-700 hover:underline";
+    view! {
+        <a href="/account" class="font-medium text-slate-900 hover:underline" data-testid="nav-username">{me.username}</a>
+        <a href="/account/tokens" class=link>"Tokens"</a>
+        <a href="/account/registries" class=link>"Registries"</a>
+        <form method="post" action="/logout">
+            <button type="submit" class="rounded-md border border-slate-300 px-2 py-1 hover:border-sky-500" data-testid="logout">"Log out"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Anonymous() -> impl IntoView {
+    view! {
+        <a href="/login" class="text-slate-700 hover:text-sky-700 hover:underline" data-testid="nav-login">"Log in"</a>
+        <a href="/signup" class="rounded-md bg-sky-700 px-2 py-1 font-medium text-white hover:bg-sky-800" data-testid="nav-signup">"Sign up"</a>
     }
 }
 

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::codec::resource;
+use crate::components::badge_token::BadgeTokenSection;
 use crate::components::error_panel::{ErrorPanel, Loading};
 use crate::components::layout::PageLoad;
 use crate::dto::{RepositoryTags, TagSummary};
@@ -65,6 +66,7 @@ pub fn RepositoryView(repository: ImageReference) -> impl IntoView {
     );
     // Listing reads (and stores) each tag's manifest: the footer counts after it.
     PageLoad::stores_with(tags);
+    let badge_repository = path.clone();
     view! {
         <Title text=title />
         <section class="space-y-6" data-testid="repository-page">
@@ -80,6 +82,7 @@ pub fn RepositoryView(repository: ImageReference) -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <BadgeTokenSection repository=badge_repository />
         </section>
     }
 }
