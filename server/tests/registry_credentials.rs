@@ -216,40 +216,46 @@ async fn test_connection_on_a_token_auth_registry() {
     right_wrong_and_missing(&fixture, &registry, "bob", "hunter2", "private/tool").await;
 }
 
-/// A registry in Docker Hub's manner: tokens from a realm for `carol:pw`, which grant `team/app`
-/// only; another repository answers 401 to the granted token. (The test registry's token issuer
-/// grants an authenticated user every repository, so it cannot show this.)
-async fn hub_like_registry() -> String {
+/// A registry that lets `carol:pw` read `team/app` only. With `bearer`, in Docker Hub's manner:
+/// tokens from a realm, and another repository answers 401 to the granted token; without, basic
+/// auth as Harbor or Artifactory do it: another repository answers 403. (The test registry grants
+/// an authenticated user every repository, so it cannot show this.)
+async fn one_repository_registry(bearer: bool) -> String {
+    use base64::Engine;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let challenge = format!(r#"Bearer realm="http://{addr}/token",service="hub-like""#);
+    let challenge = if bearer {
+        format!(r#"Bearer realm="http://{addr}/token",service="one-repository""#)
+    } else {
+        r#"Basic realm="one-repository""#.to_string()
+    };
+    let carol = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("carol:pw"));
     let app = Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
-        let challenge = challenge.clone();
+        let (challenge, carol) = (challenge.clone(), carol.clone());
         async move {
             let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-            if uri.path() == "/token" {
-                use base64::Engine;
-                let carol = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("carol:pw"));
+            if bearer && uri.path() == "/token" {
                 return if authorization == carol {
                     (StatusCode::OK, r#"{"token":"granted"}"#).into_response()
                 } else {
                     (StatusCode::UNAUTHORIZED, r#"{"details":"incorrect username or password"}"#).into_response()
                 };
             }
-            let denied = |error: &str| {
+            let refuse = |status: StatusCode, error: &str| {
                 Response::builder()
-                    .status(StatusCode::UNAUTHORIZED)
+                    .status(status)
                     .header(header::WWW_AUTHENTICATE, format!("{challenge}{error}"))
-                    .body(axum::body::Body::from(r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#))
+                    .body(axum::body::Body::from(r#"{"errors":[{"code":"DENIED","message":"upstream secret"}]}"#))
                     .unwrap()
             };
-            if authorization != "Bearer granted" {
-                return denied("");
+            let signed_in = if bearer { authorization == "Bearer granted" } else { authorization == carol };
+            if !signed_in {
+                return refuse(StatusCode::UNAUTHORIZED, "");
             }
             if uri.path() == "/v2/team/app/tags/list" {
                 return (StatusCode::OK, r#"{"name":"team/app","tags":["v1"]}"#).into_response();
             }
-            denied(r#",error="insufficient_scope""#)
+            if bearer { refuse(StatusCode::UNAUTHORIZED, r#",error="insufficient_scope""#) } else { refuse(StatusCode::FORBIDDEN, "") }
         }
     });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -258,16 +264,18 @@ async fn hub_like_registry() -> String {
 
 #[tokio::test]
 async fn accepted_credentials_without_access_to_the_repository() {
-    let host = hub_like_registry().await;
     let fixture = fixture("127.0.0.1/32").await;
     let carol = user(&fixture.store, "carol").await;
-    fixture.credentials.save(carol, &host, "carol", "pw").await.unwrap();
-    assert_eq!(outcome(&fixture, carol, &host, "team/app").await.0, TestOutcome::Ok);
-    let (found, message) = outcome(&fixture, carol, &host, "other/app").await;
-    assert_eq!(found, TestOutcome::NoAccess, "{message}");
-    assert!(message.contains("no access to other/app"), "{message}");
-    fixture.credentials.save(carol, &host, "carol", "wrong").await.unwrap();
-    assert_eq!(outcome(&fixture, carol, &host, "team/app").await.0, TestOutcome::WrongPassword);
+    for bearer in [true, false] {
+        let host = one_repository_registry(bearer).await;
+        fixture.credentials.save(carol, &host, "carol", "pw").await.unwrap();
+        assert_eq!(outcome(&fixture, carol, &host, "team/app").await.0, TestOutcome::Ok);
+        let (found, message) = outcome(&fixture, carol, &host, "other/app").await;
+        assert_eq!(found, TestOutcome::NoAccess, "bearer {bearer}: {message}");
+        assert!(message.contains("no access to other/app") && !message.contains("upstream secret"), "{message}");
+        fixture.credentials.save(carol, &host, "carol", "wrong").await.unwrap();
+        assert_eq!(outcome(&fixture, carol, &host, "team/app").await.0, TestOutcome::WrongPassword, "bearer {bearer}");
+    }
 }
 
 #[tokio::test]

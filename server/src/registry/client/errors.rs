@@ -29,6 +29,8 @@ impl RegistryClient {
         let body = read_prefix(response).await;
         let codes = error_codes(&body);
         Err(match status {
+            // 403 is "who you are may not": the credentials were taken, the repository is not theirs.
+            StatusCode::FORBIDDEN if self.credentials.is_some() => self.unauthorized(repository, true),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => self.unauthorized(repository, bearer),
             StatusCode::TOO_MANY_REQUESTS => {
                 RegistryError::RateLimited { registry: self.registry.clone(), retry_after }
