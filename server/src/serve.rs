@@ -59,9 +59,16 @@ pub fn router_with(services: Arc<Services>, site_root: PathBuf, config: &Config,
         .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
         .with_state(options);
 
-    crate::http::router(services, limits)
+    let secure_cookies = config.public_url.as_ref().is_some_and(|u| u.https);
+    let forms = crate::http::account_forms::Forms { services: services.clone(), secure_cookies };
+    let identify = crate::http::caller::Identify { services: services.clone(), public_url: config.public_url.clone() };
+    crate::http::router(services.clone(), limits)
+        .merge(crate::http::account_api::routes(services))
+        .merge(crate::http::account_forms::routes(forms))
         .merge(leptos)
         .layer(axum::middleware::from_fn_with_state(pages, crate::page_cache::serve))
+        // Before the page cache and every route: who is asking, and is a state change same-origin.
+        .layer(axum::middleware::from_fn_with_state(identify, crate::http::caller::identify))
         .layer(axum::middleware::from_fn(open_submitted_reference))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(CompressionLayer::new())
@@ -91,8 +98,8 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     let store = store::open(&config.database_url).await?;
     tracing::info!(database = %config.database_url, site = %site_root.display(), "store ready");
     // A missing or wrong key stops start-up here, naming it, rather than at a user's first credential.
-    let _secret_key = crate::secrets::load(&config, &store).await?;
-    let services = Arc::new(Services::new(store, &config));
+    let secret_key = crate::secrets::load(&config, &store).await?;
+    let services = Arc::new(Services::new(store, &config).with_secret_key(secret_key));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     // One signal stops both at once: running jobs are handed back while HTTP drains (open responses,
     // such as a scan's event stream, get `listen`'s drain time, then their connections are closed).

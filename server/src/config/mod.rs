@@ -62,6 +62,31 @@ pub struct Config {
     pub secret_key: Option<crate::secrets::SecretKey>,
     /// SHIPSHAPE_SIGNUP: whether anyone may make an account, or only administrators and the CLI.
     pub signup: crate::auth::Signup,
+    /// SHIPSHAPE_PUBLIC_URL: the origin browsers use (scheme, host, port; no path).
+    pub public_url: Option<PublicUrl>,
+}
+
+/// The origin users reach the server at, as a browser's `Origin` header writes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// `https://shipshape.example` (default ports left out, as browsers do).
+    pub origin: String,
+    pub https: bool,
+}
+
+impl PublicUrl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = url::Url::parse(text.trim()).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => return Err(format!("{text:?}: the scheme must be http or https, not {other}")),
+        };
+        if url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
+            return Err(format!("{text:?}: write it as https://host[:port]"));
+        }
+        Ok(Self { origin: url.origin().ascii_serialization(), https })
+    }
 }
 
 impl Config {
@@ -121,6 +146,10 @@ impl Config {
                 .ok_or_else(|| ConfigError::invalid(&name, format!("{value:?}: use open or closed")))?,
             None => crate::auth::Signup::Open,
         };
+        let public_url = match sources.pick("SHIPSHAPE_PUBLIC_URL", file.public_url.take()) {
+            Some((name, value)) => Some(PublicUrl::parse(&value).map_err(|reason| ConfigError::invalid(&name, reason))?),
+            None => None,
+        };
 
         Ok(Config {
             listen,
@@ -137,6 +166,7 @@ impl Config {
             scan: ScanLimits::with_memory(scan_memory << 20, scan_timeout),
             secret_key,
             signup,
+            public_url,
         })
     }
 }

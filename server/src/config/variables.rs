@@ -61,4 +61,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "open (default): anyone may make an account; closed: only administrators and `shipshape user create` \
          (the first account is an administrator either way)",
     ),
+    (
+        "SHIPSHAPE_PUBLIC_URL",
+        "the URL users reach Shipshape at (https://shipshape.example): same-origin checks accept it, and an \
+         https URL makes session cookies Secure (default: the request's own Host)",
+    ),
 ];

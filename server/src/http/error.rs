@@ -15,6 +15,8 @@ pub enum ApiError {
     Service(ServiceError),
     /// A path no route answers, with the one that would.
     Route(&'static str),
+    /// A request body the route cannot use, and how to fix it.
+    Invalid(&'static str),
 }
 
 impl From<ServiceError> for ApiError {
@@ -25,6 +27,18 @@ impl From<ServiceError> for ApiError {
 
 impl From<InspectError> for ApiError {
     fn from(e: InspectError) -> Self {
+        Self::Service(e.into())
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        Self::Service(e.into())
+    }
+}
+
+impl From<crate::credentials::CredentialsError> for ApiError {
+    fn from(e: crate::credentials::CredentialsError) -> Self {
         Self::Service(e.into())
     }
 }
@@ -40,6 +54,7 @@ impl IntoResponse for ApiError {
         let Public { kind, code, message } = match self {
             Self::Service(e) => e.public(),
             Self::Route(hint) => Public { kind: Kind::NotFound, code: "not_found", message: hint.to_string() },
+            Self::Invalid(hint) => Public { kind: Kind::Invalid, code: "invalid_request", message: hint.to_string() },
         };
         let status = match kind {
             Kind::Invalid => StatusCode::BAD_REQUEST,
@@ -50,9 +65,12 @@ impl IntoResponse for ApiError {
             Kind::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Kind::Upstream => StatusCode::BAD_GATEWAY,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         };
         let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
-        if let Kind::RateLimited { retry_after: Some(seconds) } = kind {
+        if let Kind::RateLimited { retry_after: Some(seconds) } | Kind::TooManyAttempts { retry_after: seconds } = kind {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response

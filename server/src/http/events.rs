@@ -22,7 +22,7 @@ use super::limits::Limits;
 use super::scans::ScanParams;
 use super::slots::{Slot, StreamSlots};
 use super::{ApiError, client};
-use crate::inspect::Viewer;
+use super::caller::Caller;
 use crate::services::Services;
 
 /// A stream ends after this even if the scan has not: the page then asks again.
@@ -54,11 +54,12 @@ pub async fn scan_events(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Before anything that may reach a registry: a refused stream costs nothing.
+    let caller = extensions.get::<Caller>().cloned().unwrap_or_default();
     let slot = match events.slots.take(client::address(&extensions, &headers)) {
         Ok(slot) => slot,
         Err(refused) => return Ok(refused.into_response()),
     };
-    let digest = events.services.scans.followed(Viewer::Anonymous, params.query(&reference)).await?;
+    let digest = events.services.scans.followed(caller.viewer(), params.query(&reference)).await?;
     let following = Following {
         updates: events.feeds.follow(digest),
         last: None,

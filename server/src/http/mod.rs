@@ -1,6 +1,9 @@
 //! Routes outside Leptos: `/healthz`, the REST API under `/api/v1` and the badges.
 
+pub mod account_api;
+pub mod account_forms;
 mod badges;
+pub mod caller;
 mod client;
 mod error;
 mod events;
@@ -26,7 +29,6 @@ use serde_json::json;
 pub use error::ApiError;
 pub use limits::Limits;
 
-use crate::inspect::Viewer;
 use crate::services::{ImageQuery, Services};
 
 pub fn router(services: Arc<Services>, limits: &Limits) -> Router {
@@ -69,12 +71,13 @@ struct ImageParams {
 
 async fn image(
     State(services): State<Arc<Services>>,
+    caller: caller::Caller,
     Path(reference): Path<String>,
     Query(params): Query<ImageParams>,
 ) -> Result<Json<ImageReport>, ApiError> {
     let query =
         ImageQuery { platform: params.platform.as_deref(), refresh: params.refresh, ..ImageQuery::new(&reference) };
-    Ok(Json(services.images.inspect(Viewer::Anonymous, query).await?))
+    Ok(Json(services.images.inspect(caller.viewer(), query).await?))
 }
 
 #[derive(Deserialize)]
@@ -87,12 +90,13 @@ struct TagsQuery {
 /// `/tags` suffix is taken off here.
 async fn repository_tags(
     State(services): State<Arc<Services>>,
+    caller: caller::Caller,
     Path(path): Path<String>,
     Query(query): Query<TagsQuery>,
 ) -> Result<Response, ApiError> {
     let repository = path.strip_suffix("/tags").ok_or(ApiError::Route("use /api/v1/repositories/{repository}/tags"))?;
     let page_size = query.n.unwrap_or(50).clamp(1, 100);
-    let tags = services.images.tags(Viewer::Anonymous, repository, page_size, query.last.as_deref()).await?;
+    let tags = services.images.tags(caller.viewer(), repository, page_size, query.last.as_deref()).await?;
     let mut response = Json(&tags).into_response();
     if let Some(next) = &tags.next {
         // Docker distribution's pagination header, relative to this API.

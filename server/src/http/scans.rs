@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Json, Response};
 use serde::Deserialize;
 
 use super::ApiError;
-use crate::inspect::Viewer;
+use super::caller::Caller;
 use crate::services::{ImageQuery, SbomFormat, Services};
 
 #[derive(Deserialize)]
@@ -28,19 +28,21 @@ impl ScanParams {
 
 pub async fn scan(
     State(services): State<Arc<Services>>,
+    caller: Caller,
     Path(reference): Path<String>,
     Query(params): Query<ScanParams>,
 ) -> Result<Json<ScanSummary>, ApiError> {
-    Ok(Json(services.scans.of_reference(Viewer::Anonymous, params.query(&reference)).await?))
+    Ok(Json(services.scans.of_reference(caller.viewer(), params.query(&reference)).await?))
 }
 
 pub async fn sbom(
     State(services): State<Arc<Services>>,
+    caller: Caller,
     Path(reference): Path<String>,
     Query(params): Query<ScanParams>,
 ) -> Result<Response, ApiError> {
     let format = SbomFormat::parse(params.format.as_deref())?;
-    let sbom = services.scans.sbom(Viewer::Anonymous, params.query(&reference), format).await?;
+    let sbom = services.scans.sbom(caller.viewer(), params.query(&reference), format).await?;
     let disposition = format!("attachment; filename=\"{}\"", sbom.file_name);
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(sbom.body)).into_response())
 }

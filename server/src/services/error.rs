@@ -6,6 +6,8 @@ use app::digest::DigestError;
 use app::error::AppError;
 use app::reference::ReferenceError;
 
+use crate::auth::AuthError;
+use crate::credentials::CredentialsError;
 use crate::inspect::InspectError;
 use crate::registry::RegistryError;
 use crate::store::StoreError;
@@ -22,6 +24,17 @@ pub enum ServiceError {
         "{0} has not been scanned yet: open its page, or GET /api/v1/scans/{0}, and try again when it is done"
     )]
     NotScanned(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error(transparent)]
+    BadgeToken(#[from] crate::badge::BadgeTokenError),
+    #[error("log in first (or send an API token as Authorization: Bearer)")]
+    LoginRequired,
+    /// Started without the instance key (a test's or a command's services).
+    #[error("this server keeps no registry credentials (it was started without its secret key)")]
+    NoCredentialStore,
 }
 
 impl From<ReferenceError> for ServiceError {
@@ -53,6 +66,12 @@ pub enum Kind {
     Upstream,
     /// Ours: details are in the log only.
     Internal,
+    /// The caller is not signed in, or gave the wrong username or password.
+    Unauthenticated,
+    /// The name is taken.
+    Conflict,
+    /// Too many attempts from this client or for this account (log-in).
+    TooManyAttempts { retry_after: u64 },
 }
 
 /// A failure as a web client sees it.
@@ -77,6 +96,15 @@ impl ServiceError {
                 tracing::error!(error = %e, "store failure");
                 (Kind::Internal, "internal")
             }
+            Self::Auth(e) => auth_class(e),
+            Self::Credentials(e) => credentials_class(e),
+            Self::BadgeToken(crate::badge::BadgeTokenError::NotFound(_)) => (Kind::NotFound, "not_found_or_private"),
+            Self::BadgeToken(e) => {
+                tracing::error!(error = %e, "badge token failure");
+                (Kind::Internal, "internal")
+            }
+            Self::LoginRequired => (Kind::Unauthenticated, "login_required"),
+            Self::NoCredentialStore => (Kind::Internal, "internal"),
         };
         let message = match (kind, self) {
             (Kind::Internal, _) => INTERNAL.to_string(),
@@ -97,6 +125,44 @@ impl ServiceError {
             _ => self.to_string(),
         };
         Public { kind, code, message }
+    }
+}
+
+fn auth_class(err: &AuthError) -> (Kind, &'static str) {
+    match err {
+        AuthError::WrongCredentials => (Kind::Unauthenticated, "wrong_credentials"),
+        AuthError::WrongPassword => (Kind::Invalid, "wrong_password"),
+        AuthError::UsernameTaken(_) => (Kind::Conflict, "username_taken"),
+        AuthError::TokenNameTaken(_) => (Kind::Conflict, "token_name_taken"),
+        AuthError::SignupClosed => (Kind::NotAllowed, "signup_closed"),
+        AuthError::WeakPassword(_) => (Kind::Invalid, "weak_password"),
+        AuthError::BadUsername(_) => (Kind::Invalid, "invalid_username"),
+        AuthError::BadTokenName(_) => (Kind::Invalid, "invalid_token_name"),
+        AuthError::RateLimited { retry_after } => {
+            (Kind::TooManyAttempts { retry_after: crate::auth::retry_seconds(*retry_after) }, "too_many_attempts")
+        }
+        AuthError::NotFound => (Kind::NotFound, "not_found"),
+        AuthError::Store(e) => {
+            tracing::error!(error = %e, "store failure (accounts)");
+            (Kind::Internal, "internal")
+        }
+        AuthError::Internal(e) => {
+            tracing::error!(error = %e, "accounts failure");
+            (Kind::Internal, "internal")
+        }
+    }
+}
+
+fn credentials_class(err: &CredentialsError) -> (Kind, &'static str) {
+    match err {
+        CredentialsError::RefusedByPolicy(_) => (Kind::NotAllowed, "destination_not_allowed"),
+        CredentialsError::NotSaved { .. } => (Kind::NotFound, "not_saved"),
+        CredentialsError::Unreadable { .. } => (Kind::Invalid, "unreadable_credentials"),
+        CredentialsError::Store(e) => {
+            tracing::error!(error = %e, "store failure (credentials)");
+            (Kind::Internal, "internal")
+        }
+        _ => (Kind::Invalid, "invalid_credentials"),
     }
 }
 
@@ -144,6 +210,8 @@ impl From<ServiceError> for AppError {
                 AppError::Registry(message)
             }
             Kind::Internal => AppError::Internal,
+            Kind::Unauthenticated => AppError::LoginRequired,
+            Kind::Conflict | Kind::TooManyAttempts { .. } => AppError::InvalidInput(message),
         }
     }
 }

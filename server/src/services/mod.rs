@@ -9,15 +9,18 @@ mod scans;
 
 use std::sync::{Arc, Once};
 
+use crate::auth::{AccountSettings, Accounts};
 use crate::badge::Badges;
 use crate::config::Config;
+use crate::credentials::RegistryCredentials;
 use crate::inspect::Inspector;
 use crate::net::Policy;
 use crate::registry::{Registries, RegistrySettings};
+use crate::secrets::SecretKey;
 use crate::store::SharedStore;
 
 pub use error::{Kind, Public, ServiceError};
-pub use images::{ChosenImage, ImageQuery, Images};
+pub use images::{ChosenImage, CredentialsFor, ImageQuery, Images};
 pub use scans::{Sbom, SbomFormat, Scans};
 
 pub struct Services {
@@ -26,6 +29,10 @@ pub struct Services {
     pub images: Images,
     pub scans: Scans,
     pub badges: Badges,
+    pub accounts: Accounts,
+    /// Users' registry credentials: only once the instance key is loaded ([`Services::with_secret_key`]).
+    pub credentials: Option<RegistryCredentials>,
+    registries: Arc<Registries>,
 }
 
 impl Services {
@@ -36,11 +43,26 @@ impl Services {
     /// With registry clients made beforehand (a command warms its registry's client while the
     /// database opens).
     pub fn with_registries(store: SharedStore, registries: Arc<Registries>, config: &Config) -> Self {
-        let inspector = Arc::new(Inspector::new(store.clone(), registries, config.tag_ttl));
+        let inspector = Arc::new(Inspector::new(store.clone(), registries.clone(), config.tag_ttl));
         let images = Images::new(inspector.clone());
         let scans = Scans::new(store.clone(), images.clone());
         let badges = Badges::new(store.clone(), inspector.clone(), config.tag_ttl);
-        Self { store, inspector, images, scans, badges }
+        let accounts = Accounts::new(store.clone(), AccountSettings::with_signup(config.signup));
+        Self { store, inspector, images, scans, badges, accounts, credentials: None, registries }
+    }
+
+    /// Signed-in users' inspections read private repositories with their own saved credentials,
+    /// found by `source`.
+    pub fn with_credentials_for(mut self, source: Arc<dyn CredentialsFor>) -> Self {
+        self.images = self.images.clone().with_credentials_for(source);
+        self.scans = Scans::new(self.store.clone(), self.images.clone());
+        self
+    }
+
+    /// With users' registry credentials sealed and opened under `key` (`secrets::load`).
+    pub fn with_secret_key(mut self, key: SecretKey) -> Self {
+        self.credentials = Some(RegistryCredentials::new(self.store.clone(), key, self.registries.clone()));
+        self
     }
 }
 
