@@ -55,8 +55,9 @@ pub enum SecretsError {
     )]
     WrongKey { from: KeySource },
     #[error(
-        "the key file {} is missing, but the database holds registry credentials sealed with a key: restore \
-         the file (mode 0600), or set SHIPSHAPE_SECRET_KEY to the key they were sealed with", .path.display()
+        "the key file {} is missing, but the database was set up with a key (table secret_key_check) and its \
+         registry credentials are sealed with it: restore the file (mode 0600), or set SHIPSHAPE_SECRET_KEY to \
+         that key; if it is lost, see \"Rotating the secret key\" in the README", .path.display()
     )]
     KeyFileMissing { path: PathBuf },
     #[error(
