@@ -31,7 +31,9 @@ pub async fn serve(store: SharedStore, allow_hosts: &str) -> Running {
         ("SHIPSHAPE_LISTEN".to_string(), addr.to_string()),
     ])
     .unwrap();
-    let services = Arc::new(Services::new(store, &config));
+    // A fresh key per server: users' registry credentials are sealed as `serve` seals them.
+    let key = shipshape::secrets::SecretKey::generate();
+    let services = Arc::new(Services::new(store, &config).with_secret_key(key));
     let app = shipshape::serve::router(services.clone(), site.path().to_path_buf(), &config);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let jobs = shipshape::worker::runner(services.store.clone(), services.inspector.clone(), &config);
