@@ -8,7 +8,7 @@ use app::digest::Digest;
 use app::dto::PlatformImage;
 use chrono::{TimeZone, Utc};
 use shipshape::lineage::{chain_ids, lineage};
-use shipshape::store::{self, ImageChain, SharedStore, Visibility};
+use shipshape::store::{self, ImageChain, SharedStore, Visibility, VisibleTo};
 
 fn diff_id(n: u8) -> String {
     format!("sha256:{}", format!("{n:02x}").repeat(32))
@@ -72,7 +72,7 @@ impl Index {
 
     async fn base_of(&self) -> String {
         let found =
-            lineage(&self.store, &image(3), &manifest_digest("subject"), &BTreeMap::new(), false).await.unwrap();
+            lineage(&self.store, &image(3), &manifest_digest("subject"), &BTreeMap::new(), VisibleTo::Public).await.unwrap();
         assert_eq!(found.chain.len(), 1, "{found:?}");
         found.base.unwrap().reference
     }
@@ -110,15 +110,15 @@ async fn private_bases_are_hidden_from_visitors() {
     let digest = index.base("ghcr.io/team/secret:1", 2024, false).await;
     index.store.upsert_repository("ghcr.io", "team/secret", Visibility::Private).await.unwrap();
     let subject = manifest_digest("subject");
-    let visitor = lineage(&index.store, &image(3), &subject, &BTreeMap::new(), false).await.unwrap();
+    let visitor = lineage(&index.store, &image(3), &subject, &BTreeMap::new(), VisibleTo::Public).await.unwrap();
     assert!(visitor.chain.is_empty());
-    let operator = lineage(&index.store, &image(3), &subject, &BTreeMap::new(), true).await.unwrap();
+    let operator = lineage(&index.store, &image(3), &subject, &BTreeMap::new(), VisibleTo::All).await.unwrap();
     assert_eq!(digest, operator.base.unwrap().digest);
 
     // An image naming the private base by digest learns nothing from the visitor's page either.
     let annotations = BTreeMap::from([("org.opencontainers.image.base.digest".to_string(), digest.to_string())]);
-    let visitor = lineage(&index.store, &image(3), &subject, &annotations, false).await.unwrap();
+    let visitor = lineage(&index.store, &image(3), &subject, &annotations, VisibleTo::Public).await.unwrap();
     assert!(!visitor.annotated_base.unwrap().confirmed, "a private digest is not confirmed to visitors");
-    let operator = lineage(&index.store, &image(3), &subject, &annotations, true).await.unwrap();
+    let operator = lineage(&index.store, &image(3), &subject, &annotations, VisibleTo::All).await.unwrap();
     assert!(operator.annotated_base.unwrap().confirmed);
 }

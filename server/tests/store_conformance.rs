@@ -5,7 +5,7 @@ use chrono::{Duration, TimeZone, Utc};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{
     self, AdvisoryRecord, ConfigRecord, ImageChain, LayerRecord, ManifestRecord, NewEvent, RepositoryId, SharedStore, TagChange,
-    EVENT_JOB, JobOutcome, JobState, NewJob, Visibility, VulnDbSource,
+    EVENT_JOB, JobOutcome, JobState, NewJob, Visibility, VisibleTo, VulnDbSource,
 };
 use shipshape_testkit::TestDatabase;
 
@@ -292,16 +292,16 @@ async fn lineage_index(store: &SharedStore, at: impl Fn(i64) -> chrono::DateTime
     store.record_tag(repo.id, "stable", &d(INDEX), at(10)).await.unwrap();
     store.record_tag(repo.id, "edge", &d(MID), at(10)).await.unwrap();
     store.record_tag(repo.id, "edge", &d(B), at(12)).await.unwrap();
-    let mut naming = store.tags_naming(&d(MID)).await.unwrap();
+    let mut naming = store.tags_naming(&d(MID), VisibleTo::All).await.unwrap();
     naming.sort_by(|a, b| a.tag.cmp(&b.tag));
     let naming: Vec<_> =
         naming.iter().map(|n| (n.tag.as_str(), n.current_digest.as_str(), n.named_since, n.moved_at)).collect();
     assert_eq!(naming, vec![("edge", B, at(10), Some(at(12))), ("stable", INDEX, at(10), None)]);
     // Back to MID: the latest period counts, and it has not ended.
     store.record_tag(repo.id, "edge", &d(MID), at(14)).await.unwrap();
-    let edge = store.tags_naming(&d(MID)).await.unwrap().into_iter().find(|n| n.tag == "edge").unwrap();
+    let edge = store.tags_naming(&d(MID), VisibleTo::All).await.unwrap().into_iter().find(|n| n.tag == "edge").unwrap();
     assert_eq!((edge.named_since, edge.moved_at), (at(14), None));
-    assert!(store.tags_naming(&d(CONFIG)).await.unwrap().is_empty());
+    assert!(store.tags_naming(&d(CONFIG), VisibleTo::All).await.unwrap().is_empty());
 
     // Events are raised once per dedupe key.
     let event = NewEvent {

@@ -6,6 +6,7 @@ mod svg;
 mod widths;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use app::badge::{BadgeFace, BadgeKind, BadgeStyle};
@@ -116,23 +117,30 @@ pub struct Badges {
     inspector: Arc<Inspector>,
     background: Arc<BackgroundInspections>,
     cache: BadgeCache,
+    /// Badge tokens rotated by this process: part of the cache's generation, so an answer made
+    /// with a retired token is not served again (other replicas drop it after the cache TTL).
+    rotations: AtomicU64,
     tag_ttl: Duration,
 }
 
 impl Badges {
     pub fn new(store: SharedStore, inspector: Arc<Inspector>, tag_ttl: Duration) -> Self {
         let background = BackgroundInspections::new(inspector.clone());
-        Self { store, inspector, background, cache: cache::new(), tag_ttl }
+        Self { store, inspector, background, cache: cache::new(), rotations: AtomicU64::new(0), tag_ttl }
     }
 
     /// The rendered badge for a request URL (path and query) answered in the last seconds.
     pub fn cached(&self, key: &str) -> Option<Arc<Rendered>> {
-        self.cache.get(key, self.background.finished())
+        self.cache.get(key, self.generation())
+    }
+
+    fn generation(&self) -> u64 {
+        self.background.finished().wrapping_add(self.rotations.load(Ordering::Acquire))
     }
 
     /// Answers from the store (never from a registry), keeping the answer under `key`.
     pub async fn answer(&self, key: String, request: &BadgeRequest) -> Arc<Rendered> {
-        let generation = self.background.finished();
+        let generation = self.generation();
         let (mut face, answer) = match self.face(request).await {
             Ok(found) => found,
             Err(e) => {
@@ -207,6 +215,46 @@ impl Badges {
         })
     }
 
+    /// When the private repository `repository` (`registry/name` as written) got its badge token
+    /// (`None`: it has none yet). Only for viewers who may see it, an administrator or a user
+    /// with a grant; for anyone else, and for a public repository (whose badges need no token), it
+    /// reads as a repository never seen.
+    pub async fn badge_token_status(
+        &self,
+        viewer: Viewer,
+        repository: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, BadgeTokenError> {
+        let repo = self.owned(viewer, repository).await?;
+        Ok(self.store.badge_token_created(repo.id).await?)
+    }
+
+    /// A new badge token for the private repository `repository`, replacing (and so retiring) the
+    /// one it had. Only for viewers who may see it, as [`Badges::badge_token_status`].
+    pub async fn rotate_badge_token(&self, viewer: Viewer, repository: &str) -> Result<String, BadgeTokenError> {
+        let repo = self.owned(viewer, repository).await?;
+        let token = new_token().map_err(|e| BadgeTokenError::Random(e.to_string()))?;
+        self.store.set_badge_token(repo.id, &token).await?;
+        // Badges answered with the old token must not be served again from the cache.
+        self.rotations.fetch_add(1, Ordering::AcqRel);
+        Ok(token)
+    }
+
+    /// The private repository whose badge token `viewer` manages: an administrator's any, a
+    /// user's one their own credentials read (a grant). Refused as a missing repository.
+    async fn owned(&self, viewer: Viewer, repository: &str) -> Result<crate::store::Repository, BadgeTokenError> {
+        let reference =
+            ImageReference::parse_repository(repository).map_err(|_| BadgeTokenError::NotFound(repository.into()))?;
+        let not_found = || BadgeTokenError::NotFound(reference.repository_path());
+        if !matches!(viewer, Viewer::User { .. } | Viewer::Operator) {
+            return Err(not_found());
+        }
+        let visible = self.store.visible_repository(&reference.registry, &reference.repository, viewer.visible());
+        match visible.await? {
+            Some(repo) if repo.visibility == Visibility::Private => Ok(repo),
+            _ => Err(not_found()),
+        }
+    }
+
     /// Whether the registry last confirmed the tag longer ago than the TTL.
     fn is_stale(&self, report: &ImageReport) -> bool {
         let checked = report.checked_at.as_deref().and_then(app::format::unix_seconds);
@@ -253,6 +301,18 @@ fn render(face: &BadgeFace, request: &BadgeRequest, answer: Answer) -> Rendered 
     };
     let hash = Sha256::digest(&body);
     Rendered { etag: format!("\"{}\"", hex::encode(&hash[..12])), body: body.into(), content_type, cache_control }
+}
+
+/// Why a badge token is not shown or made.
+#[derive(Debug, thiserror::Error)]
+pub enum BadgeTokenError {
+    /// Worded as inspection words a missing or hidden repository.
+    #[error("{0} was not found, or it is private: check the name and the tag")]
+    NotFound(String),
+    #[error("no random bytes for a token: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A new badge token: 32 random bytes, URL-safe.

@@ -103,8 +103,8 @@ impl Inspector {
         manifest: &model::ImageManifest,
         viewer: Viewer,
     ) -> Result<PlatformImage, InspectError> {
-        let include_private = viewer == Viewer::Operator;
-        found.lineage = lineage::lineage(&self.store, &found, digest, &manifest.annotations, include_private).await?;
+        let visible = viewer.bases_visible();
+        found.lineage = lineage::lineage(&self.store, &found, digest, &manifest.annotations, visible).await?;
         Ok(found)
     }
 

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use futures_util::future::FutureExt;
 
 use super::request::{InspectRequest, Viewer};
-use super::session::Session;
+use super::session::{Admission, Session};
 use super::{InspectError, Inspector};
 use crate::registry::{Credentials, RegistryClient, RegistryError};
 use crate::store::Visibility;
@@ -84,13 +84,22 @@ impl Inspector {
         let name = repository.repository.clone();
         let stored = self.store.repository(&registry, &name).await?;
         let private = stored.as_ref().is_some_and(|r| r.visibility == Visibility::Private);
-        if stored.as_ref().is_some_and(|r| !viewer.may_see(r)) {
-            // Answered as for a repository never seen: the registry's own refusal of the listing.
-            let listing = tag_listing(&name);
-            return Err(self.probe(&registry, repository.repository_path(), listing).await);
+        let credentials = if viewer.uses_credentials() { credentials } else { None };
+        if let Some(repo) = &stored {
+            // Refused as a repository never seen is: the registry's own refusal of the listing.
+            let hidden = repository.repository_path();
+            if let Admission::Refused(answer) =
+                self.admit(repo, viewer, credentials.as_ref(), false, hidden, tag_listing(&name)).await?
+            {
+                return Err(answer);
+            }
         }
-        let credentials = if viewer == Viewer::Operator { credentials } else { None };
-        let mut session = Session { inspector: self, registry: registry.clone(), credentials, client: None, private };
+        let mut session =
+            Session { inspector: self, registry: registry.clone(), credentials, client: None, private, switched: false };
+        if private && let Some(creds) = session.credentials.clone() {
+            // Known to need credentials: skip the anonymous attempt.
+            session.client = Some(self.registries.client(&registry, Some(&creds)).await?);
+        }
         let listed_at = chrono::Utc::now();
         let all = session.first(tag_listing(&name)).await?;
         if let Some(repo) = &stored {

@@ -6,9 +6,11 @@ use app::reference::ImageReference;
 
 use super::InspectError;
 use crate::registry::Credentials;
-use crate::store::{Repository, RepositoryId, Visibility};
+use crate::store::{RepositoryId, UserId, VisibleTo};
 
-/// Who is asking: the operator at the CLI sees everything stored; web visitors only public images.
+/// Who is asking: the operator at the CLI sees everything stored; web visitors only public images;
+/// a signed-in user also the private repositories their own registry credentials read (a grant,
+/// re-checked at the registry after the tag TTL); an administrator what the operator sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Viewer {
     Operator,
@@ -16,14 +18,36 @@ pub enum Viewer {
     /// Holds one private repository's badge token: may see that repository, and what anyone may.
     /// Nothing more: not another repository's content by digest, not private bases.
     BadgeToken(RepositoryId),
+    User { id: UserId, admin: bool },
 }
 
 impl Viewer {
-    pub fn may_see(self, repository: &Repository) -> bool {
+    /// The operator and administrators: every repository, whoever's credentials read it (the
+    /// CLI's `--creds` images belong to no user).
+    pub fn sees_all(self) -> bool {
+        matches!(self, Viewer::Operator | Viewer::User { admin: true, .. })
+    }
+
+    /// Whose registry credentials an inspection may use: the operator's and a signed-in user's own.
+    pub(crate) fn uses_credentials(self) -> bool {
+        matches!(self, Viewer::Operator | Viewer::User { .. })
+    }
+
+    /// The repositories store queries may return for this viewer.
+    pub fn visible(self) -> VisibleTo {
         match self {
-            Viewer::Operator => true,
-            Viewer::Anonymous => repository.visibility == Visibility::Public,
-            Viewer::BadgeToken(id) => id == repository.id || repository.visibility == Visibility::Public,
+            _ if self.sees_all() => VisibleTo::All,
+            Viewer::User { id, .. } => VisibleTo::User(id),
+            Viewer::BadgeToken(id) => VisibleTo::Repository(id),
+            _ => VisibleTo::Public,
+        }
+    }
+
+    /// Whose bases may show in a lineage: a badge token opens its own repository, not its bases.
+    pub(crate) fn bases_visible(self) -> VisibleTo {
+        match self.visible() {
+            VisibleTo::Repository(_) => VisibleTo::Public,
+            visible => visible,
         }
     }
 }
@@ -73,7 +97,7 @@ pub struct InspectRequest<'a> {
     pub platform: Option<&'a PlatformFilter>,
     /// Re-resolve the tag now instead of trusting a digest younger than the tag TTL.
     pub refresh: bool,
-    /// Used (by the operator only) when the repository turns out to need them.
+    /// Used (the operator's, or a signed-in user's own) when the repository turns out to need them.
     pub credentials: Option<Credentials>,
     pub viewer: Viewer,
 }

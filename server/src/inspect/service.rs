@@ -58,7 +58,7 @@ pub(super) type TagFacts = (Option<String>, Vec<TagPeriod>, Vec<String>);
 pub struct Inspector {
     pub(super) store: SharedStore,
     pub(super) registries: Arc<Registries>,
-    tag_ttl: Duration,
+    pub(super) tag_ttl: Duration,
 }
 
 /// What step 1 found: the digest the reference names now, the manifest when it had to be fetched
@@ -154,6 +154,10 @@ impl Inspector {
         } else {
             repo
         };
+        // A user's own credentials read what anonymous requests could not: the user may see it.
+        if session.switched && let Viewer::User { id, .. } = step.viewer {
+            self.store.grant_repository(id, repo.id).await?;
+        }
         Ok(Top { top, repo, recorded, prefetched, linked })
     }
 

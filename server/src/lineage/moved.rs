@@ -5,7 +5,7 @@ use app::digest::Digest;
 use serde_json::json;
 
 use super::BASE_UPDATED;
-use crate::store::{NewEvent, Repository, SharedStore, StoreError};
+use crate::store::{NewEvent, Repository, SharedStore, StoreError, VisibleTo};
 
 /// `repository:tag` moved from `from` to `to`; returns how many events were raised.
 pub async fn raise_base_moved(
@@ -31,7 +31,7 @@ pub async fn raise_base_moved(
     let mut raised = 0;
     for base in bases.iter().filter(|b| b.manifest_digest != *to && !still_named.contains(&b.manifest_digest)) {
         for descendant in store.images_built_on(&base.top_chain, base.layer_count).await? {
-            for naming in store.tags_naming(&descendant).await?.into_iter().filter(|n| n.moved_at.is_none()) {
+            for naming in store.tags_naming(&descendant, VisibleTo::All).await?.into_iter().filter(|n| n.moved_at.is_none()) {
                 let event = NewEvent {
                     kind: BASE_UPDATED.into(),
                     repository: naming.repository.id,

@@ -7,7 +7,7 @@ use app::dto::{Ancestor, AnnotatedBase, BaseRef, Lineage, PlatformImage};
 use chrono::{DateTime, Utc};
 
 use super::{chain_ids, inherited_layers};
-use crate::store::{ChainImage, ImageChain, SharedStore, StoreError, TagNaming, Visibility};
+use crate::store::{ChainImage, ImageChain, SharedStore, StoreError, TagNaming, VisibleTo};
 
 /// Among images of one stack height: (annotated or official, named by a tag now, created).
 type Rank = (bool, bool, Option<DateTime<Utc>>);
@@ -24,13 +24,14 @@ fn image_chain(image: &PlatformImage) -> Option<Vec<String>> {
 /// The image's known ancestors, nearest first, adding the image itself to the index when it is not
 /// there yet (one query answers both, so a page view of a known image writes nothing).
 /// `manifest_digest` is the image's own (`image.digest`, typed).
-/// `include_private`: the operator sees bases from private repositories; web visitors only public ones.
+/// `visible`: whose bases may show: the operator's all, a visitor's public ones, a user's also the
+/// private repositories their grants open (a private base never appears in someone else's chain).
 pub async fn lineage(
     store: &SharedStore,
     image: &PlatformImage,
     manifest_digest: &Digest,
     manifest_annotations: &BTreeMap<String, String>,
-    include_private: bool,
+    visible: VisibleTo,
 ) -> Result<Lineage, StoreError> {
     let annotated = annotation(manifest_annotations, &image.labels);
     let Some(chain) = image_chain(image) else {
@@ -45,12 +46,12 @@ pub async fn lineage(
 
     // The annotated base, when known and its stack is where ours begins, is the nearest base: taller
     // known stacks (someone else's image that happens to share our first layers) are not ancestors.
-    let mut choice = Choice { annotated_digest: None, annotated_tag: None, include_private };
+    let mut choice = Choice { annotated_digest: None, annotated_tag: None, visible };
     let mut annotated_base = None;
     if let Some((name, digest)) = annotated {
         // Whatever the image says: a digest that does not parse confirms nothing.
         let confirmed = match digest.as_deref().map(Digest::parse) {
-            Some(Ok(digest)) => confirmed_base(store, &digest, &chain[..chain.len() - 1], include_private).await?,
+            Some(Ok(digest)) => confirmed_base(store, &digest, &chain[..chain.len() - 1], visible).await?,
             _ => None,
         };
         if let Some(base) = &confirmed {
@@ -79,7 +80,7 @@ struct Choice {
     annotated_digest: Option<Digest>,
     /// The tag the annotation names, which names the annotated image.
     annotated_tag: Option<String>,
-    include_private: bool,
+    visible: VisibleTo,
 }
 
 /// The indexed images whose whole stack begins ours (proper prefixes only: images with the same
@@ -134,12 +135,7 @@ async fn best_of_height(
 ) -> Result<Option<Ancestor>, StoreError> {
     let mut best: Option<(Rank, Ancestor)> = None;
     for image in same_height {
-        let namings: Vec<TagNaming> = store
-            .tags_naming(&image.manifest_digest)
-            .await?
-            .into_iter()
-            .filter(|n| choice.include_private || n.repository.visibility == Visibility::Public)
-            .collect();
+        let namings: Vec<TagNaming> = store.tags_naming(&image.manifest_digest, choice.visible).await?;
         let is_annotated = choice.annotated_digest.as_ref() == Some(&image.manifest_digest);
         let prefer_tag = choice.annotated_tag.as_deref().filter(|_| is_annotated);
         let Some(ancestor) = ancestor(image, &namings, prefer_tag) else { continue };
@@ -163,17 +159,15 @@ fn annotation(
 }
 
 /// The annotated digest (an image, or an index listing images) as an indexed image whose stack
-/// is one of ours. Without `include_private`, only an image a public tag names: confirming a
-/// digest known only from a private repository would tell a visitor that it exists.
+/// is one of ours, and only an image a tag the viewer may see names: confirming a digest known
+/// only from a private repository would tell a visitor that it exists.
 async fn confirmed_base(
     store: &SharedStore,
     digest: &Digest,
     prefixes: &[String],
-    include_private: bool,
+    visible: VisibleTo,
 ) -> Result<Option<ChainImage>, StoreError> {
-    if !include_private
-        && !store.tags_naming(digest).await?.iter().any(|n| n.repository.visibility == Visibility::Public)
-    {
+    if visible != VisibleTo::All && store.tags_naming(digest, visible).await?.is_empty() {
         return Ok(None);
     }
     let mut images = Vec::new();

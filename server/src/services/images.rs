@@ -10,6 +10,15 @@ use app::reference::ImageReference;
 use super::ServiceError;
 use crate::inspect::{InspectError, InspectRequest, Inspector, PlatformFilter, Viewer};
 use crate::registry::Credentials;
+use crate::store::UserId;
+
+/// A signed-in user's saved credentials for a registry (`docker.io`, `host:5000`), opened for one
+/// inspection; `None` when they saved none (or they cannot be opened: the user then gets what
+/// anyone gets). The HTTP layer provides it ([`Images::with_credentials_for`]); the CLI has none.
+#[async_trait::async_trait]
+pub trait CredentialsFor: Send + Sync {
+    async fn credentials_for(&self, user: UserId, registry: &str) -> Option<Credentials>;
+}
 
 /// One inspection, with its parts as a URL, form or command line gives them.
 #[derive(Clone, Default)]
@@ -18,7 +27,8 @@ pub struct ImageQuery<'a> {
     /// `os/arch[/variant]`; empty means none.
     pub platform: Option<&'a str>,
     pub refresh: bool,
-    /// The operator's (CLI); inspection ignores them for anyone else.
+    /// The operator's (CLI); for a signed-in user, their own are found by [`CredentialsFor`];
+    /// inspection ignores them for anyone else.
     pub credentials: Option<Credentials>,
 }
 
@@ -44,11 +54,27 @@ impl ChosenImage {
 #[derive(Clone)]
 pub struct Images {
     inspector: Arc<Inspector>,
+    credentials_for: Option<Arc<dyn CredentialsFor>>,
 }
 
 impl Images {
     pub fn new(inspector: Arc<Inspector>) -> Self {
-        Self { inspector }
+        Self { inspector, credentials_for: None }
+    }
+
+    /// Where signed-in users' registry credentials come from.
+    pub fn with_credentials_for(self, credentials_for: Arc<dyn CredentialsFor>) -> Self {
+        Self { credentials_for: Some(credentials_for), ..self }
+    }
+
+    /// The credentials an inspection for `viewer` of `registry` uses: given ones (the CLI's), else
+    /// a signed-in user's own.
+    async fn credentials(&self, viewer: Viewer, registry: &str, given: Option<Credentials>) -> Option<Credentials> {
+        match (given, viewer, &self.credentials_for) {
+            (Some(given), _, _) => Some(given),
+            (None, Viewer::User { id, .. }, Some(source)) => source.credentials_for(id, registry).await,
+            _ => None,
+        }
     }
 
     pub async fn inspect(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ImageReport, ServiceError> {
@@ -79,7 +105,8 @@ impl Images {
         after: Option<&str>,
     ) -> Result<RepositoryTags, ServiceError> {
         let reference = ImageReference::parse_repository(repository)?;
-        Ok(self.inspector.repository_tags(&reference, page_size.clamp(1, 100), after, None, viewer).await?)
+        let credentials = self.credentials(viewer, &reference.registry, None).await;
+        Ok(self.inspector.repository_tags(&reference, page_size.clamp(1, 100), after, credentials, viewer).await?)
     }
 
     async fn inspect_parsed(
@@ -89,10 +116,11 @@ impl Images {
     ) -> Result<(ImageReference, ImageReport), ServiceError> {
         let reference = ImageReference::parse(query.reference)?;
         let platform = query.platform.filter(|p| !p.is_empty()).map(PlatformFilter::parse).transpose()?;
+        let credentials = self.credentials(viewer, &reference.registry, query.credentials).await;
         let request = InspectRequest::new(&reference, viewer)
             .platform(platform.as_ref())
             .refresh(query.refresh)
-            .credentials(query.credentials);
+            .credentials(credentials);
         let report = self.inspector.inspect(request).await?;
         Ok((reference, report))
     }

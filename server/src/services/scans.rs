@@ -10,7 +10,7 @@ use super::images::{ChosenImage, ImageQuery, Images};
 use super::ServiceError;
 use crate::inspect::{InspectError, Viewer};
 use crate::scan::{run::ScanReport, sbom, service};
-use crate::store::{SharedStore, StoreError};
+use crate::store::{SharedStore, StoreError, Visibility};
 
 /// A bill of materials, ready to download.
 pub struct Sbom {
@@ -49,20 +49,20 @@ impl Scans {
     /// as written), queued on first ask.
     pub async fn of_image(&self, viewer: Viewer, reference: &str, digest: &str) -> Result<ScanSummary, ServiceError> {
         let (reference, digest) = (ImageReference::parse(reference)?, Digest::parse(digest)?);
-        self.visible(viewer, &reference, &digest).await?;
-        self.requested(&reference, &digest).await
+        let private = self.visible(viewer, &reference, &digest).await?;
+        self.requested(&reference, &digest, private).await
     }
 
     /// The scan of the platform image `query` means (`?platform=`, else the default), queued on
     /// first ask.
     pub async fn of_reference(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ScanSummary, ServiceError> {
-        let chosen = self.chosen(viewer, query).await?;
-        self.requested(&chosen.reference, chosen.digest()).await
+        let (chosen, private) = self.chosen(viewer, query).await?;
+        self.requested(&chosen.reference, chosen.digest(), private).await
     }
 
     /// The platform image whose scan a progress stream follows, after the same checks as a summary.
     pub async fn followed(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<Digest, ServiceError> {
-        Ok(self.chosen(viewer, query).await?.digest().clone())
+        Ok(self.chosen(viewer, query).await?.0.digest().clone())
     }
 
     /// What the stored scan (or its job) says now: for a stream that checked visibility already.
@@ -89,7 +89,7 @@ impl Scans {
         format: SbomFormat,
     ) -> Result<Sbom, ServiceError> {
         let written = query.reference.to_string();
-        let chosen = self.chosen(viewer, query).await?;
+        let (chosen, _) = self.chosen(viewer, query).await?;
         let digest = chosen.digest();
         let stored = self.store.scan_result(digest).await?;
         let report = stored
@@ -102,30 +102,36 @@ impl Scans {
         Ok(Sbom { body, file_name: format!("{}.{extension}", digest.as_str().replace(':', "-")) })
     }
 
-    async fn chosen(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ChosenImage, ServiceError> {
+    /// The platform image `query` means, once the viewer may see its scan, and whether it is private.
+    async fn chosen(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<(ChosenImage, bool), ServiceError> {
         let chosen = self.images.choose(viewer, query).await?;
-        self.visible(viewer, &chosen.reference, chosen.digest()).await?;
-        Ok(chosen)
+        let private = self.visible(viewer, &chosen.reference, chosen.digest()).await?;
+        Ok((chosen, private))
     }
 
-    async fn requested(&self, reference: &ImageReference, digest: &Digest) -> Result<ScanSummary, ServiceError> {
-        service::request(&self.store, &reference.repository_path(), digest).await?;
-        Ok(service::summary(&self.store, digest, false).await?)
-    }
-
-    /// The rule: the operator sees every scan; anyone else only scans of images that a repository
-    /// they may see is known to hold, and a hidden one reads exactly like a missing one.
-    async fn visible(&self, viewer: Viewer, reference: &ImageReference, digest: &Digest) -> Result<(), ServiceError> {
-        if viewer == Viewer::Operator {
-            return Ok(());
+    /// The summary, queuing a scan of a public image. The worker holds no one's registry
+    /// credentials: a private image's scan is made with `shipshape scan`, and reads "unavailable"
+    /// until then (to those who may see it at all).
+    async fn requested(&self, reference: &ImageReference, digest: &Digest, private: bool) -> Result<ScanSummary, ServiceError> {
+        if !private {
+            service::request(&self.store, &reference.repository_path(), digest).await?;
         }
-        let repository = self.store.repository(&reference.registry, &reference.repository).await?;
-        let shown = match repository.filter(|r| viewer.may_see(r)) {
+        Ok(service::summary(&self.store, digest, private).await?)
+    }
+
+    /// The rule: the operator and administrators see every scan; anyone else only scans of images
+    /// that a repository they may see (public, or opened by their grant) is known to hold, and a
+    /// hidden one reads exactly like a missing one. Whether the repository is private.
+    async fn visible(&self, viewer: Viewer, reference: &ImageReference, digest: &Digest) -> Result<bool, ServiceError> {
+        let (registry, name) = (&reference.registry, &reference.repository);
+        let repository = self.store.visible_repository(registry, name, viewer.visible()).await?;
+        let shown = match &repository {
+            _ if viewer.sees_all() => true,
             Some(repository) => self.store.repository_has_manifest(repository.id, digest).await?,
             None => false,
         };
         if shown {
-            Ok(())
+            Ok(repository.is_some_and(|r| r.visibility == Visibility::Private))
         } else {
             Err(InspectError::Hidden { reference: format!("{}@{digest}", reference.repository_path()) }.into())
         }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use sqlx::Row;
 
 use super::db::{Db, on_pool};
-use super::{Store, StoreResult};
+use super::{Store, StoreResult, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RepositoryId(pub i64);
@@ -27,6 +27,43 @@ impl Visibility {
 
     pub(super) fn parse(s: &str) -> Self {
         if s == "private" { Visibility::Private } else { Visibility::Public }
+    }
+}
+
+/// Which repositories a query may return, as a viewer's visibility becomes one SQL condition
+/// ([`VisibleTo::condition`]): lists are filtered where they are made, never after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VisibleTo {
+    /// Every repository: the operator, administrators, the background jobs.
+    All,
+    /// Public repositories only: anonymous visitors.
+    Public,
+    /// Public ones and this one (a badge token's).
+    Repository(RepositoryId),
+    /// Public ones and the private ones this user's own credentials read (a grant).
+    User(UserId),
+}
+
+impl VisibleTo {
+    /// The condition on repository alias `r`, taking parameters `$n`, `$n+1`, `$n+2`: bind them
+    /// with [`VisibleTo::params`], in that order.
+    pub(super) fn condition(r: &str, n: usize) -> String {
+        format!(
+            "({r}.visibility = 'public' OR ${n} OR {r}.id = ${} OR EXISTS (SELECT 1 FROM repository_grants g
+               WHERE g.repository_id = {r}.id AND g.user_id = ${}))",
+            n + 1,
+            n + 2
+        )
+    }
+
+    /// Everything, this repository, this user: unused ones bound as false and NULL.
+    pub(super) fn params(self) -> (bool, Option<i64>, Option<i64>) {
+        match self {
+            VisibleTo::All => (true, None, None),
+            VisibleTo::Public => (false, None, None),
+            VisibleTo::Repository(id) => (false, Some(id.0), None),
+            VisibleTo::User(id) => (false, None, Some(id.0)),
+        }
     }
 }
 
@@ -168,6 +205,30 @@ impl Store {
         })
     }
 
+    /// The repository `registry`/`name`, only when `visible` may see it: one a viewer may not see
+    /// reads as one never stored.
+    pub async fn visible_repository(
+        &self,
+        registry: &str,
+        name: &str,
+        visible: VisibleTo,
+    ) -> StoreResult<Option<Repository>> {
+        let sql = format!(
+            "SELECT r.id, r.visibility FROM repositories r WHERE r.registry = $1 AND r.name = $2 AND {}",
+            VisibleTo::condition("r", 3)
+        );
+        let (all, repository, user) = visible.params();
+        let row: Option<(i64, String)> = on_pool!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(registry).bind(name).bind(all).bind(repository).bind(user)
+            .fetch_optional(pool).await?);
+        Ok(row.map(|(id, visibility)| Repository {
+            id: RepositoryId(id),
+            registry: registry.to_string(),
+            name: name.to_string(),
+            visibility: Visibility::parse(&visibility),
+        }))
+    }
+
     /// Whether the manifest was seen in this repository (not only in another, maybe private, one).
     pub async fn repository_has_manifest(&self, repository: RepositoryId, digest: &Digest) -> StoreResult<bool> {
         let sql = "SELECT 1 FROM repository_manifests WHERE repository_id = $1 AND manifest_digest = $2";
@@ -211,6 +272,15 @@ impl Store {
 
     pub async fn badge_token(&self, repository: RepositoryId) -> StoreResult<Option<String>> {
         let sql = "SELECT token FROM badge_tokens WHERE repository_id = $1";
+        Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(repository.0).fetch_optional(pool).await?))
+    }
+
+    /// When the repository's badge token was made, if it has one.
+    pub async fn badge_token_created(
+        &self,
+        repository: RepositoryId,
+    ) -> StoreResult<Option<chrono::DateTime<Utc>>> {
+        let sql = "SELECT created_at FROM badge_tokens WHERE repository_id = $1";
         Ok(on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(repository.0).fetch_optional(pool).await?))
     }
 

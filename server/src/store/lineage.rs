@@ -5,7 +5,7 @@ use app::digest::Digest;
 use chrono::{DateTime, Utc};
 
 use super::db::{Db, on_pool};
-use super::{Repository, RepositoryId, Store, StoreError, StoreResult, Visibility};
+use super::{Repository, RepositoryId, Store, StoreError, StoreResult, Visibility, VisibleTo};
 
 /// A platform image's layer stack in the lineage index: `chain[i]` is the chain ID of layers 0..=i.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,16 +203,20 @@ impl Store {
         parse_all(&children)
     }
 
-    /// Every tag whose history names the image, itself or through an index that lists it.
-    pub async fn tags_naming(&self, manifest_digest: &Digest) -> StoreResult<Vec<TagNaming>> {
-        let sql = "SELECT r.id AS repository_id, r.registry, r.name AS repository, r.visibility, t.id AS tag_id,
+    /// Every tag whose history names the image, itself or through an index that lists it, in the
+    /// repositories `visible` may see (a private base never names anyone else's base).
+    pub async fn tags_naming(&self, manifest_digest: &Digest, visible: VisibleTo) -> StoreResult<Vec<TagNaming>> {
+        let sql = format!("SELECT r.id AS repository_id, r.registry, r.name AS repository, r.visibility, t.id AS tag_id,
                     t.name AS tag, t.digest AS current_digest, h.first_seen,
                     (SELECT MIN(n.first_seen) FROM tag_history n WHERE n.tag_id = h.tag_id AND n.id > h.id) AS moved_at
              FROM tag_history h JOIN tags t ON t.id = h.tag_id JOIN repositories r ON r.id = t.repository_id
-             WHERE h.digest = $1 OR h.digest IN (SELECT index_digest FROM index_children WHERE child_digest = $1)
-             ORDER BY h.id";
-        let rows: Vec<NamingRow> =
-            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(manifest_digest.as_str()).fetch_all(pool).await?);
+             WHERE (h.digest = $1 OR h.digest IN (SELECT index_digest FROM index_children WHERE child_digest = $1))
+               AND {}
+             ORDER BY h.id", VisibleTo::condition("r", 2));
+        let (all, repository, user) = visible.params();
+        let rows: Vec<NamingRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(manifest_digest.as_str()).bind(all).bind(repository).bind(user)
+            .fetch_all(pool).await?);
         latest_naming(rows)
     }
 }

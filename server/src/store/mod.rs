@@ -24,7 +24,7 @@ pub use accounts::{ApiTokenRecord, NewUser, SessionRecord, UserId, UserInsert, U
 pub use advisories::{AdvisoryRecord, VulnDbSource};
 pub use credentials::{SealedCredential, SealedRow, StoredCredential};
 pub use events::{EVENT_JOB, EventRecord, NewEvent};
-pub use images::{ConfigRecord, Counts, LayerRecord, ManifestRecord, Repository, RepositoryId, Visibility};
+pub use images::{ConfigRecord, Counts, LayerRecord, ManifestRecord, Repository, RepositoryId, Visibility, VisibleTo};
 pub use jobs::{Job, JobOutcome, JobState, NewJob};
 pub use lineage::{ChainImage, ImageChain, TagNaming};
 pub use tags::{TagChange, TagHistoryEntry, TagRecord};
