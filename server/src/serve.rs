@@ -60,7 +60,7 @@ pub fn router_with(services: Arc<Services>, site_root: PathBuf, config: &Config,
         .with_state(options);
 
     let secure_cookies = config.public_url.as_ref().is_some_and(|u| u.https);
-    let forms = crate::http::account_forms::Forms { services: services.clone(), secure_cookies };
+    let forms = crate::http::account_forms::Forms::new(services.clone(), secure_cookies);
     let identify = crate::http::caller::Identify { services: services.clone(), public_url: config.public_url.clone() };
     crate::http::router(services.clone(), limits)
         .merge(crate::http::account_api::routes(services))

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::caller::{self, Caller};
 use super::client;
+use crate::auth::rate_limit::LoginLimiter;
 use crate::auth::{Account, Scope};
 use crate::services::{ServiceError, Services};
 
@@ -24,6 +25,14 @@ use crate::services::{ServiceError, Services};
 pub struct Forms {
     pub services: Arc<Services>,
     pub secure_cookies: bool,
+    /// Sign-ups per client address (each costs a password hash): 10 a minute, as log-ins.
+    signups: Arc<LoginLimiter>,
+}
+
+impl Forms {
+    pub fn new(services: Arc<Services>, secure_cookies: bool) -> Self {
+        Self { services, secure_cookies, signups: Arc::new(LoginLimiter::default()) }
+    }
 }
 
 pub fn routes(forms: Forms) -> Router {
@@ -87,8 +96,18 @@ struct SignUp {
     confirm: String,
 }
 
-async fn sign_up(State(forms): State<Forms>, headers: HeaderMap, Form(form): Form<SignUp>) -> Response {
+async fn sign_up(
+    State(forms): State<Forms>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    Form(form): Form<SignUp>,
+) -> Response {
     let again = |error: String| back("/signup", &[("error", &error), ("username", &form.username)]);
+    // Keyed by the new name too, which is new each time: in effect, per client address.
+    let client = client::address(&extensions, &headers);
+    if let Err(wait) = forms.signups.attempt(&form.username, client, std::time::Instant::now()) {
+        return too_many_attempts(crate::auth::retry_seconds(wait.0));
+    }
     if form.password != form.confirm {
         return again("the two passwords differ: type the same password twice".into());
     }
@@ -121,11 +140,11 @@ async fn log_in(
     }
 }
 
-/// 429 at once, before any password is checked: a page a person can read, and `Retry-After`.
+/// 429 at once, before any password is hashed or checked: a page a person can read, and `Retry-After`.
 fn too_many_attempts(seconds: u64) -> Response {
     let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many log-in attempts · Shipshape</title></head>\
-         <body><h1>Too many log-in attempts</h1><p>Wait {seconds} seconds, then <a href=\"/login\">try again</a>.</p></body></html>"
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many attempts · Shipshape</title></head>\
+         <body><h1>Too many attempts</h1><p>Wait {seconds} seconds, then <a href=\"/login\">try again</a>.</p></body></html>"
     );
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(page)).into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -12,6 +12,7 @@ pub mod headers;
 mod limits;
 pub mod listen;
 mod openapi;
+mod openapi_accounts;
 mod scans;
 mod slots;
 

@@ -4,6 +4,8 @@
 use axum::response::Json;
 use serde_json::{Value, json};
 
+use super::openapi_accounts as accounts;
+
 pub async fn document() -> Json<Value> {
     Json(spec())
 }
@@ -13,10 +15,13 @@ pub fn spec() -> Value {
         "info": {
             "title": "Shipshape API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Container images as Shipshape sees them: platforms, layers, labels, config and tag history. Anonymous callers see public repositories only."
+            "description": "Container images as Shipshape sees them: platforms, layers, labels, config and tag history. Anonymous callers see public repositories only; with an API token (Authorization: Bearer shp_…) a user also sees the private repositories their own saved registry credentials have read."
         },
-        "paths": merged([image_paths(), scan_paths(), badge_paths()]),
-        "components": { "schemas": merged([image_schemas(), report_schemas(), listing_schemas()]) }
+        "paths": merged([image_paths(), scan_paths(), badge_paths(), accounts::paths()]),
+        "components": {
+            "schemas": merged([image_schemas(), report_schemas(), listing_schemas(), accounts::schemas()]),
+            "securitySchemes": accounts::security_schemes()
+        }
     })
 }
 
@@ -43,7 +48,7 @@ fn inspection_errors() -> Value {
     })
 }
 
-fn error_response(description: &str) -> Value {
+pub(super) fn error_response(description: &str) -> Value {
     json!({
         "description": description,
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
