@@ -1,6 +1,7 @@
 //! Inspection: resolve a reference through the store's cache or the registry, and turn manifests
 //! and configs into the image model (`app::dto::ImageReport`).
 
+mod admission;
 mod background;
 mod content;
 mod fanout;

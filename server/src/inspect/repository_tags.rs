@@ -9,7 +9,8 @@ use futures_util::StreamExt;
 use futures_util::future::FutureExt;
 
 use super::request::{InspectRequest, Viewer};
-use super::session::{Admission, Session};
+use super::admission::Admission;
+use super::session::Session;
 use super::{InspectError, Inspector};
 use crate::registry::{Credentials, RegistryClient, RegistryError};
 use crate::store::Visibility;
