@@ -117,6 +117,7 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
         let runner = crate::worker::runner(services.store.clone(), services.inspector.clone(), &config);
         tokio::spawn(runner.run(stopped))
     });
+    tokio::spawn(prune_sessions(services.accounts.clone()));
     let limits = Limits::default();
     let app = router_with(services, site_root, &config, &limits);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -128,6 +129,20 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
         let _ = worker.await;
     }
     Ok(())
+}
+
+/// Sessions end by themselves when next presented; those never presented again are deleted here,
+/// hourly (each replica does it: the delete is idempotent).
+async fn prune_sessions(accounts: crate::auth::Accounts) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match accounts.prune_sessions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "ended sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "could not delete ended sessions"),
+        }
+    }
 }
 
 /// `shipshape worker`: the job loops without HTTP, until SIGINT or SIGTERM.
