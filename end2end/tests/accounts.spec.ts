@@ -174,11 +174,6 @@ test.describe("accounts", () => {
       // Without JavaScript there is nothing to click: the text is there to select.
       await expect(page.getByTestId("copy-secret")).toBeHidden();
     }
-    // [server] the token works on the API as a bearer token (a client without the session cookie).
-    const api = await playwright.request.newContext({ baseURL });
-    const bearer = { headers: { Authorization: `Bearer ${token}` } };
-    expect((await api.get("/api/v1/registries", bearer)).status()).toBe(200);
-
     await page.reload();
     await settled(page, project);
     // [server] gone after a reload; the list shows its name, hint and scope, never the secret.
@@ -188,6 +183,15 @@ test.describe("accounts", () => {
     await expect(row).toContainText("shp_");
     await expect(row).toContainText("write");
     await expect(row).toContainText("never");
+
+    // [server] the token works on the API as a bearer token (a client without the session cookie),
+    // and the list says it was used.
+    const api = await playwright.request.newContext({ baseURL });
+    const bearer = { headers: { Authorization: `Bearer ${token}` } };
+    expect((await api.get("/api/v1/registries", bearer)).status()).toBe(200);
+    await page.reload();
+    await settled(page, project);
+    await expect(row).not.toContainText("never");
 
     await row.getByTestId("token-revoke").click();
     await settled(page, project);
