@@ -49,7 +49,9 @@ pub fn App() -> impl IntoView {
                 <main class="mx-auto w-full max-w-5xl flex-1 px-4 py-10">
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder />
-                        <Route path=path!("/images/*ref") view=ImagePage ssr=SsrMode::InOrder />
+                        // Whole before the first byte, so the status can say what the page says (404
+                        // for a missing or private image, as the API does).
+                        <Route path=path!("/images/*ref") view=ImagePage ssr=SsrMode::Async />
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
                         <Route path=path!("/signup") view=SignupPage ssr=SsrMode::InOrder />
                         <Route path=path!("/account") view=AccountSettingsPage ssr=SsrMode::InOrder />

@@ -10,7 +10,7 @@ use std::time::Instant;
 use common::{Running, serve};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{self, SharedStore};
-use shipshape_testkit::{TestDatabase, TestRegistry};
+use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
 
 const PASSWORD: &str = "correct horse battery";
 const REGISTRY_PASSWORD: &str = "registry-s3cret-Zq9";
@@ -156,6 +156,38 @@ async fn accounts_over_http(store: SharedStore, raw: impl AsyncFn() -> Vec<u8>) 
     let (status, tested) = json(tested.send().await.unwrap()).await;
     assert_eq!(status, 200, "{tested}");
     assert!(matches!(tested["outcome"].as_str(), Some("ok" | "not_found")), "the password was accepted: {tested}");
+
+    // The private image: its owner's token reads it; another user's token and no token get the
+    // answer a repository that does not exist gets, byte for byte.
+    let image = ImageBuilder::new()
+        .layer(Layer::builder().file("etc/secret", "private").build().unwrap(), "COPY secret /etc/")
+        .build(ManifestFormat::Oci);
+    image.push(&registry, "team/secret", Some("1")).await.unwrap();
+    let private = url(&format!("/api/v1/images/{}/team/secret:1", registry.host()));
+    let missing = url(&format!("/api/v1/images/{}/team/nothing:1", registry.host()));
+    let (status, report) = json(script.get(&private).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!((status, report["digest"].as_str()), (200, Some(image.manifest_digest.as_str())), "{report}");
+    let bob = Browser::new(&server);
+    let form = [("username", "bob"), ("password", PASSWORD), ("confirm", PASSWORD)];
+    assert_eq!(bob.post_form("/signup", &form).await.0, 303);
+    let (_, bobs) = bob.post_json("/api/v1/tokens", serde_json::json!({ "name": "bob", "scope": "read" })).await;
+    let bobs = bobs["token"].as_str().unwrap().to_string();
+    let answer = async |request: reqwest::RequestBuilder| {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    };
+    let (status, nothing) = answer(script.get(&missing).bearer_auth(&bobs)).await;
+    assert_eq!(status, 404, "{nothing}");
+    let expected = nothing.replace("team/nothing", "team/secret");
+    assert_eq!(answer(script.get(&private).bearer_auth(&bobs)).await, (404, expected.clone()), "another user");
+    assert_eq!(answer(script.get(&private)).await, (404, expected.clone()), "no token");
+    let page = url(&format!("/images/{}/team/secret:1", registry.host()));
+    let bobs_page = bob.send(bob.client.get(&page)).await;
+    let status = bobs_page.status().as_u16();
+    let html = bobs_page.text().await.unwrap();
+    assert!(html.contains("was not found, or it is private") && !html.contains(image.manifest_digest.as_str()), "{html}");
+    assert_eq!(status, 404, "the page too");
 
     // A read token may read, not change; a revoked or unknown token is refused outright.
     let (_, reader) = alice.post_json("/api/v1/tokens", serde_json::json!({ "name": "reader", "scope": "read" })).await;

@@ -4,6 +4,25 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+/// The page's HTTP status when `error` is its answer (not a part's): a missing or private image is
+/// a 404, as in the API. Only on the server; a no-op in the browser.
+pub fn set_page_status(error: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        use http::StatusCode;
+        response.set_status(match error {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
+            AppError::LoginRequired => StatusCode::UNAUTHORIZED,
+            AppError::Registry(_) | AppError::Transport(_) => StatusCode::BAD_GATEWAY,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        });
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = error;
+}
+
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     crate::error::mark_page_as_error();

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::codec::resource;
 use crate::components::badge_token::BadgeTokenSection;
-use crate::components::error_panel::{ErrorPanel, Loading};
+use crate::components::error_panel::{ErrorPanel, Loading, set_page_status};
 use crate::components::layout::PageLoad;
 use crate::dto::{RepositoryTags, TagSummary};
 use crate::format::{counted, human_size, short_digest, timestamp};
@@ -78,7 +78,10 @@ pub fn RepositoryView(repository: ImageReference) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match tags.await {
                         Ok(tags) => view! { <TagTable tags /> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Err(error) => {
+                            set_page_status(&error);
+                            view! { <ErrorPanel error /> }.into_any()
+                        }
                     }
                 })}
             </Suspense>

@@ -59,10 +59,26 @@ impl Services {
         self
     }
 
-    /// With users' registry credentials sealed and opened under `key` (`secrets::load`).
+    /// With users' registry credentials sealed and opened under `key` (`secrets::load`), and used
+    /// for their inspections.
     pub fn with_secret_key(mut self, key: SecretKey) -> Self {
-        self.credentials = Some(RegistryCredentials::new(self.store.clone(), key, self.registries.clone()));
-        self
+        let credentials = RegistryCredentials::new(self.store.clone(), key, self.registries.clone());
+        self.credentials = Some(credentials.clone());
+        self.with_credentials_for(Arc::new(credentials))
+    }
+}
+
+#[async_trait::async_trait]
+impl CredentialsFor for RegistryCredentials {
+    async fn credentials_for(&self, user: crate::store::UserId, registry: &str) -> Option<crate::registry::Credentials> {
+        match RegistryCredentials::credentials_for(self, user, registry).await {
+            Ok(found) => found,
+            // Unreadable or the store failing: the user is answered as without credentials.
+            Err(e) => {
+                tracing::warn!(user = user.0, registry, error = %e, "saved registry credentials not used");
+                None
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::error_panel::{ErrorPanel, Loading};
+use crate::components::error_panel::{ErrorPanel, Loading, set_page_status};
 use crate::components::layout::PageLoad;
 use crate::dto::ImageReport;
 use crate::format::{short_digest, timestamp};
@@ -36,7 +36,10 @@ pub fn TagView(reference: ImageReference) -> impl IntoView {
             {move || Suspend::new(async move {
                 match report.await {
                     Ok(report) => view! { <Report report /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Err(error) => {
+                        set_page_status(&error);
+                        view! { <ErrorPanel error /> }.into_any()
+                    }
                 }
             })}
         </Suspense>
