@@ -33,8 +33,19 @@ pub fn check_new(password: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
+/// Password work at once, process-wide: each takes 19 MiB and a core, and the per-address limits
+/// do not bound what many addresses ask together. Past it, callers wait their turn.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 /// The PHC string to store for `password` (checked with [`check_new`] first).
 pub async fn hash(password: &str) -> Result<String, AuthError> {
+    let _turn = permits().acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
     let password = password.to_string();
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| AuthError::Internal(format!("no random source for a salt: {e}")))?;
@@ -55,6 +66,7 @@ pub async fn verify(password: &str, stored: Option<String>) -> Result<bool, Auth
         return Ok(false);
     }
     let password = password.to_string();
+    let _turn = permits().acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.to_string());

@@ -1,8 +1,7 @@
 //! The account pages' forms: plain `application/x-www-form-urlencoded` POSTs answered with
 //! `303 See Other`, so each works without JavaScript. The page posted from shows `?error=` or
 //! `?notice=`, with the inputs that are safe to give back (a username, never a password).
-//! A secret made here (an API token, a badge token) travels to the next page once, in a short-lived
-//! HttpOnly cookie ([`fresh`]), never in a URL (URLs reach logs and browser history).
+//! A secret made here (an API token, a badge token) travels to the next page once ([`fresh`]).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -15,6 +14,7 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use super::caller::{self, Caller};
+use super::fresh;
 use super::client;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::auth::{Account, Scope};
@@ -75,7 +75,9 @@ fn message(err: impl Into<ServiceError>) -> String {
 /// A local path to go to after logging in; anything else (another site, `//host`) is `/`.
 fn local_path(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains(['\\', '\r', '\n']) => path,
+        // Visible ASCII only: browsers drop tabs and newlines from URLs, so `/<TAB>/evil.example`
+        // would become `//evil.example`, another site.
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') => path,
         _ => "/",
     }
 }
@@ -158,7 +160,8 @@ async fn start_session(forms: &Forms, account: &Account, headers: &HeaderMap, ne
             let max_age = forms.services.accounts.settings().session_absolute.as_secs() as i64;
             let cookie = caller::session_cookie(Some(&session.cookie_value), max_age, forms.secure_cookies);
             tracing::info!(user = %account.username, "logged in");
-            with_cookie(back(next, &[]), cookie)
+            // A secret made for whoever used this browser before is not shown to this user.
+            with_cookie(with_cookie(back(next, &[]), cookie), fresh::clear(forms.secure_cookies))
         }
         Err(e) => back("/login", &[("error", &message(e))]),
     }
@@ -170,7 +173,8 @@ async fn log_out(State(forms): State<Forms>, caller: Caller) -> Response {
     {
         tracing::error!(error = %e, "could not end a session at log-out");
     }
-    with_cookie(back("/", &[]), caller::session_cookie(None, 0, forms.secure_cookies))
+    let response = with_cookie(back("/", &[]), caller::session_cookie(None, 0, forms.secure_cookies));
+    with_cookie(response, fresh::clear(forms.secure_cookies))
 }
 
 #[derive(Deserialize)]
@@ -354,52 +358,6 @@ async fn rotate_badge_token(State(forms): State<Forms>, caller: Caller, Form(for
     }
 }
 
-/// A secret made by a form, carried to the page that shows it once.
-pub mod fresh {
-    use axum::http::{HeaderMap, HeaderValue};
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-    pub const COOKIE: &str = "shipshape_fresh";
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    pub enum Kind {
-        ApiToken,
-        BadgeToken,
-    }
-
-    #[derive(serde::Serialize, serde::Deserialize)]
-    struct Fresh {
-        kind: Kind,
-        name: String,
-        value: String,
-    }
-
-    /// Two minutes: long enough for the redirect, short enough not to linger.
-    pub fn cookie(kind: Kind, name: &str, value: &str, secure: bool) -> HeaderValue {
-        let json = serde_json::to_vec(&Fresh { kind, name: name.to_string(), value: value.to_string() })
-            .expect("plain strings serialise");
-        let secure = if secure { "; Secure" } else { "" };
-        let text =
-            format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=120{secure}", URL_SAFE_NO_PAD.encode(json));
-        HeaderValue::from_str(&text).expect("base64url is a valid header value")
-    }
-
-    /// The cookie that removes it once shown.
-    pub fn clear(secure: bool) -> HeaderValue {
-        let secure = if secure { "; Secure" } else { "" };
-        HeaderValue::from_str(&format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
-            .expect("static text")
-    }
-
-    /// The fresh secret of `kind` the request carries, as (name, value).
-    pub fn read(headers: &HeaderMap, kind: Kind) -> Option<(String, String)> {
-        let raw = super::caller::cookie(headers, COOKIE)?;
-        let fresh: Fresh = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-        (fresh.kind == kind).then_some((fresh.name, fresh.value))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +368,8 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example/")), "/");
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
+        assert_eq!(local_path(Some("/\t/evil.example")), "/");
+        assert_eq!(local_path(Some("/ok?next=%2F")), "/ok?next=%2F");
         assert_eq!(local_path(None), "/");
     }
 

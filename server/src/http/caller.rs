@@ -118,9 +118,16 @@ pub async fn identify(State(state): State<Identify>, mut request: Request, next:
             None => Caller::Anonymous,
         }
     };
+    let signed_in = caller.account().is_some();
     request.extensions_mut().insert(caller);
     request.extensions_mut().insert(SecureCookies(state.public_url.as_ref().is_some_and(|u| u.https)));
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // A signed-in user's answers (account pages, a token shown once, private images) stay out of
+    // shared and disk caches.
+    if signed_in {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    }
+    response
 }
 
 fn refusal(status: StatusCode, code: &str, message: &str) -> Response {

@@ -8,6 +8,7 @@ mod client;
 mod error;
 mod events;
 mod feeds;
+pub mod fresh;
 pub mod headers;
 mod limits;
 pub mod listen;

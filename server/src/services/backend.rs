@@ -10,7 +10,7 @@ use app::error::AppError;
 
 use super::{ImageQuery, ServiceError, Services};
 use crate::auth::Account;
-use crate::http::account_forms::fresh;
+use crate::http::fresh;
 use crate::http::caller::{Caller, SecureCookies};
 
 #[async_trait::async_trait]
@@ -78,7 +78,7 @@ impl Backend for Services {
     async fn api_tokens(&self) -> Result<TokensPage, AppError> {
         let caller = caller();
         let account = signed_in(&caller)?;
-        let fresh = take_fresh(fresh::Kind::ApiToken).map(|(name, value)| FreshSecret { name, value });
+        let fresh = take_fresh(fresh::Kind::ApiToken, |_| true).map(|(name, value)| FreshSecret { name, value });
         let tokens = self.accounts.tokens(account).await.map_err(ServiceError::from)?;
         let tokens = tokens
             .into_iter()
@@ -123,8 +123,7 @@ impl Backend for Services {
             Err(crate::badge::BadgeTokenError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(ServiceError::from(e).into()),
         };
-        let fresh = take_fresh(fresh::Kind::BadgeToken)
-            .filter(|(name, _)| name.trim_matches('/') == repository.trim_matches('/'))
+        let fresh = take_fresh(fresh::Kind::BadgeToken, |name| name.trim_matches('/') == repository.trim_matches('/'))
             .map(|(name, value)| FreshSecret { name, value });
         Ok(Some(BadgeTokenPanel { created_at: created_at.map(time), fresh }))
     }
@@ -150,10 +149,11 @@ fn time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The secret a form made a moment ago, once: the cookie that carried it is cleared in this answer.
-fn take_fresh(kind: fresh::Kind) -> Option<(String, String)> {
+/// The secret a form made a moment ago, once, when it is the one `wanted`: the cookie that
+/// carried it is cleared in this answer.
+fn take_fresh(kind: fresh::Kind, wanted: impl Fn(&str) -> bool) -> Option<(String, String)> {
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    let found = fresh::read(&parts.headers, kind)?;
+    let found = fresh::read(&parts.headers, kind).filter(|(name, _)| wanted(name))?;
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         let secure = parts.extensions.get::<SecureCookies>().is_some_and(|s| s.0);
         response.append_header(axum::http::header::SET_COOKIE, fresh::clear(secure));

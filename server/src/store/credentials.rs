@@ -52,10 +52,19 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $5)
              ON CONFLICT (user_id, registry) DO UPDATE SET username = excluded.username, sealed = excluded.sealed,
                  updated_at = excluded.updated_at, last_used_at = NULL, last_result = NULL";
+        // Other credentials (another account at the registry) earn their own grants: the old
+        // ones' are withdrawn with them, as on delete.
+        let grants = "DELETE FROM repository_grants WHERE user_id = $1
+             AND repository_id IN (SELECT id FROM repositories WHERE registry = $2)";
         self.writing(async {
-            on_pool!(&self.db, pool => sqlx::query(sql)
-                .bind(user.0).bind(registry).bind(username).bind(sealed).bind(Utc::now())
-                .execute(pool).await.map(drop)?);
+            on_pool!(&self.db, pool => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(grants).bind(user.0).bind(registry).execute(&mut *tx).await?;
+                sqlx::query(sql)
+                    .bind(user.0).bind(registry).bind(username).bind(sealed).bind(Utc::now())
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
+            });
             Ok(())
         })
         .await

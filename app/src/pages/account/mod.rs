@@ -35,7 +35,8 @@ pub fn login_href(next: &str) -> String {
 
 /// `next` when it is a path on this site (`/account`), never another origin (`//evil.example`).
 pub fn local_path(next: &str) -> Option<String> {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    // Visible ASCII only: browsers drop tabs and newlines, turning `/<TAB>/x` into `//x`.
+    let local = next.starts_with('/') && !next.starts_with("//") && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     local.then(|| next.to_string())
 }
 
