@@ -54,7 +54,8 @@ export default defineConfig({
     env: {
       SHIPSHAPE_LISTEN: `127.0.0.1:${port}`,
       SHIPSHAPE_DATABASE_URL: `sqlite://${join(dataDir, "shipshape.db")}`,
-      SHIPSHAPE_ALLOW_HOSTS: `127.0.0.1:${registryPort}`,
+      // The accounts spec starts a basic-auth registry of its own on 5125.
+      SHIPSHAPE_ALLOW_HOSTS: `127.0.0.1:${registryPort},127.0.0.1:${process.env.E2E_BASIC_REGISTRY_PORT ?? 5125}`,
       // No background indexing of Docker Hub's official images: the specs have no internet and
       // look at the registry's bases themselves.
       SHIPSHAPE_BASE_IMAGES: "",
