@@ -202,7 +202,7 @@ test.describe("accounts", () => {
     await api.dispose();
   });
 
-  test("registry credentials are saved and tested, and the password never comes back", async ({ page }, info) => {
+  test("registry credentials are saved and tested, and the password never comes back", async ({ page, playwright, baseURL }, info) => {
     const project = info.project.name;
     await logIn(page, user, project);
     await open(page, "/account/registries", project);
@@ -235,10 +235,23 @@ test.describe("accounts", () => {
     await settled(page, project);
     const url = (await page.getByTestId("badge-token-url").textContent())!.trim();
     expect(url).toMatch(new RegExp(`^/badges/image/${basicRegistry}/e2e/private:latest\\.svg\\?token=`));
+    // [server] the badge shows with the token; for everyone else the page and the badge say "not found".
+    const anonymous = await playwright.request.newContext({ baseURL });
+    const badge = async (href: string) => (await anonymous.get(href)).text();
+    expect(await badge(url)).not.toContain("not found");
+    const page404 = await anonymous.get(`/images/${basicRegistry}/e2e/private:latest`);
+    expect(page404.status()).toBe(404);
+    expect(await page404.text()).toContain("was not found, or it is private");
     await page.reload();
     await settled(page, project);
     await expect(page.getByTestId("badge-token-url")).toHaveCount(0);
     await expect(page.getByTestId("badge-token-submit")).toHaveText("Rotate");
+    // [server] rotating retires the old token.
+    await page.getByTestId("badge-token-submit").click();
+    await settled(page, project);
+    await expect(page.getByTestId("badge-token-url")).toBeVisible();
+    await expect.poll(() => badge(url), { timeout: 40_000 }).toContain("not found");
+    await anonymous.dispose();
 
     await open(page, "/account/registries", project);
     await page.locator(`[data-testid=registry-row][data-registry="${basicRegistry}"]`).getByTestId("registry-delete").click();
