@@ -75,25 +75,17 @@ pub fn RepositoryView(repository: ImageReference) -> impl IntoView {
                 <h1 class="break-all font-mono text-2xl font-semibold">{path}</h1>
             </header>
             <Suspense fallback=|| view! { <Loading what="Listing tags and reading each one's manifest…" /> }>
-                {move || {
-                    let badge_repository = badge_repository.clone();
-                    Suspend::new(async move {
+                {move || Suspend::new(async move {
                     match tags.await {
-                        // After the listing: a user's first listing of a private repository is what
-                        // records that they may see it, and so may manage its badge token.
-                        Ok(tags) => view! {
-                            <TagTable tags />
-                            <BadgeTokenSection repository=badge_repository />
-                        }
-                        .into_any(),
+                        Ok(tags) => view! { <TagTable tags /> }.into_any(),
                         Err(error) => {
                             set_page_status(&error);
                             view! { <ErrorPanel error /> }.into_any()
                         }
                     }
-                    })
-                }}
+                })}
             </Suspense>
+            <BadgeTokenSection repository=badge_repository />
         </section>
     }
 }

@@ -69,6 +69,18 @@ impl LoginLimiter {
         Ok(())
     }
 
+    /// Takes back the latest attempt counted for `username` and `client`: a log-in that succeeded
+    /// was no guess, and an office behind one address logs in more than 10 times a minute.
+    pub fn succeeded(&self, username: &str, client: Option<IpAddr>) {
+        let keys = std::iter::once(Key::User(username.to_string())).chain(client.map(client_key));
+        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for key in keys {
+            if let Some(times) = seen.get_mut(&key) {
+                times.pop_back();
+            }
+        }
+    }
+
     /// Drops the times that left the window; how long until one more fits, if none does now.
     fn wait(&self, times: &mut VecDeque<Instant>, now: Instant) -> Option<Duration> {
         while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {

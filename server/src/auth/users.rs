@@ -52,7 +52,10 @@ impl Accounts {
         };
         let matches = self.check_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
         match user {
-            Some(user) if matches => Ok(user.into()),
+            Some(user) if matches => {
+                self.inner.limiter.succeeded(&username::attempt_key(username), Some(client));
+                Ok(user.into())
+            }
             _ => Err(AuthError::WrongCredentials),
         }
     }
