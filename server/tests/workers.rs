@@ -45,6 +45,8 @@ async fn two_replicas_run_each_base_indexing_round_once() {
     let dir = tempfile::tempdir().unwrap();
     let vars = [
         ("SHIPSHAPE_DATABASE_URL", db.url().to_string()),
+        // PostgreSQL deployments must give every replica the same key (serve refuses to start without).
+        ("SHIPSHAPE_SECRET_KEY", "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=".to_string()),
         ("SHIPSHAPE_ALLOW_HOSTS", registry.host()),
         ("SHIPSHAPE_BASE_IMAGES", format!("{}/lib/base", registry.host())),
         ("SHIPSHAPE_BASE_PLATFORMS", "linux/amd64".into()),
