@@ -142,7 +142,8 @@ fn CopyButton(text: String) -> impl IntoView {
     }
 }
 
-fn copy_to_clipboard(_text: &str) -> bool {
+/// Writes `text` to the clipboard when the page is hydrated; false when it could not.
+pub(crate) fn copy_to_clipboard(_text: &str) -> bool {
     // js-sys is a dependency on wasm32 only.
     #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     {

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::badge_builder::copy_to_clipboard;
 use crate::dto::FreshSecret;
 
 #[component]
@@ -32,21 +33,4 @@ pub fn SecretBox(secret: FreshSecret, title: String, children: Children) -> impl
             <div class="text-sm text-amber-900">{children()}</div>
         </div>
     }
-}
-
-fn copy_to_clipboard(_text: &str) -> bool {
-    // js-sys is a dependency on wasm32 only.
-    #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
-    {
-        use js_sys::{Function, Reflect};
-        use leptos::wasm_bindgen::{JsCast, JsValue};
-        let navigator = Reflect::get(&window(), &JsValue::from_str("navigator")).ok();
-        let clipboard = navigator.and_then(|n| Reflect::get(&n, &JsValue::from_str("clipboard")).ok());
-        let Some(clipboard) = clipboard.filter(|c| !c.is_undefined()) else { return false };
-        let write =
-            Reflect::get(&clipboard, &JsValue::from_str("writeText")).ok().and_then(|f| f.dyn_into::<Function>().ok());
-        return write.is_some_and(|f| f.call1(&clipboard, &JsValue::from_str(_text)).is_ok());
-    }
-    #[allow(unreachable_code)]
-    false
 }
