@@ -70,6 +70,7 @@ pub fn router_with(services: Arc<Services>, site_root: PathBuf, config: &Config,
         // Before the page cache and every route: who is asking, and is a state change same-origin.
         .layer(axum::middleware::from_fn_with_state(identify, crate::http::caller::identify))
         .layer(axum::middleware::from_fn(open_submitted_reference))
+        .layer(axum::middleware::from_fn_with_state(config.trusted_proxies.clone(), crate::http::client::record))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(CompressionLayer::new())
         // Outermost, so every answer has them (a refused body, a kept page, a static file).
@@ -103,8 +104,9 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     // One signal stops both at once: running jobs are handed back while HTTP drains (open responses,
     // such as a scan's event stream, get `listen`'s drain time, then their connections are closed).
+    let signalled = shutdown_signal();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signalled.await;
         let _ = stop.send(true);
     });
     let http_stopped = {
@@ -114,7 +116,7 @@ pub async fn run(config: Config, site_root: PathBuf) -> Result<(), ServeError> {
         }
     };
     let worker = config.worker.then(|| {
-        let runner = crate::worker::runner(services.store.clone(), services.inspector.clone(), &config);
+        let runner = crate::worker::runner(&services, &config);
         tokio::spawn(runner.run(stopped))
     });
     tokio::spawn(prune_sessions(services.accounts.clone()));
@@ -148,31 +150,43 @@ async fn prune_sessions(accounts: crate::auth::Accounts) {
 /// `shipshape worker`: the job loops without HTTP, until SIGINT or SIGTERM.
 pub async fn run_worker(config: Config) -> Result<(), ServeError> {
     let store = store::open(&config.database_url).await?;
-    let services = Services::new(store, &config);
+    // The key opens the credentials of users whose private images are queued for a scan.
+    let secret_key = crate::secrets::load(&config, &store).await?;
+    let services = Services::new(store, &config).with_secret_key(secret_key);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let runner = crate::worker::runner(services.store.clone(), services.inspector.clone(), &config);
+    let signalled = shutdown_signal();
+    let runner = crate::worker::runner(&services, &config);
     let worker = tokio::spawn(runner.run(stopped));
-    shutdown_signal().await;
+    signalled.await;
     let _ = stop.send(true);
     let _ = worker.await;
     Ok(())
 }
 
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: a signal that arrives while a job is already claimed must reach the
+/// graceful path, not the default disposition that kills the process with the job still leased.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            signal.recv().await;
-        }
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        match signals {
+            (Ok(mut terminate), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = terminate.recv() => {},
+                    _ = interrupt.recv() => {},
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

@@ -150,8 +150,7 @@ impl Runner {
         let Some(job) = self.store().claim_job(&kinds, &self.worker, LEASE).await? else { return Ok(false) };
         let Some(handler) = self.handlers.get(job.kind.as_str()).cloned() else { return Ok(true) };
         let running = RunningJob { id: job.id, attempt: job.attempts, store: self.store().clone() };
-        let work = AssertUnwindSafe(handler(&self.context, &job.payload, &running)).catch_unwind();
-        tokio::pin!(work);
+        let mut work = Box::pin(AssertUnwindSafe(handler(&self.context, &job.payload, &running)).catch_unwind());
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + LEASE / 3, LEASE / 3);
         let result = loop {
             tokio::select! {
@@ -166,6 +165,9 @@ impl Runner {
                     Err(e) => tracing::warn!(id = job.id, kind = %job.kind, error = %e, "job lease not renewed"),
                 },
                 _ = stopping(shutdown) => {
+                    // Dropped first: whatever the work holds (a connection, a write) is let go
+                    // before the hand-back needs it.
+                    drop(work);
                     self.store().release_job(job.id, &self.worker, job.attempts).await?;
                     tracing::info!(id = job.id, kind = %job.kind, "job handed back: the worker is stopping");
                     return Ok(true);
