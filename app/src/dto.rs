@@ -252,7 +252,8 @@ pub struct TagSummary {
 /// A platform image's scan as the tag page and the vulnerabilities badge show it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanSummary {
-    /// `queued`, `running`, `done`, `failed`, or `unavailable` (private images are scanned at the CLI).
+    /// `queued`, `running`, `done`, `failed`, `none`, or `unavailable` (a private image nobody
+    /// with credentials has asked to scan yet).
     pub state: String,
     pub layers_done: u32,
     pub layers_total: u32,

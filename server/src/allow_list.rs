@@ -130,7 +130,7 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn in_network(ip: IpAddr, base: IpAddr, prefix: u8) -> bool {
+pub(crate) fn in_network(ip: IpAddr, base: IpAddr, prefix: u8) -> bool {
     match (ip, base) {
         (IpAddr::V4(ip), IpAddr::V4(base)) => {
             let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);

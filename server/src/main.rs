@@ -131,6 +131,13 @@ enum UserCommand {
     List,
     /// Delete an account with its sessions, API tokens and saved registry credentials.
     Delete { username: String },
+    /// Make an account an administrator (it then sees every repository); --revoke takes that away.
+    #[command(after_help = "Examples:\n  shipshape user admin alice\n  shipshape user admin alice --revoke")]
+    Admin {
+        username: String,
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -262,6 +269,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::List } => cli::accounts::list_users(&config).await?,
         Command::User { command: UserCommand::Delete { username } } => cli::accounts::delete_user(&config, &username).await?,
+        Command::User { command: UserCommand::Admin { username, revoke } } => {
+            cli::accounts::set_admin(&config, &username, revoke).await?
+        }
         Command::Token { command: TokenCommand::Create { username, name, scope } } => {
             cli::accounts::create_token(&config, &username, &name, scope).await?
         }

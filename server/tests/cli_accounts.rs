@@ -79,6 +79,15 @@ async fn an_operator_makes_accounts_and_tokens_from_the_command_line() {
         assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} stored in plain text");
     }
 
+    // Rights given and taken back.
+    assert_eq!(stdout(&shipshape(d, &["user", "admin", "Bob"], "").await), "bob is an administrator\n");
+    assert!(accounts.log_in("bob", PASSWORD, "127.0.0.1".parse().unwrap()).await.unwrap().admin);
+    let revoked = stdout(&shipshape(d, &["user", "admin", "bob", "--revoke"], "").await);
+    assert_eq!(revoked, "bob is no longer an administrator\n");
+    assert!(!accounts.log_in("bob", PASSWORD, "127.0.0.1".parse().unwrap()).await.unwrap().admin);
+    let nobody = error(&shipshape(d, &["user", "admin", "nobody"], "").await);
+    assert!(nobody.starts_with("error: no user named \"nobody\""), "{nobody}");
+
     let deleted = stdout(&shipshape(d, &["user", "delete", "bob"], "").await);
     assert!(deleted.starts_with("deleted bob"), "{deleted}");
     assert!(accounts.token(&token).await.unwrap().is_none(), "the user's tokens went with it");

@@ -212,6 +212,17 @@ async fn accounts_over_http(store: SharedStore, raw: impl AsyncFn() -> Vec<u8>) 
     let replayed = script.get(url("/api/v1/user")).header("cookie", format!("shipshape_session={first_session}"));
     assert_eq!(replayed.send().await.unwrap().status(), 401, "the logged-out session is gone");
 
+    // A form sent after the session ended goes to the log-in page, which comes back to the form
+    // with what was typed (never the password).
+    let form = [("registry", "ghcr.io"), ("username", "robot"), ("password", REGISTRY_PASSWORD)];
+    let (status, location) = alice.post_form("/account/registries", &form).await;
+    assert_eq!(status, 303);
+    let login = url::Url::parse(&format!("http://x{location}")).unwrap();
+    let query: std::collections::HashMap<_, _> = login.query_pairs().into_owned().collect();
+    assert_eq!(login.path(), "/login");
+    assert_eq!(query["next"], "/account/registries?registry=ghcr.io&username=robot", "{location}");
+    assert!(!location.contains(REGISTRY_PASSWORD), "{location}");
+
     // Log in again: to `next` when it is a path here, never elsewhere.
     let form = [("username", "alice"), ("password", PASSWORD), ("next", "/account/tokens")];
     assert_eq!(alice.post_form("/login", &form).await, (303, "/account/tokens".to_string()));

@@ -22,6 +22,7 @@ async fn context(store: SharedStore) -> Context {
         vulndb: config.vulndb.clone(),
         registry_timeout: config.registry_timeout,
         scan_limits: config.scan,
+        credentials_for: None,
     }
 }
 

@@ -41,7 +41,7 @@ impl Fixture {
         let config = Config::from_vars(vars).unwrap();
         let store = shipshape::store::open(&config.database_url).await.unwrap();
         let services = Services::new(store, &config);
-        let jobs = shipshape::worker::runner(services.store.clone(), services.inspector.clone(), &config);
+        let jobs = shipshape::worker::runner(&services, &config);
         Self { config, services, jobs, registry, _dir: dir }
     }
 

@@ -11,14 +11,14 @@ use chrono::Utc;
 use shipshape::badge::BadgeRequest;
 use shipshape::config::{Config, DatabaseUrl};
 use shipshape::inspect::Viewer;
-use shipshape::registry::Credentials;
+use shipshape::registry::{Credentials, RegistryError};
 use shipshape::services::{CredentialsFor, ImageQuery, Public, ServiceError, Services};
 use shipshape::store::{self, NewUser, SharedStore, UserId, UserInsert};
 use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
 
-/// Users' saved credentials, as the credentials service would open them.
+/// Users' saved credentials, as the credentials service would open them, and the uses it was told of.
 #[derive(Default)]
-struct Saved(Mutex<HashMap<(UserId, String), Credentials>>);
+struct Saved(Mutex<HashMap<(UserId, String), Credentials>>, Mutex<Vec<(UserId, Result<(), String>)>>);
 
 impl Saved {
     fn save(&self, user: UserId, registry: &str, credentials: Credentials) {
@@ -30,6 +30,17 @@ impl Saved {
 impl CredentialsFor for Saved {
     async fn credentials_for(&self, user: UserId, registry: &str) -> Option<Credentials> {
         self.0.lock().unwrap().get(&(user, registry.to_string())).cloned()
+    }
+
+    async fn record_use(&self, user: UserId, _registry: &str, result: Result<(), &RegistryError>) {
+        self.1.lock().unwrap().push((user, result.map_err(|e| e.to_string())));
+    }
+}
+
+impl Saved {
+    /// The uses recorded since the last call.
+    fn uses(&self) -> Vec<(UserId, Result<(), String>)> {
+        std::mem::take(&mut *self.1.lock().unwrap())
     }
 }
 
@@ -82,6 +93,13 @@ impl World {
         format!("{}/{path}", self.private.host())
     }
 
+    /// Makes `viewer`'s grant look as old as a day.
+    async fn age_grant(&self, viewer: Viewer, repository: &str) {
+        let repo = self.store.repository(&self.private.host(), repository).await.unwrap().unwrap();
+        self.store.revoke_repository_grant(id(viewer), repo.id).await.unwrap();
+        self.store.grant_repository_at(id(viewer), repo.id, Utc::now() - chrono::Duration::days(1)).await.unwrap();
+    }
+
     async fn grant(&self, viewer: Viewer, repository: &str) -> Option<chrono::DateTime<Utc>> {
         let repo = self.store.repository(&self.private.host(), repository).await.unwrap().unwrap();
         self.store.repository_grant(id(viewer), repo.id).await.unwrap()
@@ -94,6 +112,7 @@ async fn alice_sees_her_private_image_and_a_grant_is_recorded(world: &World) {
     assert!(report.private, "read with alice's credentials only");
     assert!(world.grant(world.alice, "team/secret").await.is_some(), "alice's grant");
     assert!(world.grant(world.bob, "team/secret").await.is_none());
+    assert_eq!(world.saved.uses(), vec![(id(world.alice), Ok(()))], "her credentials' use is recorded");
     // Within the TTL her grant answers without asking the registry again.
     let again = world.services.images.inspect(world.alice, ImageQuery::new(&reference)).await.unwrap();
     assert_eq!(again.digest, report.digest);
@@ -118,6 +137,8 @@ async fn bob_and_a_visitor_are_told_what_a_missing_repository_tells(world: &Worl
     let missing = told(images.inspect(world.bob, ImageQuery::new(&world.reference("team/nothing:1"))).await);
     assert_eq!(as_nothing(hidden), missing, "bob with wrong credentials");
     assert!(world.grant(world.bob, "team/secret").await.is_none());
+    let uses = world.saved.uses();
+    assert!(matches!(uses.as_slice(), [.., (user, Err(_))] if *user == id(world.bob)), "bob's refusal is recorded: {uses:?}");
 }
 
 async fn an_administrator_sees_it(world: &World) {
@@ -132,7 +153,18 @@ async fn scans_and_sboms_are_hidden_from_bob(world: &World) {
     let report = world.services.images.inspect(world.alice, ImageQuery::new(&reference)).await.unwrap();
     let digest = report.platforms[0].digest.clone();
     let alice = scans.of_image(world.alice, &reference, &digest).await.unwrap();
-    assert_eq!(alice.state, "unavailable", "the worker holds nobody's credentials: no scan is queued");
+    assert_eq!(alice.state, "queued", "her ask queues the scan, to be read with her credentials");
+    let job = world.store.latest_job(&format!("scan:{digest}")).await.unwrap().unwrap();
+    assert!(job.payload.contains(&format!("\"user\":{}", id(world.alice).0)), "whose, not the secret: {}", job.payload);
+    assert!(!job.payload.contains("s3cret"));
+    let vars = [("SHIPSHAPE_ALLOW_HOSTS", world.private.host()), ("SHIPSHAPE_BASE_IMAGES", String::new())];
+    let config = Config::from_vars(vars.map(|(k, v)| (k.to_string(), v))).unwrap();
+    let ran = shipshape::worker::runner(&world.services, &config).drain().await.unwrap();
+    assert!(ran >= 1);
+    let alice = scans.of_image(world.alice, &reference, &digest).await.unwrap();
+    assert_eq!(alice.state, "done", "{alice:?}");
+    let packages = scans.packages(world.alice, &reference, &digest).await.unwrap();
+    assert!(packages.is_some(), "her packages");
     for viewer in [world.bob, Viewer::Anonymous] {
         let hidden = told(scans.of_image(viewer, &reference, &digest).await);
         let missing = told(scans.of_image(viewer, &world.reference("team/nothing:1"), &digest).await);
@@ -182,7 +214,7 @@ async fn badge_message(world: &World, path: &str, query: &str) -> String {
 }
 
 async fn alice_rotates_the_badge_token(world: &World) {
-    let badges = &world.services.badges;
+    let badges = &world.services;
     let repository = world.reference("team/secret");
     assert_eq!(badges.badge_token_status(world.alice, &repository).await.unwrap(), None);
     for viewer in [world.bob, Viewer::Anonymous] {
@@ -195,6 +227,10 @@ async fn alice_rotates_the_badge_token(world: &World) {
     assert_eq!(badge_message(world, &badge, &format!("token={first}")).await, "root");
     let second = badges.rotate_badge_token(world.admin, &repository).await.unwrap();
     assert_ne!(first, second);
+    // Past the TTL her grant is re-checked at the registry before the token is hers to see.
+    world.age_grant(world.alice, "team/secret").await;
+    assert!(badges.badge_token_status(world.alice, &repository).await.unwrap().is_some(), "re-checked");
+    assert!(world.grant(world.alice, "team/secret").await.unwrap() > Utc::now() - chrono::Duration::minutes(1));
     // The old token reads as no token: "inspecting" while the registry is asked, then "not found".
     let mut old = badge_message(world, &badge, &format!("token={first}")).await;
     for _ in 0..150 {
@@ -223,6 +259,8 @@ async fn the_grant_goes_when_the_credentials_stop_working(world: &World) {
     assert_eq!(alice, bob);
     let tags = world.services.images.tags(world.alice, &world.reference("team/secret"), 10, None).await;
     assert!(tags.is_err(), "her tag listing too");
+    let token = world.services.badge_token_status(world.alice, &world.reference("team/secret")).await;
+    assert!(token.is_err(), "and the badge token");
     // Her good credentials again: a fresh read records a new grant.
     world.saved.save(id(world.alice), &world.private.host(), Credentials::new("alice", "s3cret"));
     world.expired.images.inspect(world.alice, ImageQuery::new(&reference)).await.unwrap();

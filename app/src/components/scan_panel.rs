@@ -173,7 +173,7 @@ fn status_text(summary: &ScanSummary) -> String {
         "queued" => "The scan is queued.".to_string(),
         "running" => format!("Scanning: {} of {} layers read.", summary.layers_done, summary.layers_total.max(1)),
         "failed" => format!("The scan failed: {}", summary.error.clone().unwrap_or_default()),
-        "unavailable" => "Private images are scanned at the command line: shipshape scan REF --creds USER:PASS.".into(),
+        "unavailable" => "Not scanned yet: a private image is scanned when a user who saved credentials for its registry opens it (or with shipshape scan REF --creds USER:PASS).".into(),
         "done" => {
             let ecosystems = if summary.ecosystems.len() > 1 {
                 let parts: Vec<String> = summary.ecosystems.iter().map(|e| format!("{} {}", e.count, e.ecosystem)).collect();

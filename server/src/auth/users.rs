@@ -108,6 +108,18 @@ impl Accounts {
         Ok(())
     }
 
+    /// Makes an account an administrator, or takes that away (`shipshape user admin`); its
+    /// sessions see the change at their next request.
+    pub async fn set_admin(&self, username: &str, admin: bool) -> Result<Account, AuthError> {
+        let name = username::normalize(username).map_err(|_| AuthError::NotFound)?;
+        let user = self.store().user_by_name(&name).await?.ok_or(AuthError::NotFound)?;
+        if !self.store().set_admin(user.id, admin).await? {
+            return Err(AuthError::NotFound);
+        }
+        tracing::info!(username = %name, admin, "administrator rights changed");
+        Ok(Account { admin, ..Account::from(user) })
+    }
+
     /// The password of a logged-in user, for changes that need it again. Counted like a log-in
     /// under their name, so a stolen session cannot guess it quickly either.
     async fn confirm_password(&self, account: &Account, password: &str) -> Result<(), AuthError> {

@@ -177,9 +177,9 @@ impl Badges {
                         let Ok(digest) = Digest::parse(&image.digest) else { return not_found };
                         let repository = format!("{}/{}", report.registry, report.repository);
                         if !private {
-                            scan::service::request(&self.store, &repository, &digest).await?;
+                            scan::service::request(&self.store, &repository, &digest, None).await?;
                         }
-                        Some(scan::service::summary(&self.store, &digest, private).await?)
+                        Some(scan::service::summary(&self.store, &digest, !private).await?)
                     }
                     _ => None,
                 };
@@ -249,10 +249,25 @@ impl Badges {
             return Err(not_found());
         }
         let visible = self.store.visible_repository(&reference.registry, &reference.repository, viewer.visible());
-        match visible.await? {
-            Some(repo) if repo.visibility == Visibility::Private => Ok(repo),
-            _ => Err(not_found()),
+        let repo = match visible.await? {
+            Some(repo) if repo.visibility == Visibility::Private => repo,
+            _ => return Err(not_found()),
+        };
+        // A user's grant counts only while the registry confirmed it within the tag TTL: access
+        // withdrawn at the registry must withdraw the token too (`Services::badge_token_status`
+        // re-checks a stale grant at the registry first).
+        if let Viewer::User { id, .. } = viewer
+            && !viewer.sees_all()
+        {
+            let checked = self.store.repository_grant(id, repo.id).await?;
+            // (At least a minute: with a TTL of zero the re-check just made must still count.)
+            let ttl = self.tag_ttl.max(Duration::from_secs(60));
+            let fresh = checked.is_some_and(|at| (chrono::Utc::now() - at).to_std().is_ok_and(|age| age < ttl));
+            if !fresh {
+                return Err(not_found());
+            }
         }
+        Ok(repo)
     }
 
     /// Whether the registry last confirmed the tag longer ago than the TTL.

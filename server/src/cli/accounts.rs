@@ -1,4 +1,4 @@
-//! `shipshape user create|list|delete` and `shipshape token create`: accounts for operators, on
+//! `shipshape user create|list|delete|admin` and `shipshape token create`: accounts for operators, on
 //! a closed server, and tokens for automation. Passwords come from stdin, never from arguments
 //! (which `ps` and shell history show).
 
@@ -41,6 +41,16 @@ pub async fn list_users(config: &Config) -> Result<String, CliError> {
 pub async fn delete_user(config: &Config, username: &str) -> Result<String, CliError> {
     match accounts(config).await?.delete_user(username).await {
         Ok(()) => Ok(format!("deleted {} with its sessions, API tokens and registry credentials\n", username.trim())),
+        Err(AuthError::NotFound) => Err(CliError::UnknownUser(username.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Makes an account an administrator (`revoke`: an ordinary user again).
+pub async fn set_admin(config: &Config, username: &str, revoke: bool) -> Result<String, CliError> {
+    match accounts(config).await?.set_admin(username, !revoke).await {
+        Ok(account) if account.admin => Ok(format!("{} is an administrator\n", account.username)),
+        Ok(account) => Ok(format!("{} is no longer an administrator\n", account.username)),
         Err(AuthError::NotFound) => Err(CliError::UnknownUser(username.to_string())),
         Err(e) => Err(e.into()),
     }

@@ -64,6 +64,8 @@ pub struct Config {
     pub signup: crate::auth::Signup,
     /// SHIPSHAPE_PUBLIC_URL: the origin browsers use (scheme, host, port; no path).
     pub public_url: Option<PublicUrl>,
+    /// Whose `X-Forwarded-For` names the client (`SHIPSHAPE_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::http::client::TrustedProxies,
 }
 
 /// The origin users reach the server at, as a browser's `Origin` header writes it.
@@ -150,6 +152,12 @@ impl Config {
             Some((name, value)) => Some(PublicUrl::parse(&value).map_err(|reason| ConfigError::invalid(&name, reason))?),
             None => None,
         };
+        let trusted_proxies =
+            match sources.pick("SHIPSHAPE_TRUSTED_PROXIES", file.trusted_proxies.take().map(AllowHostsValue::joined)) {
+                Some((name, value)) => crate::http::client::TrustedProxies::parse(&value)
+                    .map_err(|reason| ConfigError::invalid(&name, reason))?,
+                None => crate::http::client::TrustedProxies::default(),
+            };
 
         Ok(Config {
             listen,
@@ -167,6 +175,7 @@ impl Config {
             secret_key,
             signup,
             public_url,
+            trusted_proxies,
         })
     }
 }

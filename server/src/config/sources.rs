@@ -33,6 +33,7 @@ pub(super) struct FileConfig {
     pub(super) scan_timeout: Option<u64>,
     pub(super) signup: Option<String>,
     pub(super) public_url: Option<String>,
+    pub(super) trusted_proxies: Option<AllowHostsValue>,
 }
 
 /// A list in the file: a TOML array or one comma-separated string, like the variable. (The name

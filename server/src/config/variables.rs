@@ -66,4 +66,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "the URL users reach Shipshape at (https://shipshape.example): same-origin checks accept it, and an \
          https URL makes session cookies Secure (default: the request's own Host)",
     ),
+    (
+        "SHIPSHAPE_TRUSTED_PROXIES",
+        "peers whose X-Forwarded-For names the client, for per-client limits: local (default: any loopback or \
+         private address), none, or comma-separated addresses and CIDRs",
+    ),
 ];

@@ -82,8 +82,19 @@ fn local_path(next: Option<&str>) -> &str {
     }
 }
 
-fn signed_in(caller: &Caller) -> Result<&Account, Response> {
-    caller.account().ok_or_else(|| back("/login", &[("error", "log in first")]))
+/// The caller's account; without one (never signed in, or the session ended while the form was
+/// open), the log-in page, which comes back to `page` afterwards with the form's `kept` fields
+/// (never a password) in its query, so nothing typed is lost.
+fn signed_in<'a>(caller: &'a Caller, page: &str, kept: &[(&str, &str)]) -> Result<&'a Account, Response> {
+    caller.account().ok_or_else(|| {
+        let kept: Vec<_> = kept.iter().filter(|(_, value)| !value.is_empty()).collect();
+        let mut next = page.to_string();
+        if !kept.is_empty() {
+            next.push('?');
+            next.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish());
+        }
+        back("/login", &[("error", "your session has ended: log in, then send the form again"), ("next", &next)])
+    })
 }
 
 fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
@@ -106,7 +117,7 @@ async fn sign_up(
 ) -> Response {
     let again = |error: String| back("/signup", &[("error", &error), ("username", &form.username)]);
     // Keyed by the new name too, which is new each time: in effect, per client address.
-    let client = client::address(&extensions, &headers);
+    let client = client::address(&extensions);
     if let Err(wait) = forms.signups.attempt(&form.username, client, std::time::Instant::now()) {
         return too_many_attempts(crate::auth::retry_seconds(wait.0));
     }
@@ -134,7 +145,7 @@ async fn log_in(
     Form(form): Form<LogIn>,
 ) -> Response {
     let next = local_path(form.next.as_deref()).to_string();
-    let client = client::address(&extensions, &headers).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let client = client::address(&extensions).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     match forms.services.accounts.log_in(&form.username, &form.password, client).await {
         Ok(account) => start_session(&forms, &account, &headers, &next).await,
         Err(crate::auth::AuthError::RateLimited { retry_after }) => too_many_attempts(crate::auth::retry_seconds(retry_after)),
@@ -185,7 +196,7 @@ struct ChangePassword {
 }
 
 async fn change_password(State(forms): State<Forms>, caller: Caller, Form(form): Form<ChangePassword>) -> Response {
-    let account = match signed_in(&caller) {
+    let account = match signed_in(&caller, "/account", &[]) {
         Ok(account) => account,
         Err(response) => return response,
     };
@@ -205,7 +216,7 @@ struct EndSession {
 }
 
 async fn end_session(State(forms): State<Forms>, caller: Caller, Form(form): Form<EndSession>) -> Response {
-    let account = match signed_in(&caller) {
+    let account = match signed_in(&caller, "/account", &[]) {
         Ok(account) => account,
         Err(response) => return response,
     };
@@ -221,7 +232,7 @@ struct DeleteAccount {
 }
 
 async fn delete_account(State(forms): State<Forms>, caller: Caller, Form(form): Form<DeleteAccount>) -> Response {
-    let account = match signed_in(&caller) {
+    let account = match signed_in(&caller, "/account", &[]) {
         Ok(account) => account,
         Err(response) => return response,
     };
@@ -242,7 +253,7 @@ struct CreateToken {
 }
 
 async fn create_token(State(forms): State<Forms>, caller: Caller, Form(form): Form<CreateToken>) -> Response {
-    let account = match signed_in(&caller) {
+    let account = match signed_in(&caller, "/account/tokens", &[("name", &form.name), ("scope", &form.scope)]) {
         Ok(account) => account,
         Err(response) => return response,
     };
@@ -264,7 +275,7 @@ struct RevokeToken {
 }
 
 async fn revoke_token(State(forms): State<Forms>, caller: Caller, Form(form): Form<RevokeToken>) -> Response {
-    let account = match signed_in(&caller) {
+    let account = match signed_in(&caller, "/account/tokens", &[]) {
         Ok(account) => account,
         Err(response) => return response,
     };
@@ -284,7 +295,7 @@ struct SaveRegistry {
 const REGISTRIES: &str = "/account/registries";
 
 async fn save_registry(State(forms): State<Forms>, caller: Caller, Form(form): Form<SaveRegistry>) -> Response {
-    let account = match signed_in(&caller) {
+    let account = match signed_in(&caller, REGISTRIES, &[("registry", &form.registry), ("username", &form.username)]) {
         Ok(account) => account,
         Err(response) => return response,
     };
@@ -303,7 +314,7 @@ struct DeleteRegistry {
 }
 
 async fn delete_registry(State(forms): State<Forms>, caller: Caller, Form(form): Form<DeleteRegistry>) -> Response {
-    let account = match signed_in(&caller) {
+    let account = match signed_in(&caller, REGISTRIES, &[]) {
         Ok(account) => account,
         Err(response) => return response,
     };
@@ -323,7 +334,7 @@ struct TestRegistry {
 }
 
 async fn test_registry(State(forms): State<Forms>, caller: Caller, Form(form): Form<TestRegistry>) -> Response {
-    let account = match signed_in(&caller) {
+    let account = match signed_in(&caller, REGISTRIES, &[]) {
         Ok(account) => account,
         Err(response) => return response,
     };
@@ -349,7 +360,7 @@ async fn rotate_badge_token(State(forms): State<Forms>, caller: Caller, Form(for
     if caller.account().is_none() {
         return back("/login", &[("error", "log in first"), ("next", &page)]);
     }
-    match forms.services.badges.rotate_badge_token(caller.viewer(), &form.repository).await {
+    match forms.services.rotate_badge_token(caller.viewer(), &form.repository).await {
         Ok(token) => {
             let cookie = fresh::cookie(fresh::Kind::BadgeToken, &form.repository, &token, forms.secure_cookies);
             with_cookie(back(&page, &[]), cookie)

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{Extensions, HeaderMap};
+use axum::http::Extensions;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
@@ -51,11 +51,10 @@ pub async fn scan_events(
     Path(reference): Path<String>,
     Query(params): Query<ScanParams>,
     extensions: Extensions,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Before anything that may reach a registry: a refused stream costs nothing.
     let caller = extensions.get::<Caller>().cloned().unwrap_or_default();
-    let slot = match events.slots.take(client::address(&extensions, &headers)) {
+    let slot = match events.slots.take(client::address(&extensions)) {
         Ok(slot) => slot,
         Err(refused) => return Ok(refused.into_response()),
     };

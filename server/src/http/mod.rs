@@ -4,7 +4,7 @@ pub mod account_api;
 pub mod account_forms;
 mod badges;
 pub mod caller;
-mod client;
+pub mod client;
 mod error;
 mod events;
 mod feeds;

@@ -71,6 +71,26 @@ impl Inspector {
         Ok(client.tags(&repository.repository, max).await?)
     }
 
+    /// Whether `viewer` may see the stored `repository` outside an inspection (its scans and
+    /// packages), as a tag listing admits: a user's grant older than the tag TTL is re-checked
+    /// with their `credentials` first (and withdrawn when the registry refuses them).
+    pub async fn admit_stored(
+        &self,
+        repository: &ImageReference,
+        viewer: Viewer,
+        credentials: Option<Credentials>,
+    ) -> Result<(), InspectError> {
+        let hidden = repository.repository_path();
+        let Some(repo) = self.store.repository(&repository.registry, &repository.repository).await? else {
+            return Err(InspectError::Hidden { reference: hidden });
+        };
+        let credentials = if viewer.uses_credentials() { credentials } else { None };
+        match self.admit(&repo, viewer, credentials.as_ref(), false, hidden, tag_listing(&repository.repository)).await? {
+            Admission::Admitted => Ok(()),
+            Admission::Refused(answer) => Err(answer),
+        }
+    }
+
     /// A page of a repository's tags as the registry lists them (sorted as it sorts them), each
     /// inspected through the cache so the table can show size, layers, platforms and dates.
     pub async fn repository_tags(

@@ -8,6 +8,7 @@ use crate::config::{KnownBases, VulnDbSync};
 use crate::inspect::Inspector;
 use crate::net::Policy;
 use crate::scan::limits::ScanLimits;
+use crate::services::CredentialsFor;
 use crate::store::SharedStore;
 
 #[derive(Clone)]
@@ -19,4 +20,7 @@ pub struct Context {
     pub vulndb: VulnDbSync,
     pub registry_timeout: Duration,
     pub scan_limits: ScanLimits,
+    /// Users' saved registry credentials, for a private image's scan queued by one of them
+    /// (`None`: no instance key loaded; such scans fail saying so).
+    pub credentials_for: Option<Arc<dyn CredentialsFor>>,
 }

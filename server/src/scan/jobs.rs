@@ -10,7 +10,7 @@ use super::run::{Progress, ScanError, ScanReport, matched_before, rematch, scan}
 use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
 use crate::inspect::InspectError;
 use crate::registry::RegistryError;
-use crate::store::{SharedStore, StoreError};
+use crate::store::{SharedStore, StoreError, UserId};
 
 /// The dedupe key of `digest`'s scan job, also how its state is looked up.
 pub fn scan_key(digest: &Digest) -> String {
@@ -22,6 +22,10 @@ pub fn scan_key(digest: &Digest) -> String {
 #[derive(Serialize, Deserialize)]
 pub struct ScanImage {
     pub reference: String,
+    /// For a private image: the user who asked, whose saved credentials read it (the job holds
+    /// no secret, only whose to open when it runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<i64>,
 }
 
 #[async_trait::async_trait]
@@ -39,6 +43,22 @@ impl BackgroundJob for ScanImage {
 
     async fn run(&self, context: &Context, job: &RunningJob) -> Result<(), JobError> {
         let reference = ImageReference::parse(&self.reference).map_err(|e| JobError::Failed(e.to_string()))?;
+        let credentials = match self.user {
+            None => None,
+            Some(user) => {
+                let saved = match &context.credentials_for {
+                    Some(source) => source.credentials_for(UserId(user), &reference.registry).await,
+                    None => None,
+                };
+                // Deleted since, or never readable here: nobody else's credentials are borrowed.
+                Some(saved.ok_or_else(|| {
+                    JobError::Failed(format!(
+                        "the credentials for {} of the user who asked are gone: save them again under Account → Registries",
+                        reference.registry
+                    ))
+                })?)
+            }
+        };
         // Progress goes to the job row from its own task: the scan's callback cannot wait.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(i64, i64)>();
         let writer = async {
@@ -62,7 +82,8 @@ impl BackgroundJob for ScanImage {
             let _ = tx.send((done.load(Relaxed), total.load(Relaxed)));
         };
         let scanning = async {
-            let result = scan(&context.inspector, &context.store, &reference, None, None, &context.scan_limits, &progress).await;
+            let result =
+                scan(&context.inspector, &context.store, &reference, None, credentials, &context.scan_limits, &progress).await;
             drop(progress);
             result
         };
@@ -173,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_scan_is_deduplicated_by_the_digest_its_reference_names() {
-        let scan = |reference: &str| ScanImage { reference: reference.to_string() }.dedupe_key().unwrap();
+        let scan = |reference: &str| ScanImage { reference: reference.to_string(), user: None }.dedupe_key().unwrap();
         assert_eq!(scan(&format!("r.example/app@{DIGEST}")), scan_key(&Digest::parse(DIGEST).unwrap()));
         assert_eq!(scan("r.example/app:1"), "scan:r.example/app:1");
     }

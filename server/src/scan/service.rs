@@ -12,22 +12,20 @@ use super::jobs::{RematchScan, ScanImage, scan_key};
 use super::run::{ScanReport, matched_before};
 use crate::inspect::{Manifest, parse_manifest};
 use crate::jobs::enqueue;
-use crate::store::{JobState, SharedStore, StoreError};
+use crate::store::{JobState, SharedStore, StoreError, UserId};
 
 /// A failed scan (registry down, say) is tried again when asked for this long after it failed.
 const RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
 
-/// The stored scan of the platform image `digest`, or the state of the job making it.
-pub async fn summary(store: &SharedStore, digest: &Digest, private: bool) -> Result<ScanSummary, StoreError> {
+/// The stored scan of the platform image `digest`, or the state of the job making it. `queueable`:
+/// whether this viewer's ask could queue one (not for a private image's badge-token holder, who
+/// lends no credentials): if not, and no job exists, "unavailable".
+pub async fn summary(store: &SharedStore, digest: &Digest, queueable: bool) -> Result<ScanSummary, StoreError> {
     if let Some((report, scanned_at)) = store.scan_result(digest).await? {
         match serde_json::from_str::<ScanReport>(&report) {
             Ok(report) => return Ok(done(&report, scanned_at)),
             Err(e) => tracing::warn!(%digest, error = %e, "a stored scan no longer reads; it is scanned again"),
         }
-    }
-    if private {
-        // Workers hold no registry credentials: private images are scanned with `shipshape scan`.
-        return Ok(ScanSummary { state: "unavailable".into(), ..ScanSummary::default() });
     }
     Ok(match store.latest_job(&scan_key(digest)).await? {
         // Finished without a readable result: `request` queues it again.
@@ -39,13 +37,20 @@ pub async fn summary(store: &SharedStore, digest: &Digest, private: bool) -> Res
             error: job.error,
             ..ScanSummary::default()
         },
+        None if !queueable => ScanSummary { state: "unavailable".into(), ..ScanSummary::default() },
         None => ScanSummary { state: "none".into(), ..ScanSummary::default() },
     })
 }
 
-/// Queues what the scan of public image `digest` in `repository` (`registry/name`) needs: a scan
-/// when there is none (or it failed over an hour ago), a re-match when advisories changed since.
-pub async fn request(store: &SharedStore, repository: &str, digest: &Digest) -> Result<(), StoreError> {
+/// Queues what the scan of image `digest` in `repository` (`registry/name`) needs: a scan when
+/// there is none (or it failed over an hour ago), a re-match when advisories changed since. A
+/// private image is read with the credentials of `user`, who asked and may see it.
+pub async fn request(
+    store: &SharedStore,
+    repository: &str,
+    digest: &Digest,
+    user: Option<UserId>,
+) -> Result<(), StoreError> {
     if let Some((json, _)) = store.scan_result(digest).await?
         && let Ok(report) = serde_json::from_str::<ScanReport>(&json)
     {
@@ -63,7 +68,7 @@ pub async fn request(store: &SharedStore, repository: &str, digest: &Digest) -> 
         },
     };
     if retry {
-        enqueue(store, &ScanImage { reference: format!("{repository}@{digest}") }).await?;
+        enqueue(store, &ScanImage { reference: format!("{repository}@{digest}"), user: user.map(|u| u.0) }).await?;
     }
     Ok(())
 }
@@ -82,7 +87,7 @@ pub async fn rescan_moved_tag(
     for digest in &before {
         if store.scan_result(digest).await?.is_some() {
             let image = default_image(store, to).await?;
-            enqueue(store, &ScanImage { reference: format!("{repository}@{image}") }).await?;
+            enqueue(store, &ScanImage { reference: format!("{repository}@{image}"), user: None }).await?;
             return Ok(true);
         }
     }

@@ -118,14 +118,7 @@ impl Backend for Services {
             return Ok(None);
         }
         // Public repositories need no token, and others' private ones are not this user's to manage.
-        let viewer = caller.viewer();
-        let mut status = self.badges.badge_token_status(viewer, &repository).await;
-        if matches!(status, Err(crate::badge::BadgeTokenError::NotFound(_))) && self.may_be_granted(&repository).await? {
-            // A user's first visit: the page's own listing, which records that their credentials
-            // read the repository, may still be running. List once here (it waits on the same reads).
-            let _ = self.images.tags(viewer, &repository, 1, None).await;
-            status = self.badges.badge_token_status(viewer, &repository).await;
-        }
+        let status = self.badge_token_status(caller.viewer(), &repository).await;
         let created_at = match status {
             Ok(created_at) => created_at,
             Err(crate::badge::BadgeTokenError::NotFound(_)) => return Ok(None),
@@ -134,16 +127,6 @@ impl Backend for Services {
         let fresh = take_fresh(fresh::Kind::BadgeToken, |name| name.trim_matches('/') == repository.trim_matches('/'))
             .map(|(name, value)| FreshSecret { name, value });
         Ok(Some(BadgeTokenPanel { created_at: created_at.map(time), fresh }))
-    }
-}
-
-impl Services {
-    /// Whether `repository` (`registry/name`) is not known to be public: the only kind a grant
-    /// could still be on its way for.
-    async fn may_be_granted(&self, repository: &str) -> Result<bool, AppError> {
-        let Some((registry, name)) = repository.trim_matches('/').split_once('/') else { return Ok(false) };
-        let stored = self.store.repository(registry, name).await.map_err(ServiceError::from)?;
-        Ok(stored.is_none_or(|r| r.visibility == crate::store::Visibility::Private))
     }
 }
 

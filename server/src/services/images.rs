@@ -9,7 +9,7 @@ use app::reference::ImageReference;
 
 use super::ServiceError;
 use crate::inspect::{InspectError, InspectRequest, Inspector, PlatformFilter, Viewer};
-use crate::registry::Credentials;
+use crate::registry::{Credentials, RegistryError};
 use crate::store::UserId;
 
 /// A signed-in user's saved credentials for a registry (`docker.io`, `host:5000`), opened for one
@@ -18,6 +18,10 @@ use crate::store::UserId;
 #[async_trait::async_trait]
 pub trait CredentialsFor: Send + Sync {
     async fn credentials_for(&self, user: UserId, registry: &str) -> Option<Credentials>;
+
+    /// What a use of them found, for the registries page's "last used, last result": `Ok` when
+    /// they showed the user a private image, the registry's refusal when it refused them.
+    async fn record_use(&self, user: UserId, registry: &str, result: Result<(), &RegistryError>);
 }
 
 /// One inspection, with its parts as a URL, form or command line gives them.
@@ -96,6 +100,13 @@ impl Images {
         Ok(ChosenImage { reference, digest })
     }
 
+    /// Whether `viewer` may see the stored repository of `reference` outside an inspection; a
+    /// user's stale grant is re-checked at the registry with their credentials first.
+    pub async fn admit_repository(&self, viewer: Viewer, reference: &ImageReference) -> Result<(), ServiceError> {
+        let credentials = self.credentials(viewer, &reference.registry, None).await;
+        Ok(self.inspector.admit_stored(reference, viewer, credentials).await?)
+    }
+
     /// A page of a repository's tags (`registry/name` as written), each summarised from its inspection.
     pub async fn tags(
         &self,
@@ -116,12 +127,23 @@ impl Images {
     ) -> Result<(ImageReference, ImageReport), ServiceError> {
         let reference = ImageReference::parse(query.reference)?;
         let platform = query.platform.filter(|p| !p.is_empty()).map(PlatformFilter::parse).transpose()?;
+        let saved = query.credentials.is_none();
         let credentials = self.credentials(viewer, &reference.registry, query.credentials).await;
+        let used = saved && credentials.is_some();
         let request = InspectRequest::new(&reference, viewer)
             .platform(platform.as_ref())
             .refresh(query.refresh)
             .credentials(credentials);
-        let report = self.inspector.inspect(request).await?;
-        Ok((reference, report))
+        let report = self.inspector.inspect(request).await;
+        if used && let (Viewer::User { id, .. }, Some(source)) = (viewer, &self.credentials_for) {
+            match &report {
+                Ok(report) if report.private => source.record_use(id, &reference.registry, Ok(())).await,
+                Err(InspectError::Registry(
+                    refused @ (RegistryError::WrongCredentials { .. } | RegistryError::AccessDenied { .. }),
+                )) => source.record_use(id, &reference.registry, Err(refused)).await,
+                _ => {}
+            }
+        }
+        Ok((reference, report?))
     }
 }

@@ -3,6 +3,7 @@
 //! returns the DTOs. The Leptos `Backend`, the REST handlers and the CLI are thin adapters over them.
 
 mod backend;
+mod badge_tokens;
 mod error;
 mod images;
 mod scans;
@@ -32,6 +33,8 @@ pub struct Services {
     pub accounts: Accounts,
     /// Users' registry credentials: only once the instance key is loaded ([`Services::with_secret_key`]).
     pub credentials: Option<RegistryCredentials>,
+    /// Where signed-in users' credentials come from (the above, or a test's own).
+    credentials_for: Option<Arc<dyn CredentialsFor>>,
     registries: Arc<Registries>,
 }
 
@@ -48,12 +51,13 @@ impl Services {
         let scans = Scans::new(store.clone(), images.clone());
         let badges = Badges::new(store.clone(), inspector.clone(), config.tag_ttl);
         let accounts = Accounts::new(store.clone(), AccountSettings::with_signup(config.signup));
-        Self { store, inspector, images, scans, badges, accounts, credentials: None, registries }
+        Self { store, inspector, images, scans, badges, accounts, credentials: None, credentials_for: None, registries }
     }
 
     /// Signed-in users' inspections read private repositories with their own saved credentials,
     /// found by `source`.
     pub fn with_credentials_for(mut self, source: Arc<dyn CredentialsFor>) -> Self {
+        self.credentials_for = Some(source.clone());
         self.images = self.images.clone().with_credentials_for(source);
         self.scans = Scans::new(self.store.clone(), self.images.clone());
         self
@@ -65,6 +69,11 @@ impl Services {
         let credentials = RegistryCredentials::new(self.store.clone(), key, self.registries.clone());
         self.credentials = Some(credentials.clone());
         self.with_credentials_for(Arc::new(credentials))
+    }
+
+    /// Users' saved credentials, for background work done on a user's behalf.
+    pub fn credentials_for(&self) -> Option<Arc<dyn CredentialsFor>> {
+        self.credentials_for.clone()
     }
 }
 
@@ -78,6 +87,12 @@ impl CredentialsFor for RegistryCredentials {
                 tracing::warn!(user = user.0, registry, error = %e, "saved registry credentials not used");
                 None
             }
+        }
+    }
+
+    async fn record_use(&self, user: crate::store::UserId, registry: &str, result: Result<(), &crate::registry::RegistryError>) {
+        if let Err(e) = RegistryCredentials::record_use(self, user, registry, result).await {
+            tracing::warn!(user = user.0, registry, error = %e, "use of saved registry credentials not recorded");
         }
     }
 }

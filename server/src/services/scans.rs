@@ -50,14 +50,14 @@ impl Scans {
     pub async fn of_image(&self, viewer: Viewer, reference: &str, digest: &str) -> Result<ScanSummary, ServiceError> {
         let (reference, digest) = (ImageReference::parse(reference)?, Digest::parse(digest)?);
         let private = self.visible(viewer, &reference, &digest).await?;
-        self.requested(&reference, &digest, private).await
+        self.requested(viewer, &reference, &digest, private).await
     }
 
     /// The scan of the platform image `query` means (`?platform=`, else the default), queued on
     /// first ask.
     pub async fn of_reference(&self, viewer: Viewer, query: ImageQuery<'_>) -> Result<ScanSummary, ServiceError> {
         let (chosen, private) = self.chosen(viewer, query).await?;
-        self.requested(&chosen.reference, chosen.digest(), private).await
+        self.requested(viewer, &chosen.reference, chosen.digest(), private).await
     }
 
     /// The platform image whose scan a progress stream follows, after the same checks as a summary.
@@ -67,7 +67,7 @@ impl Scans {
 
     /// What the stored scan (or its job) says now: for a stream that checked visibility already.
     pub async fn current(&self, digest: &Digest) -> Result<ScanSummary, StoreError> {
-        service::summary(&self.store, digest, false).await
+        service::summary(&self.store, digest, true).await
     }
 
     /// The packages the scan found; `None` until it is done.
@@ -109,14 +109,25 @@ impl Scans {
         Ok((chosen, private))
     }
 
-    /// The summary, queuing a scan of a public image. The worker holds no one's registry
-    /// credentials: a private image's scan is made with `shipshape scan`, and reads "unavailable"
-    /// until then (to those who may see it at all).
-    async fn requested(&self, reference: &ImageReference, digest: &Digest, private: bool) -> Result<ScanSummary, ServiceError> {
-        if !private {
-            service::request(&self.store, &reference.repository_path(), digest).await?;
+    /// The summary, queuing a scan if need be: a private image's with the credentials of the user
+    /// asking (whose grant `visible` just confirmed). A private image for a viewer with none to
+    /// lend (the operator's own view: `shipshape scan` does it) reads "unavailable" until scanned.
+    async fn requested(
+        &self,
+        viewer: Viewer,
+        reference: &ImageReference,
+        digest: &Digest,
+        private: bool,
+    ) -> Result<ScanSummary, ServiceError> {
+        let user = match viewer {
+            Viewer::User { id, .. } => Some(id),
+            _ => None,
+        };
+        let queueable = !private || user.is_some();
+        if queueable {
+            service::request(&self.store, &reference.repository_path(), digest, user.filter(|_| private)).await?;
         }
-        Ok(service::summary(&self.store, digest, private).await?)
+        Ok(service::summary(&self.store, digest, queueable).await?)
     }
 
     /// The rule: the operator and administrators see every scan; anyone else only scans of images
@@ -129,6 +140,17 @@ impl Scans {
             _ if viewer.sees_all() => true,
             Some(repository) => self.store.repository_has_manifest(repository.id, digest).await?,
             None => false,
+        };
+        // A user's grant counts only while the registry confirms it (re-checked past the tag TTL).
+        let private = repository.as_ref().is_some_and(|r| r.visibility == Visibility::Private);
+        let shown = if shown && private && !viewer.sees_all() {
+            match self.images.admit_repository(viewer, reference).await {
+                Ok(()) => true,
+                Err(ServiceError::Inspect(InspectError::Store(e))) => return Err(e.into()),
+                Err(_) => false,
+            }
+        } else {
+            shown
         };
         if shown {
             Ok(repository.is_some_and(|r| r.visibility == Visibility::Private))

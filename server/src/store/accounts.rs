@@ -179,6 +179,16 @@ impl Store {
         .await
     }
 
+    /// Makes the user an administrator, or not; false when there is no such user.
+    pub async fn set_admin(&self, id: UserId, admin: bool) -> StoreResult<bool> {
+        self.writing(async {
+            let sql = "UPDATE users SET is_admin = $2 WHERE id = $1";
+            let n = on_pool!(&self.db, pool => sqlx::query(sql).bind(id.0).bind(admin).execute(pool).await?.rows_affected());
+            Ok(n > 0)
+        })
+        .await
+    }
+
     pub async fn set_password_hash(&self, id: UserId, password_hash: &str, at: DateTime<Utc>) -> StoreResult<bool> {
         self.writing(async {
             let sql = "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1";

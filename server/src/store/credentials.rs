@@ -103,11 +103,16 @@ impl Store {
 
     /// Records what the last use (an inspection or a test) of a credential found.
     pub async fn record_registry_credential_use(&self, user: UserId, registry: &str, result: &str) -> StoreResult<()> {
+        // Every page view of a private image is a use: one write a minute per user and registry is
+        // enough for "last used", unless the result changed.
         let sql = "UPDATE registry_credentials SET last_used_at = $3, last_result = $4
-             WHERE user_id = $1 AND registry = $2";
+             WHERE user_id = $1 AND registry = $2
+               AND (last_used_at IS NULL OR last_used_at < $5 OR last_result IS NULL OR last_result <> $4)";
+        let now = Utc::now();
         self.writing(async {
             on_pool!(&self.db, pool => sqlx::query(sql)
-                .bind(user.0).bind(registry).bind(Utc::now()).bind(result).execute(pool).await.map(drop)?);
+                .bind(user.0).bind(registry).bind(now).bind(result).bind(now - chrono::Duration::minutes(1))
+                .execute(pool).await.map(drop)?);
             Ok(())
         })
         .await
@@ -115,10 +120,15 @@ impl Store {
 
     /// Records that `user`'s own credentials read `repository` now (re-checked after the tag TTL).
     pub async fn grant_repository(&self, user: UserId, repository: RepositoryId) -> StoreResult<()> {
+        self.grant_repository_at(user, repository, Utc::now()).await
+    }
+
+    /// The same, confirmed by the registry at `at` (a grant's age decides when it is re-checked).
+    pub async fn grant_repository_at(&self, user: UserId, repository: RepositoryId, at: DateTime<Utc>) -> StoreResult<()> {
         let sql = "INSERT INTO repository_grants (user_id, repository_id, checked_at) VALUES ($1, $2, $3)
              ON CONFLICT (user_id, repository_id) DO UPDATE SET checked_at = excluded.checked_at";
         self.writing(async {
-            on_pool!(&self.db, pool => sqlx::query(sql).bind(user.0).bind(repository.0).bind(Utc::now())
+            on_pool!(&self.db, pool => sqlx::query(sql).bind(user.0).bind(repository.0).bind(at)
                 .execute(pool).await.map(drop)?);
             Ok(())
         })

@@ -11,26 +11,26 @@ pub use known_bases::IndexKnownBases;
 pub use reactions::ReactToEvent;
 
 use crate::config::Config;
-use crate::inspect::Inspector;
 use crate::jobs::{Context, PruneJobs, Runner};
 use crate::net::Policy;
 use crate::scan::jobs::{RematchAll, RematchScan, ScanImage};
-use crate::store::SharedStore;
+use crate::services::Services;
 use crate::vulndb::sync::SyncAdvisories;
 
 /// Finished jobs are pruned this often.
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// A runner for every job kind, with the periodic work the configuration asks for.
-pub fn runner(store: SharedStore, inspector: Arc<Inspector>, config: &Config) -> Runner {
+pub fn runner(services: &Services, config: &Config) -> Runner {
     let context = Context {
-        store,
-        inspector,
+        store: services.store.clone(),
+        inspector: services.inspector.clone(),
         policy: Arc::new(Policy::new(config.allow_hosts.clone())),
         base_images: config.base_images.clone(),
         vulndb: config.vulndb.clone(),
         registry_timeout: config.registry_timeout,
         scan_limits: config.scan,
+        credentials_for: services.credentials_for(),
     };
     let mut runner = Runner::new(context)
         .register::<ScanImage>()

@@ -36,6 +36,6 @@ pub async fn serve(store: SharedStore, allow_hosts: &str) -> Running {
     let services = Arc::new(Services::new(store, &config).with_secret_key(key));
     let app = shipshape::serve::router(services.clone(), site.path().to_path_buf(), &config);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let jobs = shipshape::worker::runner(services.store.clone(), services.inspector.clone(), &config);
+    let jobs = shipshape::worker::runner(&services, &config);
     Running { base: format!("http://{addr}"), services, jobs, _site: site }
 }

@@ -132,6 +132,12 @@ pub fn Field(
     }
 }
 
+/// What a form sent back in the query (after an error, or kept across a log-in when the session
+/// had ended), to fill its field again; never a password.
+pub fn kept(name: &'static str) -> Option<String> {
+    use_query_map().read_untracked().get(name).filter(|v| !v.is_empty())
+}
+
 /// A time as the other pages show it, or a word when there is none.
 pub fn when(time: Option<&str>, none: &'static str) -> String {
     time.map(crate::format::timestamp).unwrap_or_else(|| none.to_string())

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{BUTTON, Field, Flash, SECTION, SMALL_BUTTON, TABLE_HEAD, account_resource, body_or_error, when};
+use super::{BUTTON, Field, Flash, SECTION, SMALL_BUTTON, TABLE_HEAD, account_resource, body_or_error, kept, when};
 use crate::components::error_panel::Loading;
 use crate::dto::RegistryRow;
 use crate::server_fns::saved_registries;
@@ -67,8 +67,8 @@ fn Registries(rows: Vec<RegistryRow>) -> impl IntoView {
                 "Saving again for the same registry replaces it."
             </p>
             <form method="post" action="/account/registries" class="grid max-w-xl gap-3 sm:grid-cols-3" data-testid="registry-form">
-                <Field label="Registry" name="registry" placeholder="ghcr.io" />
-                <Field label="Username" name="username" />
+                <Field label="Registry" name="registry" placeholder="ghcr.io" value=kept("registry").unwrap_or_default() />
+                <Field label="Username" name="username" value=kept("username").unwrap_or_default() />
                 <Field label="Password or token" name="password" kind="password" />
                 <div class="sm:col-span-3">
                     <button type="submit" class=BUTTON data-testid="registry-save">"Save credentials"</button>

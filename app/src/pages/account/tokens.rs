@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{BUTTON, Field, Flash, INPUT, SECTION, SMALL_BUTTON, TABLE_HEAD, account_resource, body_or_error, when};
+use super::{BUTTON, Field, Flash, INPUT, SECTION, SMALL_BUTTON, TABLE_HEAD, account_resource, body_or_error, kept, when};
 use crate::components::error_panel::Loading;
 use crate::components::secret_box::SecretBox;
 use crate::dto::{TokenRow, TokensPage};
@@ -38,6 +38,7 @@ pub fn ApiTokensPage() -> impl IntoView {
 #[component]
 fn Tokens(page: TokensPage) -> impl IntoView {
     let TokensPage { tokens, fresh } = page;
+    let write = kept("scope").as_deref() == Some("write");
     view! {
         {fresh.map(|secret| {
             let title = format!("Your new token “{}”", secret.name);
@@ -51,12 +52,12 @@ fn Tokens(page: TokensPage) -> impl IntoView {
         <section class=SECTION>
             <h2 class="text-lg font-semibold">"Make a token"</h2>
             <form method="post" action="/account/tokens" class="flex flex-wrap items-end gap-3" data-testid="token-form">
-                <div class="w-64"><Field label="Name" name="name" placeholder="ci-pipeline" /></div>
+                <div class="w-64"><Field label="Name" name="name" placeholder="ci-pipeline" value=kept("name").unwrap_or_default() /></div>
                 <label class="block space-y-1 text-sm">
                     <span class="block font-medium text-slate-700">"Scope"</span>
                     <select name="scope" class=INPUT>
-                        <option value="read" selected>"read"</option>
-                        <option value="write">"write"</option>
+                        <option value="read" selected=!write>"read"</option>
+                        <option value="write" selected=write>"write"</option>
                     </select>
                 </label>
                 <button type="submit" class=BUTTON data-testid="token-create">"Make token"</button>
