@@ -227,6 +227,11 @@ test.describe("accounts", () => {
     await expect(page.getByTestId("form-notice")).toBeVisible();
     await expect(row.getByTestId("registry-last-result")).toHaveText("ok");
 
+    // [server] the private image's page: hers to see, and its scan is queued with her credentials
+    // (the worker opens them when it runs), not "unavailable".
+    await open(page, `/images/${basicRegistry}/e2e/private:latest`, project);
+    await expect(page.getByTestId("scan-state")).toHaveAttribute("data-state", /^(queued|running|done)$/);
+
     // [server] the repository page offers its owner a badge token; the badge shows with it only.
     await open(page, `/images/${basicRegistry}/e2e/private`, project);
     const panel = page.getByTestId("badge-token-panel");
