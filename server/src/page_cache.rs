@@ -21,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use futures_util::StreamExt;
 
-use crate::http::headers::{CspNonce, nonce_of, restamp};
+use crate::http::headers::{CspNonce, Stamped, nonce_of};
 use crate::memo::Memo;
 use crate::store::SharedStore;
 
@@ -33,9 +33,8 @@ const MAX_PAGE_BYTES: usize = 256 << 10;
 
 struct Page {
     headers: HeaderMap,
-    body: Bytes,
-    /// The nonce the page's inline scripts were rendered with: replaced by each response's own.
-    nonce: Option<CspNonce>,
+    /// Cut where the nonce the page was rendered with was: each response gets its own there.
+    body: Stamped,
 }
 
 #[derive(Clone)]
@@ -56,11 +55,7 @@ pub async fn serve(State(cache): State<PageCache>, mut request: Request, next: N
     let generation = cache.store.changes();
     let nonce = nonce_of(&request);
     if let Some(page) = cache.pages.get(&key, generation) {
-        let body = match (&page.nonce, &nonce) {
-            (Some(kept), Some(now)) => restamp(&page.body, kept, now),
-            _ => page.body.clone(),
-        };
-        let mut response = Response::new(Body::from(body));
+        let mut response = Response::new(Body::from(page.body.with(nonce.as_ref())));
         *response.headers_mut() = page.headers.clone();
         return response;
     }
@@ -119,7 +114,8 @@ fn keep_as_sent(response: Response, keep: Keep) -> Response {
         let kept = copy.lock().unwrap_or_else(|e| e.into_inner()).take();
         let Keep { cache, key, generation, shows_error, nonce } = keep;
         if let Some(body) = kept.filter(|_| !shows_error.0.load(Ordering::Acquire)) {
-            cache.pages.put(key, Arc::new(Page { headers, body: body.into(), nonce }), generation);
+            let body = Stamped::cut(Bytes::from(body), nonce.as_ref());
+            cache.pages.put(key, Arc::new(Page { headers, body }), generation);
         }
         None
     })

@@ -4,7 +4,7 @@
 //! A page's policy allows scripts from this origin and the inline ones Leptos writes (the hydration
 //! bootstrap and each resolved resource) by a nonce minted per response: those scripts carry data,
 //! so hashes cannot be known before the page has streamed. The page cache replays a kept page with
-//! the current response's nonce ([`restamp`]), so a nonce a visitor read is never valid again.
+//! the current response's nonce ([`Stamped`]), so a nonce a visitor read is never valid again.
 
 use std::sync::Arc;
 
@@ -95,22 +95,46 @@ pub fn nonce_of(request: &Request) -> Option<CspNonce> {
     request.extensions().get::<CspNonce>().cloned()
 }
 
-/// A kept page's body with its nonce replaced by this response's: 128 random bits that appear in
-/// the page only where the render wrote the nonce.
-pub fn restamp(body: &Bytes, old: &CspNonce, new: &CspNonce) -> Bytes {
-    let (old, new) = (old.as_str().as_bytes(), new.as_str().as_bytes());
-    if old.is_empty() || old == new {
-        return body.clone();
+/// A kept page cut where the render wrote its nonce, so each response joins the pieces with its
+/// own nonce in one copy (searching a 25 KB page on every response cost more than serving it).
+pub struct Stamped {
+    pieces: Vec<Bytes>,
+    len: usize,
+}
+
+impl Stamped {
+    /// `body` as rendered with `nonce` (128 random bits: they appear only where the render wrote
+    /// them).
+    pub fn cut(body: Bytes, nonce: Option<&CspNonce>) -> Self {
+        let len = body.len();
+        let Some(old) = nonce.map(|n| n.as_str().as_bytes()).filter(|n| !n.is_empty()) else {
+            return Self { pieces: vec![body], len };
+        };
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for at in memchr::memmem::find_iter(&body, old) {
+            pieces.push(body.slice(start..at));
+            start = at + old.len();
+        }
+        pieces.push(body.slice(start..));
+        Self { pieces, len }
     }
-    let mut out = Vec::with_capacity(body.len());
-    let mut rest = &body[..];
-    while let Some(at) = rest.windows(old.len()).position(|w| w == old) {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(new);
-        rest = &rest[at + old.len()..];
+
+    /// The page with `nonce` where the render's was (no nonce: the page's scripts get none).
+    pub fn with(&self, nonce: Option<&CspNonce>) -> Bytes {
+        if let [whole] = self.pieces.as_slice() {
+            return whole.clone();
+        }
+        let nonce = nonce.map_or(&b""[..], |n| n.as_str().as_bytes());
+        let mut out = Vec::with_capacity(self.len + self.pieces.len() * nonce.len());
+        for (i, piece) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(nonce);
+            }
+            out.extend_from_slice(piece);
+        }
+        out.into()
     }
-    out.extend_from_slice(rest);
-    out.into()
 }
 
 #[cfg(test)]
@@ -125,9 +149,13 @@ mod tests {
             r#"<link crossorigin="{o}"><script nonce="{o}">x</script><p>nonce</p><script nonce="{o}">y</script>"#,
             o = old.as_str()
         );
-        let stamped = restamp(&Bytes::from(page.clone()), &old, &new);
+        let kept = Stamped::cut(Bytes::from(page.clone()), Some(&old));
+        let stamped = kept.with(Some(&new));
         assert_eq!(String::from_utf8(stamped.to_vec()).unwrap(), page.replace(old.as_str(), new.as_str()));
         assert!(!String::from_utf8_lossy(&stamped).contains(old.as_str()));
+        assert_eq!(kept.with(None), page.replace(old.as_str(), "").as_bytes());
+        let plain = Stamped::cut(Bytes::from("<p>no scripts</p>"), None);
+        assert_eq!(plain.with(Some(&new)), "<p>no scripts</p>".as_bytes());
     }
 
     #[test]

@@ -26,6 +26,10 @@ const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `stop` completes, then drains.
 pub async fn serve(listener: TcpListener, app: Router, limits: &Limits, stop: impl Future<Output = ()>) {
+    // Turns every route and its layers into a service once: a `Router` called as it is builds
+    // each route's whole middleware stack again for every request (what `axum::serve` avoids the
+    // same way).
+    let app = app.with_state(());
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (closing, closed) = watch::channel(false);
     let mut http = http1::Builder::new();
