@@ -63,7 +63,8 @@ pub fn router_with(services: Arc<Services>, site_root: PathBuf, config: &Config,
     let forms = crate::http::account_forms::Forms::new(services.clone(), secure_cookies);
     let identify = crate::http::caller::Identify { services: services.clone(), public_url: config.public_url.clone() };
     crate::http::router(services.clone(), limits)
-        .merge(crate::http::account_api::routes(services))
+        .merge(crate::http::account_api::routes(services.clone()))
+        .merge(crate::http::notify_api::routes(services))
         .merge(crate::http::account_forms::routes(forms))
         .merge(leptos)
         .layer(axum::middleware::from_fn_with_state(pages, crate::page_cache::serve))

@@ -23,6 +23,7 @@ async fn context(store: SharedStore) -> Context {
         registry_timeout: config.registry_timeout,
         scan_limits: config.scan,
         credentials_for: None,
+        notifier: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! Anything unknown or malformed stops start-up with a message naming the variable or key.
 
 mod known_bases;
+mod notify;
 mod sources;
 mod variables;
 mod vulndb;
@@ -17,6 +18,7 @@ use crate::scan::limits::{DEFAULT_SCAN_MEMORY_MIB, DEFAULT_SCAN_TIMEOUT_SECS, Sc
 // The store owns what names a database; the configuration only reads it.
 pub use crate::store::{DatabaseUrl, Secret};
 pub use known_bases::{DEFAULT_BASE_IMAGES, KnownBases};
+pub use notify::{BearerSecret, DEFAULT_DELIVERY_SCHEDULE, NotifySettings, parse_schedule};
 pub use variables::VARIABLES;
 pub use vulndb::{DEFAULT_VULNDB_ECOSYSTEMS, DEFAULT_VULNDB_URL, VulnDbSync};
 
@@ -66,6 +68,8 @@ pub struct Config {
     pub public_url: Option<PublicUrl>,
     /// Whose `X-Forwarded-For` names the client (`SHIPSHAPE_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::http::client::TrustedProxies,
+    /// Watches and notifications.
+    pub notify: NotifySettings,
 }
 
 /// The origin users reach the server at, as a browser's `Origin` header writes it.
@@ -158,6 +162,7 @@ impl Config {
                     .map_err(|reason| ConfigError::invalid(&name, reason))?,
                 None => crate::http::client::TrustedProxies::default(),
             };
+        let notify = NotifySettings::read(&sources, &mut file)?;
 
         Ok(Config {
             listen,
@@ -176,6 +181,7 @@ impl Config {
             signup,
             public_url,
             trusted_proxies,
+            notify,
         })
     }
 }

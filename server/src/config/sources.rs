@@ -34,6 +34,9 @@ pub(super) struct FileConfig {
     pub(super) signup: Option<String>,
     pub(super) public_url: Option<String>,
     pub(super) trusted_proxies: Option<AllowHostsValue>,
+    pub(super) watch_interval: Option<u64>,
+    pub(super) delivery_schedule: Option<String>,
+    pub(super) smtp_from: Option<String>,
 }
 
 /// A list in the file: a TOML array or one comma-separated string, like the variable. (The name

@@ -71,4 +71,25 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "peers whose X-Forwarded-For names the client, for per-client limits: local (default: any loopback or \
          private address), none, or comma-separated addresses and CIDRs",
     ),
+    (
+        "SHIPSHAPE_WATCH_INTERVAL",
+        "seconds between two rounds of the watcher, which re-checks watched tags with one HEAD each (default 300, \
+         at least 5)",
+    ),
+    (
+        "SHIPSHAPE_DELIVERY_SCHEDULE",
+        "seconds to wait before each retry of a failed notification, comma-separated \
+         (default 5,300,1800,7200,18000,36000,36000; then it is failed)",
+    ),
+    (
+        "SHIPSHAPE_REGISTRY_EVENTS_TOKEN",
+        "bearer secret a registry's notifications must send to POST /api/v1/registry-events (at least 16 \
+         characters; unset: the endpoint is off)",
+    ),
+    (
+        "SHIPSHAPE_SMTP_URL",
+        "mail server for e-mail channels: smtp://host:port, smtp://user:password@host:587?tls=required (STARTTLS) \
+         or smtps://user:password@host:465 (unset: no e-mail channels)",
+    ),
+    ("SHIPSHAPE_SMTP_FROM", "sender of notification e-mail (default Shipshape <shipshape@localhost>)"),
 ];

@@ -43,6 +43,12 @@ impl From<crate::credentials::CredentialsError> for ApiError {
     }
 }
 
+impl From<crate::notify::NotifyError> for ApiError {
+    fn from(e: crate::notify::NotifyError) -> Self {
+        Self::Service(e.into())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         Self::Service(e.into())

@@ -12,6 +12,7 @@ pub mod fresh;
 pub mod headers;
 mod limits;
 pub mod listen;
+pub mod notify_api;
 mod openapi;
 mod openapi_accounts;
 mod scans;

@@ -23,4 +23,6 @@ pub struct Context {
     /// Users' saved registry credentials, for a private image's scan queued by one of them
     /// (`None`: no instance key loaded; such scans fail saying so).
     pub credentials_for: Option<Arc<dyn CredentialsFor>>,
+    /// Notification channels and deliveries (`None`: no instance key loaded, no channel opens).
+    pub notifier: Option<Arc<crate::notify::Notifier>>,
 }

@@ -27,6 +27,9 @@ pub enum JobError {
     /// Worth another attempt later (a registry or network hiccup), until the attempt cap.
     #[error("{0}")]
     Retry(String),
+    /// Worth another attempt after `after` (the job keeps its own schedule), until the attempt cap.
+    #[error("{reason}")]
+    RetryAfter { reason: String, after: std::time::Duration },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -188,6 +188,10 @@ impl Runner {
         let outcome = match (&result, outcome_error.as_deref()) {
             (Ok(()), _) => JobOutcome::Done,
             (Err(JobError::Failed(_)), Some(error)) => JobOutcome::Failed { error },
+            (Err(JobError::RetryAfter { after, .. }), Some(error)) if job.attempts < job.max_attempts => {
+                let at = Utc::now() + chrono::Duration::from_std(*after).unwrap_or(chrono::Duration::hours(1));
+                JobOutcome::Retry { error, at }
+            }
             (Err(_), Some(error)) if job.attempts < job.max_attempts => {
                 let backoff = FIRST_RETRY * 4u32.saturating_pow(job.attempts.saturating_sub(1) as u32);
                 let at = Utc::now() + chrono::Duration::from_std(backoff).unwrap_or(chrono::Duration::hours(1));

@@ -76,6 +76,12 @@ pub enum SecretsError {
          user_id = {user_id} AND registry = '{registry}') and rotate again"
     )]
     Unreadable { user_id: i64, registry: String },
+    #[error(
+        "the secret of notification channel {channel} does not open with the current key (altered, or copied \
+         from another row); nothing was re-sealed. Delete the channel (DELETE FROM channels WHERE id = {channel}) \
+         and rotate again"
+    )]
+    UnreadableChannel { channel: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

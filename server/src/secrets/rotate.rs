@@ -1,4 +1,4 @@
-//! Key rotation: every stored registry credential and the check row re-sealed with a new key in one
+//! Key rotation: every stored registry credential, channel secret and the check row re-sealed with a new key in one
 //! transaction, so the database holds either the old key's values or the new key's, never a mix.
 //! Run with every `serve` and `worker` stopped: they hold the old key and would seal with it.
 
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::{SecretKey, SecretsError, check_row};
-use crate::store::Store;
+use crate::store::{SealedOwner, Store};
 
 /// What a sealed registry password is bound to: its owner and registry.
 pub fn registry_credential_context(user_id: i64, registry: &str) -> Vec<u8> {
@@ -19,10 +19,17 @@ pub fn registry_credential_context(user_id: i64, registry: &str) -> Vec<u8> {
 pub async fn reseal(store: &Store, current: &SecretKey, new: &SecretKey) -> Result<usize, SecretsError> {
     store
         .reseal_credentials(&check_row(new), |row| {
-            let context = registry_credential_context(row.user_id, &row.registry);
-            let plain = current.open(&context, &row.sealed).map(Zeroizing::new).map_err(|_| {
-                SecretsError::Unreadable { user_id: row.user_id, registry: row.registry.clone() }
-            })?;
+            let (context, unreadable) = match &row.owner {
+                SealedOwner::Registry { user_id, registry } => (
+                    registry_credential_context(*user_id, registry),
+                    SecretsError::Unreadable { user_id: *user_id, registry: registry.clone() },
+                ),
+                SealedOwner::Channel { id, user_id } => (
+                    crate::notify::channel_sealing_context(*id, *user_id),
+                    SecretsError::UnreadableChannel { channel: *id },
+                ),
+            };
+            let plain = current.open(&context, &row.sealed).map(Zeroizing::new).map_err(|_| unreadable)?;
             Ok(new.seal(&context, &plain))
         })
         .await

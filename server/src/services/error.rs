@@ -35,6 +35,8 @@ pub enum ServiceError {
     /// Started without the instance key (a test's or a command's services).
     #[error("this server keeps no registry credentials (it was started without its secret key)")]
     NoCredentialStore,
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyError),
 }
 
 impl From<ReferenceError> for ServiceError {
@@ -105,6 +107,7 @@ impl ServiceError {
             }
             Self::LoginRequired => (Kind::Unauthenticated, "login_required"),
             Self::NoCredentialStore => (Kind::Internal, "internal"),
+            Self::Notify(e) => notify_class(e),
         };
         let message = match (kind, self) {
             (Kind::Internal, _) => INTERNAL.to_string(),
@@ -148,6 +151,20 @@ fn auth_class(err: &AuthError) -> (Kind, &'static str) {
         }
         AuthError::Internal(e) => {
             tracing::error!(error = %e, "accounts failure");
+            (Kind::Internal, "internal")
+        }
+    }
+}
+
+fn notify_class(err: &crate::notify::NotifyError) -> (Kind, &'static str) {
+    use crate::notify::NotifyError;
+    match err {
+        NotifyError::Invalid(_) => (Kind::Invalid, "invalid_notification_setting"),
+        NotifyError::Refused(_) => (Kind::NotAllowed, "destination_not_allowed"),
+        NotifyError::Conflict(_) => (Kind::Conflict, "conflict"),
+        NotifyError::NotFound => (Kind::NotFound, "not_found"),
+        NotifyError::Store(e) => {
+            tracing::error!(error = %e, "store failure (notifications)");
             (Kind::Internal, "internal")
         }
     }

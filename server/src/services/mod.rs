@@ -7,6 +7,7 @@ mod badge_tokens;
 mod error;
 mod images;
 mod scans;
+mod watches;
 
 use std::sync::{Arc, Once};
 
@@ -15,7 +16,9 @@ use crate::badge::Badges;
 use crate::config::Config;
 use crate::credentials::RegistryCredentials;
 use crate::inspect::Inspector;
+use crate::config::{BearerSecret, NotifySettings};
 use crate::net::Policy;
+use crate::notify::Notifier;
 use crate::registry::{Registries, RegistrySettings};
 use crate::secrets::SecretKey;
 use crate::store::SharedStore;
@@ -23,6 +26,7 @@ use crate::store::SharedStore;
 pub use error::{Kind, Public, ServiceError};
 pub use images::{ChosenImage, CredentialsFor, ImageQuery, Images};
 pub use scans::{Sbom, SbomFormat, Scans};
+pub use watches::{WatchInput, WatchView, Watches};
 
 pub struct Services {
     pub store: SharedStore,
@@ -31,11 +35,18 @@ pub struct Services {
     pub scans: Scans,
     pub badges: Badges,
     pub accounts: Accounts,
+    pub watches: Watches,
+    /// Notification channels and deliveries: only once the instance key is loaded.
+    pub notifier: Option<Arc<Notifier>>,
+    /// What `POST /api/v1/registry-events` requires (SHIPSHAPE_REGISTRY_EVENTS_TOKEN).
+    pub registry_events_token: Option<BearerSecret>,
     /// Users' registry credentials: only once the instance key is loaded ([`Services::with_secret_key`]).
     pub credentials: Option<RegistryCredentials>,
     /// Where signed-in users' credentials come from (the above, or a test's own).
     credentials_for: Option<Arc<dyn CredentialsFor>>,
     registries: Arc<Registries>,
+    /// What the notifier is made with once the key is loaded.
+    notify: (Arc<Policy>, NotifySettings, String),
 }
 
 impl Services {
@@ -51,7 +62,27 @@ impl Services {
         let scans = Scans::new(store.clone(), images.clone());
         let badges = Badges::new(store.clone(), inspector.clone(), config.tag_ttl);
         let accounts = Accounts::new(store.clone(), AccountSettings::with_signup(config.signup));
-        Self { store, inspector, images, scans, badges, accounts, credentials: None, credentials_for: None, registries }
+        let watches = Watches::new(store.clone(), images.clone());
+        let site = match &config.public_url {
+            Some(url) => url.origin.clone(),
+            None => format!("http://{}", config.listen),
+        };
+        let notify = (Arc::new(Policy::new(config.allow_hosts.clone())), config.notify.clone(), site);
+        Self {
+            store,
+            inspector,
+            images,
+            scans,
+            badges,
+            accounts,
+            watches,
+            notifier: None,
+            registry_events_token: config.notify.registry_events_token.clone(),
+            credentials: None,
+            credentials_for: None,
+            registries,
+            notify,
+        }
     }
 
     /// Signed-in users' inspections read private repositories with their own saved credentials,
@@ -60,12 +91,15 @@ impl Services {
         self.credentials_for = Some(source.clone());
         self.images = self.images.clone().with_credentials_for(source);
         self.scans = Scans::new(self.store.clone(), self.images.clone());
+        self.watches = Watches::new(self.store.clone(), self.images.clone());
         self
     }
 
     /// With users' registry credentials sealed and opened under `key` (`secrets::load`), and used
     /// for their inspections.
     pub fn with_secret_key(mut self, key: SecretKey) -> Self {
+        let (policy, settings, site) = self.notify.clone();
+        self.notifier = Some(Arc::new(Notifier::new(self.store.clone(), key.clone(), policy, settings, site)));
         let credentials = RegistryCredentials::new(self.store.clone(), key, self.registries.clone());
         self.credentials = Some(credentials.clone());
         self.with_credentials_for(Arc::new(credentials))

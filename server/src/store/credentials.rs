@@ -30,12 +30,20 @@ impl std::fmt::Debug for SealedCredential {
     }
 }
 
-/// One credential row for a rotation of the key: whose, for which registry, sealed how.
-#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+/// One sealed value for a rotation of the key: whose, sealed how.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SealedRow {
-    pub user_id: i64,
-    pub registry: String,
+    pub owner: SealedOwner,
     pub sealed: Vec<u8>,
+}
+
+/// What a sealed value belongs to (its sealing context is made from this).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SealedOwner {
+    /// A user's registry password.
+    Registry { user_id: i64, registry: String },
+    /// A notification channel's secret.
+    Channel { id: i64, user_id: i64 },
 }
 
 impl Store {
@@ -181,8 +189,10 @@ impl Store {
         check: &[u8],
         mut reseal: impl FnMut(&SealedRow) -> Result<Vec<u8>, E>,
     ) -> Result<usize, E> {
-        let select = "SELECT user_id, registry, sealed FROM registry_credentials ORDER BY user_id, registry";
-        let update = "UPDATE registry_credentials SET sealed = $3 WHERE user_id = $1 AND registry = $2";
+        let registries = "SELECT user_id, registry, sealed FROM registry_credentials ORDER BY user_id, registry";
+        let update_registry = "UPDATE registry_credentials SET sealed = $3 WHERE user_id = $1 AND registry = $2";
+        let channels = "SELECT id, user_id, sealed FROM channels WHERE sealed IS NOT NULL ORDER BY id";
+        let update_channel = "UPDATE channels SET sealed = $2 WHERE id = $1";
         let put_check = "INSERT INTO secret_key_check (id, sealed) VALUES (1, $1)
              ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed";
         let result = async {
@@ -191,20 +201,35 @@ impl Store {
                 // Written first: on SQLite this takes the write lock before anything is read, and
                 // on PostgreSQL it serialises two rotations on the check row.
                 sqlx::query(put_check).bind(check).execute(&mut *tx).await.map_err(super::StoreError::from)?;
-                let rows: Vec<SealedRow> =
-                    sqlx::query_as(select).fetch_all(&mut *tx).await.map_err(super::StoreError::from)?;
-                for row in &rows {
-                    let sealed = reseal(row)?;
-                    sqlx::query(update)
-                        .bind(row.user_id)
-                        .bind(&row.registry)
+                let rows: Vec<(i64, String, Vec<u8>)> =
+                    sqlx::query_as(registries).fetch_all(&mut *tx).await.map_err(super::StoreError::from)?;
+                let mut count = 0;
+                for (user_id, registry, sealed) in rows {
+                    let row = SealedRow { owner: SealedOwner::Registry { user_id, registry: registry.clone() }, sealed };
+                    let sealed = reseal(&row)?;
+                    sqlx::query(update_registry)
+                        .bind(user_id)
+                        .bind(&registry)
                         .bind(sealed)
                         .execute(&mut *tx)
                         .await
                         .map_err(super::StoreError::from)?;
+                    count += 1;
+                }
+                let rows: Vec<(i64, i64, Vec<u8>)> =
+                    sqlx::query_as(channels).fetch_all(&mut *tx).await.map_err(super::StoreError::from)?;
+                for (id, user_id, sealed) in rows {
+                    let sealed = reseal(&SealedRow { owner: SealedOwner::Channel { id, user_id }, sealed })?;
+                    sqlx::query(update_channel)
+                        .bind(id)
+                        .bind(sealed)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(super::StoreError::from)?;
+                    count += 1;
                 }
                 tx.commit().await.map_err(super::StoreError::from)?;
-                Ok(rows.len())
+                Ok(count)
             })
         }
         .await;

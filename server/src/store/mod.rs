@@ -11,6 +11,7 @@ mod events;
 mod images;
 mod jobs;
 mod lineage;
+mod notifications;
 mod scans;
 mod tags;
 mod url;
@@ -22,11 +23,14 @@ use app::digest::DigestError;
 
 pub use accounts::{ApiTokenRecord, NewUser, SessionRecord, UserId, UserInsert, UserRecord};
 pub use advisories::{AdvisoryRecord, VulnDbSource};
-pub use credentials::{SealedCredential, SealedRow, StoredCredential};
+pub use credentials::{SealedCredential, SealedOwner, SealedRow, StoredCredential};
 pub use events::{EVENT_JOB, EventRecord, NewEvent};
 pub use images::{ConfigRecord, Counts, LayerRecord, ManifestRecord, Repository, RepositoryId, Visibility, VisibleTo};
 pub use jobs::{Job, JobOutcome, JobState, NewJob};
 pub use lineage::{ChainImage, ImageChain, TagNaming};
+pub use notifications::{
+    AttemptRecord, Attempted, ChannelRecord, DeliveryRecord, NewChannel, NewDelivery, NewWatch, WatchRecord,
+};
 pub use tags::{TagChange, TagHistoryEntry, TagRecord};
 pub use url::{DatabaseUrl, Secret};
 

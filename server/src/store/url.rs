@@ -16,6 +16,11 @@ pub enum DatabaseUrl {
 pub struct Secret(String);
 
 impl Secret {
+    /// A URL whose password must stay out of logs.
+    pub fn new(url: String) -> Self {
+        Self(url)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

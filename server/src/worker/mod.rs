@@ -15,7 +15,9 @@ use crate::jobs::{Context, PruneJobs, Runner};
 use crate::net::Policy;
 use crate::scan::jobs::{RematchAll, RematchScan, ScanImage};
 use crate::services::Services;
+use crate::notify::DeliverNotification;
 use crate::vulndb::sync::SyncAdvisories;
+use crate::watch::{PollWatches, RecheckWatched};
 
 /// Finished jobs are pruned this often.
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -31,6 +33,7 @@ pub fn runner(services: &Services, config: &Config) -> Runner {
         registry_timeout: config.registry_timeout,
         scan_limits: config.scan,
         credentials_for: services.credentials_for(),
+        notifier: services.notifier.clone(),
     };
     let mut runner = Runner::new(context)
         .register::<ScanImage>()
@@ -39,7 +42,10 @@ pub fn runner(services: &Services, config: &Config) -> Runner {
         .register::<ReactToEvent>()
         .register::<IndexKnownBases>()
         .register::<SyncAdvisories>()
-        .every(PruneJobs {}, PRUNE_EVERY);
+        .register::<DeliverNotification>()
+        .register::<RecheckWatched>()
+        .every(PruneJobs {}, PRUNE_EVERY)
+        .every(PollWatches {}, config.notify.watch_interval);
     if !config.base_images.repositories.is_empty() {
         runner = runner.every(IndexKnownBases {}, config.base_images.interval);
     }

@@ -22,11 +22,18 @@ impl BackgroundJob for ReactToEvent {
         let Some(event) = context.store.event(self.event).await? else {
             return Err(JobError::Failed(format!("event {} is not stored", self.event)));
         };
-        match event.kind.as_str() {
-            "tag.moved" => tag_moved(context, &event).await,
-            // Nothing reacts to these yet; notifications will.
-            _ => Ok(()),
+        if event.kind == "tag.moved" {
+            tag_moved(context, &event).await?;
         }
+        // Watchers are told once what follows from the event was raised (a moved base's
+        // `base_updated` events are events of their own, told in their own reaction).
+        if let Some(notifier) = &context.notifier {
+            let queued = notifier.fan_out(&event).await?;
+            if queued > 0 {
+                tracing::info!(event = event.id, kind = %event.kind, queued, "notifications queued");
+            }
+        }
+        Ok(())
     }
 }
 
