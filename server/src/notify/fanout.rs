@@ -16,6 +16,11 @@ pub async fn deliveries_for(store: &SharedStore, event: &EventRecord, site: &str
     let watches = store.watches_of(event.repository_id).await?;
     let mut channels = BTreeSet::new();
     for watch in watches {
+        // What happened before the watch was made is not news to its owner (the watch's own
+        // first look at the repository raises `tag.created` for every tag it finds).
+        if watch.created_at > event.created_at {
+            continue;
+        }
         let Ok(rules) = WatchRules::from_record(&watch) else { continue };
         if !rules.wants(&message.event_type, event.tag.as_deref(), event_severities(event)) {
             continue;

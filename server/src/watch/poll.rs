@@ -101,6 +101,8 @@ struct Check {
     reference: ImageReference,
     viewer: Viewer,
     user: Option<UserId>,
+    /// Whether the tag's base images are checked after it.
+    bases: bool,
 }
 
 /// Re-checks the tags `watches` name (only `only_tag`, when given).
@@ -133,19 +135,37 @@ pub async fn check(context: &Context, watches: &[WatchRecord], only_tag: Option<
                 Some(id) => Viewer::User { id, admin: false },
                 None => Viewer::Operator,
             };
-            checks.push(Check { reference, viewer, user });
+            checks.push(Check { reference, viewer, user, bases: true });
         }
     }
     let limits: Mutex<HashMap<String, Arc<Semaphore>>> = Mutex::new(HashMap::new());
     let paused: Mutex<HashMap<String, Instant>> = Mutex::new(HashMap::new());
-    let outcomes: Vec<Outcome> = futures_util::stream::iter(checks)
-        .map(|check| one(context, check, &limits, &paused))
-        .buffer_unordered(IN_ALL)
-        .collect()
-        .await;
-    for outcome in outcomes {
+    let run = |checks: Vec<Check>| {
+        futures_util::stream::iter(checks)
+            .map(|check| one(context, check, &limits, &paused))
+            .buffer_unordered(IN_ALL)
+            .collect::<Vec<Outcome>>()
+    };
+    let watched = run(checks).await;
+    // Then the base images the watched tags are built on: a base that moved raises `base.updated`
+    // for every image built on it (the seed's "rebuild when the base changed").
+    let mut bases = BTreeMap::new();
+    for outcome in &watched {
+        if let Outcome::Checked(Some(found)) = outcome {
+            for base in &found.bases {
+                bases.entry(base.to_string()).or_insert_with(|| Check {
+                    reference: base.clone(),
+                    viewer: found.viewer,
+                    user: found.user,
+                    bases: false,
+                });
+            }
+        }
+    }
+    let based = run(bases.into_values().collect()).await;
+    for outcome in watched.iter().chain(&based) {
         match outcome {
-            Outcome::Checked => summary.checked += 1,
+            Outcome::Checked(_) => summary.checked += 1,
             Outcome::Failed => summary.failed += 1,
             Outcome::Deferred => summary.deferred += 1,
         }
@@ -155,9 +175,30 @@ pub async fn check(context: &Context, watches: &[WatchRecord], only_tag: Option<
 }
 
 enum Outcome {
-    Checked,
+    Checked(Option<Found>),
     Failed,
     Deferred,
+}
+
+/// What a check of a watched tag found that the round goes on with: the tags its bases are.
+struct Found {
+    viewer: Viewer,
+    user: Option<UserId>,
+    bases: Vec<ImageReference>,
+}
+
+/// The base images, by tag, of each platform of `report`.
+fn bases_of(report: &app::dto::ImageReport) -> Vec<ImageReference> {
+    let mut bases: Vec<ImageReference> = report
+        .platforms
+        .iter()
+        .filter_map(|p| p.lineage.base.as_ref())
+        .filter_map(|base| ImageReference::parse(&base.reference).ok())
+        .filter(|base| base.tag.is_some() && base.digest.is_none())
+        .collect();
+    bases.sort_by_key(|b| b.to_string());
+    bases.dedup_by_key(|b| b.to_string());
+    bases
 }
 
 async fn one(
@@ -184,7 +225,10 @@ async fn one(
     };
     let request = InspectRequest::new(&check.reference, check.viewer).refresh(true).credentials(credentials);
     match context.inspector.inspect(request).await {
-        Ok(_) => Outcome::Checked,
+        Ok(report) if check.bases => {
+            Outcome::Checked(Some(Found { viewer: check.viewer, user: check.user, bases: bases_of(&report) }))
+        }
+        Ok(_) => Outcome::Checked(None),
         Err(InspectError::Registry(RegistryError::RateLimited { retry_after, .. })) => {
             let wait = Duration::from_secs(retry_after.unwrap_or(60).min(3600));
             paused.lock().unwrap_or_else(|e| e.into_inner()).insert(registry.clone(), Instant::now() + wait);

@@ -8,6 +8,7 @@ mod error;
 pub mod fault_proxy;
 pub mod image;
 pub mod postgres;
+pub mod receiver;
 pub mod registry;
 mod token_issuer;
 
@@ -16,6 +17,7 @@ pub use fault_proxy::{Endpoint, Fault, FaultProxy, Rule};
 mod streamed;
 pub use image::{BuiltImage, BuiltIndex, ImageBuilder, Layer, ManifestFormat};
 pub use postgres::TestDatabase;
+pub use receiver::{Received, Receiver, verify_standard_webhook};
 pub use registry::{RegistryAuthMode, TestRegistry};
 
 /// reqwest (under oci-client) is built without a bundled crypto provider; tests install ring once.

@@ -61,6 +61,16 @@ impl TestRegistry {
 
     /// On a fixed loopback port (0: any free one), for callers that must know it in advance.
     pub async fn start_on(mode: RegistryAuthMode, port: u16) -> Result<Self, HarnessError> {
+        Self::launch(mode, port, None).await
+    }
+
+    /// With the registry's `notifications:` sending its events (pushes, pulls) to `url` with
+    /// `Authorization: Bearer <bearer>`, as an operator configures a registry to tell Shipshape.
+    pub async fn with_notifications(mode: RegistryAuthMode, url: &str, bearer: &str) -> Result<Self, HarnessError> {
+        Self::launch(mode, 0, Some((url, bearer))).await
+    }
+
+    async fn launch(mode: RegistryAuthMode, port: u16, notify: Option<(&str, &str)>) -> Result<Self, HarnessError> {
         crate::install_crypto_provider();
         let dir = tempfile::tempdir()?;
         // The registry runs as `nobody`: it must read the config and write the storage.
@@ -75,6 +85,13 @@ impl TestRegistry {
              http: {{addr: 127.0.0.1:{port}, secret: shipshape-test-secret}}\n",
             data.display()
         );
+        if let Some((url, bearer)) = notify {
+            // Sent at once (no batching), retried quickly: tests wait seconds, not minutes.
+            config.push_str(&format!(
+                "notifications: {{endpoints: [{{name: shipshape, url: \"{url}\", \
+                 headers: {{Authorization: [\"Bearer {bearer}\"]}}, timeout: 2s, threshold: 5, backoff: 1s}}]}}\n"
+            ));
+        }
         let issuer = match &mode {
             RegistryAuthMode::Anonymous => None,
             RegistryAuthMode::Basic { username, password } => {

@@ -22,15 +22,19 @@ pub struct Running {
 
 /// `shipshape serve`'s router over `store`, with `allow_hosts` (the test registries) allow-listed.
 pub async fn serve(store: SharedStore, allow_hosts: &str) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_with(store, listener, &[("SHIPSHAPE_ALLOW_HOSTS", allow_hosts.to_string())]).await
+}
+
+/// The same on `listener` (bound beforehand when its address must be known first), configured by `vars`.
+#[allow(dead_code)]
+pub async fn serve_with(store: SharedStore, listener: tokio::net::TcpListener, vars: &[(&str, String)]) -> Running {
     shipshape_testkit::install_crypto_provider();
     let site = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = shipshape::config::Config::from_vars(vec![
-        ("SHIPSHAPE_ALLOW_HOSTS".to_string(), allow_hosts.to_string()),
-        ("SHIPSHAPE_LISTEN".to_string(), addr.to_string()),
-    ])
-    .unwrap();
+    let mut all = vec![("SHIPSHAPE_LISTEN".to_string(), addr.to_string())];
+    all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let config = shipshape::config::Config::from_vars(all).unwrap();
     // A fresh key per server: users' registry credentials are sealed as `serve` seals them.
     let key = shipshape::secrets::SecretKey::generate();
     let services = Arc::new(Services::new(store, &config).with_secret_key(key));
