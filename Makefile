@@ -17,7 +17,7 @@ CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := 0.2.130
 
 APT_BUILD := rustc-web cargo-web rust-web-src rust-web-llvm lld-22 pkg-config
-APT_TEST := chromium docker-registry skopeo apache2-utils openssl postgresql python3-venv binutils
+APT_TEST := chromium docker-registry skopeo apache2-utils openssl postgresql python3-venv binutils python3-aiosmtpd
 APT_BENCH := wrk nginx-light debootstrap
 
 export RUSTUP_TOOLCHAIN := $(TOOLCHAIN)

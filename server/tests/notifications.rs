@@ -362,3 +362,39 @@ async fn a_registry_push_notification_is_delivered_without_waiting_for_a_round()
     // Measured, not asserted (the goal is 2 s; a loaded CI machine may take longer).
     eprintln!("push → webhook delivered in {:.2} s", took.as_secs_f64());
 }
+
+/// E-mail through a real SMTP server (aiosmtpd): the image named in the subject, text and HTML.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_channel_sends_through_the_operators_smtp_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let smtp = shipshape_testkit::SmtpServer::start().await.unwrap();
+    push(&registry, "team/app", "1.0", "one").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let vars = [
+        ("SHIPSHAPE_ALLOW_HOSTS", registry.host()),
+        ("SHIPSHAPE_SMTP_URL", smtp.url()),
+        ("SHIPSHAPE_SMTP_FROM", "Shipshape <ship@example.test>".to_string()),
+    ];
+    let server = serve_with(sqlite(&dir).await, listener, &vars).await;
+    let alice = Script::for_user(&server, "alice").await;
+    let (status, bad) = alice.post("/api/v1/channels", json!({ "name": "mail", "kind": "email", "to": "not an address" })).await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, made) = alice.post("/api/v1/channels", json!({ "name": "mail", "kind": "email", "to": "alice@example.test" })).await;
+    assert_eq!(status, 201, "{made}");
+    let channel = made["id"].as_i64().unwrap();
+    let repository = format!("{}/team/app", registry.host());
+    alice.watch(json!({ "repository": repository, "tag": "1.0", "events": ["tag.updated"], "channels": [channel] })).await;
+
+    push(&registry, "team/app", "1.0", "two").await;
+    round(&server).await;
+    let messages = smtp.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let mail = &messages[0];
+    let subject = mail.lines().find(|l| l.starts_with("Subject:")).unwrap_or_default();
+    assert!(subject.contains(&format!("{repository}:1.0")), "{subject}");
+    assert!(mail.contains("To: alice@example.test") && mail.contains("From: Shipshape <ship@example.test>"), "{mail}");
+    assert!(mail.contains("text/plain") && mail.contains("text/html"), "{mail}");
+    let (_, log) = alice.get(&format!("/api/v1/deliveries?channel={channel}")).await;
+    assert_eq!(log[0]["state"], "delivered", "{log}");
+}

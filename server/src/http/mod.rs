@@ -15,6 +15,7 @@ pub mod listen;
 pub mod notify_api;
 mod openapi;
 mod openapi_accounts;
+mod openapi_notify;
 mod scans;
 mod slots;
 

@@ -5,6 +5,7 @@ use axum::response::Json;
 use serde_json::{Value, json};
 
 use super::openapi_accounts as accounts;
+use super::openapi_notify as notify;
 
 pub async fn document() -> Json<Value> {
     Json(spec())
@@ -17,9 +18,9 @@ pub fn spec() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Container images as Shipshape sees them: platforms, layers, labels, config and tag history. Anonymous callers see public repositories only; with an API token (Authorization: Bearer shp_…) a user also sees the private repositories their own saved registry credentials have read."
         },
-        "paths": merged([image_paths(), scan_paths(), badge_paths(), accounts::paths()]),
+        "paths": merged([image_paths(), scan_paths(), badge_paths(), accounts::paths(), notify::paths()]),
         "components": {
-            "schemas": merged([image_schemas(), report_schemas(), listing_schemas(), accounts::schemas()]),
+            "schemas": merged([image_schemas(), report_schemas(), listing_schemas(), accounts::schemas(), notify::schemas()]),
             "securitySchemes": accounts::security_schemes()
         }
     })

@@ -10,6 +10,7 @@ pub mod image;
 pub mod postgres;
 pub mod receiver;
 pub mod registry;
+pub mod smtp;
 mod token_issuer;
 
 pub use error::HarnessError;
@@ -19,6 +20,7 @@ pub use image::{BuiltImage, BuiltIndex, ImageBuilder, Layer, ManifestFormat};
 pub use postgres::TestDatabase;
 pub use receiver::{Received, Receiver, verify_standard_webhook};
 pub use registry::{RegistryAuthMode, TestRegistry};
+pub use smtp::SmtpServer;
 
 /// reqwest (under oci-client) is built without a bundled crypto provider; tests install ring once.
 pub fn install_crypto_provider() {
