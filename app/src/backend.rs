@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::dto::{
-    AccountPage, BadgeTokenPanel, ImageReport, Me, PackageRow, RegistryRow, RepositoryTags, ScanSummary, ServerStatus,
-    TokensPage,
+    AccountPage, BadgeTokenPanel, ChannelChoice, ChannelLogPage, ImageReport, Me, NotificationsPage, PackageRow,
+    RegistryRow, RepositoryTags, ScanSummary, ServerStatus, TokensPage,
 };
 use crate::error::AppError;
 
@@ -37,6 +37,13 @@ pub trait Backend: Send + Sync + 'static {
     /// The badge-token panel of repository `repository` (`registry/name`), for a user who may see it
     /// and it is private; `None` otherwise (public repositories need no token).
     async fn badge_token(&self, repository: String) -> Result<Option<BadgeTokenPanel>, AppError>;
+    /// The user's channels and watches, and a webhook secret made a moment ago (shown once).
+    async fn notifications(&self) -> Result<NotificationsPage, AppError>;
+    /// The user's channel `channel` and its newest deliveries.
+    async fn channel_log(&self, channel: i64) -> Result<ChannelLogPage, AppError>;
+    /// The channels a "Watch" panel offers; `None` for an anonymous visitor (no error: the panel
+    /// offers to log in instead).
+    async fn watch_channels(&self) -> Result<Option<Vec<ChannelChoice>>, AppError>;
 }
 
 /// The form in which the backend travels through Leptos' context.

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 mod accounts;
+mod notifications;
 pub use accounts::*;
+pub use notifications::*;
 
 /// What the footer shows about the running instance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

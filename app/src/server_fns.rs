@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use crate::dto::{
-    AccountPage, BadgeTokenPanel, ImageReport, Me, PackageRow, RegistryRow, RepositoryTags, ScanSummary, ServerStatus,
-    TokensPage,
+    AccountPage, BadgeTokenPanel, ChannelChoice, ChannelLogPage, ImageReport, Me, NotificationsPage, PackageRow,
+    RegistryRow, RepositoryTags, ScanSummary, ServerStatus, TokensPage,
 };
 use crate::error::AppError;
 
@@ -70,4 +70,19 @@ pub async fn saved_registries() -> Result<Vec<RegistryRow>, AppError> {
 #[server(endpoint = "badge-token")]
 pub async fn repository_badge_token(repository: String) -> Result<Option<BadgeTokenPanel>, AppError> {
     backend()?.badge_token(repository).await
+}
+
+#[server(endpoint = "notifications")]
+pub async fn notifications() -> Result<NotificationsPage, AppError> {
+    backend()?.notifications().await
+}
+
+#[server(endpoint = "channel-log")]
+pub async fn channel_log(channel: i64) -> Result<ChannelLogPage, AppError> {
+    backend()?.channel_log(channel).await
+}
+
+#[server(endpoint = "watch-channels")]
+pub async fn watch_channels() -> Result<Option<Vec<ChannelChoice>>, AppError> {
+    backend()?.watch_channels().await
 }

@@ -398,3 +398,58 @@ async fn an_email_channel_sends_through_the_operators_smtp_server() {
     let (_, log) = alice.get(&format!("/api/v1/deliveries?channel={channel}")).await;
     assert_eq!(log[0]["state"], "delivered", "{log}");
 }
+
+/// A scan, and advisories matched later, tell watchers: `scan.completed` after the scan, and
+/// `vulnerabilities.found` only for new findings at or above the watch's minimum severity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_findings_are_told_from_the_minimum_severity_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let receiver = Receiver::start().await.unwrap();
+    let layer = Layer::builder()
+        .file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+        .file("var/lib/dpkg/status", "Package: postgresql-client-11\nStatus: install ok installed\nSource: postgresql-11\nVersion: 11.22-0+deb10u3\n")
+        .build()
+        .unwrap();
+    ImageBuilder::new().layer(layer, "RUN apt-get install postgresql-client-11").build(ManifestFormat::Oci).push(&registry, "web/db", Some("1")).await.unwrap();
+    let server = serve(sqlite(&dir).await, &format!("{},{}", registry.host(), receiver.host())).await;
+    let alice = Script::for_user(&server, "alice").await;
+    let (channel, _) = alice.webhook("ci", &receiver.url("/hook")).await;
+    let repository = format!("{}/web/db", registry.host());
+    alice
+        .watch(json!({ "repository": repository, "tag": "1", "events": ["scan.completed", "vulnerabilities.found"],
+                       "min_severity": "high", "channels": [channel] }))
+        .await;
+
+    let scans = format!("{}/api/v1/scans/{repository}:1", server.base);
+    reqwest::get(&scans).await.unwrap();
+    server.jobs.drain().await.unwrap();
+    let received = receiver.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].json()["type"], "scan.completed");
+
+    let advisory = |id: &str, severity: &str| {
+        format!(
+            r#"{{"id":"{id}","modified":"2026-11-01T00:00:00Z","aliases":[],"database_specific":{{"severity":"{severity}"}},
+                "affected":[{{"package":{{"ecosystem":"Debian:12","name":"postgresql-11"}},
+                "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"11.23-0+deb10u1"}}]}}]}}]}}"#
+        )
+    };
+    let import = async |name: &str, text: String| {
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, text).unwrap();
+        shipshape::vulndb::import_paths(&server.services.store, name, &[path]).await.unwrap();
+        shipshape::jobs::enqueue(&server.services.store, &shipshape::scan::jobs::RematchAll {}).await.unwrap();
+        server.jobs.drain().await.unwrap();
+    };
+    import("low", advisory("DEBIAN-CVE-2099-0001", "low")).await;
+    assert_eq!(receiver.received().len(), 1, "a low finding is below the watch's minimum");
+    import("critical", advisory("DEBIAN-CVE-2099-0002", "critical")).await;
+    let received = receiver.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    let body = received[1].json();
+    assert_eq!(body["type"], "vulnerabilities.found", "{body}");
+    assert_eq!(body["data"]["new_findings"], 1, "only what is new: {body}");
+    assert_eq!(body["data"]["findings"][0]["id"], "DEBIAN-CVE-2099-0002", "{body}");
+    assert_eq!(body["data"]["findings"][0]["severity"], "critical", "{body}");
+}

@@ -1,4 +1,4 @@
-//! A secret a form made (a new API token, a new badge token), carried to the page that shows it
+//! A secret a form made (a new API token, a new badge token, a webhook's signing secret), carried to the page that shows it
 //! once: in a short-lived HttpOnly cookie, never in a URL (URLs reach logs and browser history).
 //! The page clears the cookie in the answer that shows it.
 
@@ -12,6 +12,8 @@ pub const COOKIE: &str = "shipshape_fresh";
 pub enum Kind {
     ApiToken,
     BadgeToken,
+    /// A webhook channel's signing secret (`whsec_…`); the name is the channel's.
+    WebhookSecret,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

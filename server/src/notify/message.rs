@@ -65,7 +65,7 @@ impl Message {
                 data["platform_digest"] = detail["platform_digest"].clone();
             }
             _ => {
-                for key in ["findings", "counts", "min_severity", "state"] {
+                for key in ["platform_digest", "platform", "findings", "new_findings", "counts", "state"] {
                     if !detail[key].is_null() {
                         data[key] = detail[key].clone();
                     }
@@ -126,8 +126,15 @@ impl Message {
                 self.data["base"]["image"].as_str().unwrap_or("?"),
                 short_digest(self.data["base"]["digest"].as_str().unwrap_or(""))
             ),
-            "vulnerabilities.found" => format!("{image}: new vulnerabilities found"),
-            "scan.completed" => format!("{image}: scan completed"),
+            "vulnerabilities.found" => {
+                let count = self.data["new_findings"].as_u64().unwrap_or(0);
+                let worst = self.data["findings"][0]["severity"].as_str().unwrap_or("unknown");
+                format!("{image}: {count} new vulnerabilit{} (worst: {worst})", if count == 1 { "y" } else { "ies" })
+            }
+            "scan.completed" => {
+                let findings = self.data["findings"].as_u64().unwrap_or(0);
+                format!("{image}: scan completed, {findings} finding{}", if findings == 1 { "" } else { "s" })
+            }
             _ => self.text("message").to_string(),
         }
     }

@@ -90,7 +90,9 @@ impl BackgroundJob for ScanImage {
         let (result, ()) = tokio::join!(scanning, writer);
         let report = result.map_err(scan_error)?;
         let json = serde_json::to_string(&report).unwrap_or_default();
+        let previous = stored_report(&context.store, &report.digest).await?;
         context.store.put_scan_result(&report.digest, &json).await?;
+        super::events::raise(&context.store, previous.as_ref(), &report, true).await?;
         tracing::info!(reference = %self.reference, findings = report.findings.len(), "scanned");
         Ok(())
     }
@@ -167,14 +169,22 @@ impl BackgroundJob for RematchAll {
 /// True when the stored scan of `digest` was matched before the advisories changed, and is now
 /// matched again.
 async fn rematch_if_stale(store: &SharedStore, digest: &Digest) -> Result<bool, StoreError> {
-    let Some((json, _)) = store.scan_result(digest).await? else { return Ok(false) };
-    let Ok(report) = serde_json::from_str::<ScanReport>(&json) else { return Ok(false) };
+    let Some(report) = stored_report(store, digest).await? else { return Ok(false) };
     if !matched_before(&report, &store.vulndb_sources().await?) {
         return Ok(false);
     }
+    let previous = report.clone();
     let report = rematch(store, report).await?;
     store.replace_scan_report(digest, &serde_json::to_string(&report).unwrap_or_default()).await?;
+    // New advisories that now match: watchers hear of them as after a scan.
+    super::events::raise(store, Some(&previous), &report, false).await?;
     Ok(true)
+}
+
+/// The stored scan of `digest`, when there is one this release can read.
+async fn stored_report(store: &SharedStore, digest: &Digest) -> Result<Option<ScanReport>, StoreError> {
+    let Some((json, _)) = store.scan_result(digest).await? else { return Ok(None) };
+    Ok(serde_json::from_str(&json).ok())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! checks.
 
 pub mod cvss;
+pub mod events;
 pub mod executable;
 pub mod filesystem;
 pub mod findings;

@@ -3,8 +3,8 @@
 
 use app::backend::Backend;
 use app::dto::{
-    AccountPage, BadgeTokenPanel, FreshSecret, ImageReport, Me, PackageRow, RegistryRow, RepositoryTags, ScanSummary,
-    ServerStatus, SessionRow, TokenRow, TokensPage,
+    AccountPage, BadgeTokenPanel, ChannelChoice, ChannelLogPage, FreshSecret, ImageReport, Me, NotificationsPage,
+    PackageRow, RegistryRow, RepositoryTags, ScanSummary, ServerStatus, SessionRow, TokenRow, TokensPage,
 };
 use app::error::AppError;
 
@@ -127,6 +127,26 @@ impl Backend for Services {
         let fresh = take_fresh(fresh::Kind::BadgeToken, |name| name.trim_matches('/') == repository.trim_matches('/'))
             .map(|(name, value)| FreshSecret { name, value });
         Ok(Some(BadgeTokenPanel { created_at: created_at.map(time), fresh }))
+    }
+
+    async fn notifications(&self) -> Result<NotificationsPage, AppError> {
+        let caller = caller();
+        let account = signed_in(&caller)?;
+        let fresh = take_fresh(fresh::Kind::WebhookSecret, |_| true).map(|(name, value)| FreshSecret { name, value });
+        Ok(self.notifications_page(caller.viewer(), account.id, fresh).await?)
+    }
+
+    async fn channel_log(&self, channel: i64) -> Result<ChannelLogPage, AppError> {
+        let caller = caller();
+        let account = signed_in(&caller)?;
+        Ok(self.channel_log_page(account.id, channel).await?)
+    }
+
+    async fn watch_channels(&self) -> Result<Option<Vec<ChannelChoice>>, AppError> {
+        match caller().account() {
+            Some(account) => Ok(Some(self.channel_choices(account.id).await?)),
+            None => Ok(None),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod backend;
 mod badge_tokens;
 mod error;
 mod images;
+mod notify_pages;
 mod scans;
 mod watches;
 
