@@ -39,7 +39,7 @@ help:
 	@echo "make run    build (release) and serve on http://127.0.0.1:3000 with ./data/shipshape.db"
 	@echo "make build  build target/release/shipshape and its site (target/site) without serving"
 	@echo "make test   install test prerequisites, start PostgreSQL, run Rust and Playwright tests"
-	@echo "make bench  measure against peers (inspect vs skopeo, badge and tag page vs nginx, scan vs gzip -dc) and the wasm bundle size; see BENCHMARKS.md"
+	@echo "make bench  measure against peers (inspect vs skopeo, badge and tag page vs nginx, scan vs gzip -dc, the watcher round vs plain HEADs) and the wasm bundle size; see BENCHMARKS.md"
 	@echo "make fuzz   run every cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default $(FUZZ_SECONDS)) each; needs nightly"
 
 run: build
@@ -73,6 +73,7 @@ bench: build test-deps .make/apt-bench
 	python3 benches/badge_vs_nginx.py 3 10
 	python3 benches/page_vs_nginx.py 3 10
 	SYFT=$(SYFT) python3 benches/scan_vs_gzip.py 5
+	python3 benches/watch_round.py 3
 
 # ---- installation (each step does nothing when already done) ----
 

@@ -33,6 +33,8 @@ CREATE TABLE watches (
     -- JSON array of event types.
     events        TEXT NOT NULL,
     min_severity  TEXT,
+    -- SHA-256 (hex) of the watch's refresh-hook token: a build pipeline POSTs to it after a push.
+    hook_hash     TEXT NOT NULL UNIQUE,
     created_at    TEXT NOT NULL
 );
 CREATE INDEX watches_repository ON watches (repository_id);

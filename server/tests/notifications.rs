@@ -453,3 +453,36 @@ async fn new_findings_are_told_from_the_minimum_severity_on() {
     assert_eq!(body["data"]["findings"][0]["id"], "DEBIAN-CVE-2099-0002", "{body}");
     assert_eq!(body["data"]["findings"][0]["severity"], "critical", "{body}");
 }
+
+/// A watch's refresh hook (MicroBadger's build hook): a pipeline POSTs to it after pushing, and
+/// the watched tag is re-checked at once; the URL is shown when the watch is made, never again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_hook_rechecks_the_watched_tag_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = TestRegistry::anonymous().await.unwrap();
+    let receiver = Receiver::start().await.unwrap();
+    push(&registry, "team/app", "1.0", "one").await;
+    let server = serve(sqlite(&dir).await, &format!("{},{}", registry.host(), receiver.host())).await;
+    let alice = Script::for_user(&server, "alice").await;
+    let (channel, _) = alice.webhook("ci", &receiver.url("/hook")).await;
+    let repository = format!("{}/team/app", registry.host());
+    let (status, made) = alice
+        .post("/api/v1/watches", json!({ "repository": repository, "tag": "1.0", "events": ["tag.updated"], "channels": [channel] }))
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let hook = made["refresh_hook"].as_str().unwrap().to_string();
+    assert!(hook.starts_with(&format!("{}/api/v1/hooks/shk_", server.base)), "{hook}");
+    let (_, listed) = alice.get("/api/v1/watches").await;
+    assert!(listed[0]["refresh_hook"].is_null() && !listed.to_string().contains("shk_"), "{listed}");
+
+    let after = push(&registry, "team/app", "1.0", "two").await;
+    let client = reqwest::Client::new();
+    let called = client.post(&hook).send().await.unwrap();
+    assert_eq!(called.status().as_u16(), 202);
+    server.jobs.drain().await.unwrap();
+    let received = receiver.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].json()["data"]["digest"], after.as_str());
+    let wrong = client.post(format!("{}/api/v1/hooks/shk_0000", server.base)).send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 404);
+}

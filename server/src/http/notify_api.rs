@@ -32,6 +32,7 @@ pub fn routes(services: Arc<Services>) -> Router {
         .route("/api/v1/deliveries", get(deliveries))
         .route("/api/v1/deliveries/{id}/redeliver", post(redeliver))
         .route("/api/v1/registry-events", post(registry_events))
+        .route("/api/v1/hooks/{token}", post(refresh_hook))
         .with_state(services)
 }
 
@@ -130,6 +131,15 @@ async fn redeliver(
 ) -> Result<StatusCode, ApiError> {
     notifier(&services)?.redeliver(user(&caller)?, id).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/v1/hooks/{token}`: a watch's refresh hook (the token is the credential), for a
+/// build pipeline to call after it pushed.
+async fn refresh_hook(State(services): State<Arc<Services>>, Path(token): Path<String>) -> Result<Response, ApiError> {
+    if !services.watches.refresh(&token).await? {
+        return Err(ApiError::Route("no watch has this refresh hook: it was deleted, or the URL is incomplete"));
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({ "recheck": "queued" }))).into_response())
 }
 
 /// `POST /api/v1/registry-events`: the bearer secret SHIPSHAPE_REGISTRY_EVENTS_TOKEN (the caller

@@ -80,6 +80,12 @@ pub(super) fn paths() -> Value {
                 "responses": { "202": { "description": "queued" }, "401": unauthenticated, "404": not_found,
                     "409": error_response("conflict: it is still being sent") } }
         },
+        "/api/v1/hooks/{token}": {
+            "post": { "summary": "A watch's refresh hook: re-check its watched tags now (a build pipeline calls it after pushing)",
+                "description": "The token is the credential; the URL is in the answer that made the watch, only there.",
+                "parameters": [{ "name": "token", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "202": { "description": "re-check queued" }, "404": error_response("not_found: no watch has this hook") } }
+        },
         "/api/v1/registry-events": {
             "post": {
                 "summary": "A registry's notifications endpoint (Docker/distribution `notifications:`): each push of a watched repository re-checks its watched tags at once",
@@ -131,7 +137,8 @@ pub(super) fn schemas() -> Value {
         "Watch": { "type": "object", "required": ["id", "repository", "events", "channels", "created_at"], "properties": {
             "id": { "type": "integer" }, "repository": string, "tag": opt_string,
             "include": { "type": "array", "items": string }, "exclude": { "type": "array", "items": string },
-            "events": events, "min_severity": opt_string, "channels": { "type": "array", "items": { "type": "integer" } }, "created_at": time } },
+            "events": events, "min_severity": opt_string, "channels": { "type": "array", "items": { "type": "integer" } }, "created_at": time,
+            "refresh_hook": { "type": "string", "description": "POST here to re-check now; in the answer that made the watch only" } } },
         "Delivery": { "type": "object", "required": ["id", "channel", "event_type", "webhook_id", "state", "created_at", "attempts"], "properties": {
             "id": { "type": "integer" }, "channel": { "type": "integer" }, "event_type": string,
             "webhook_id": { "type": "string", "description": "the webhook-id header, the same on every attempt" },

@@ -30,9 +30,16 @@ impl Schedule {
         &self.job.kind
     }
 
-    /// The round after one that ends now.
+    /// The round after one that ends now: up to a tenth of the interval early, at random, so
+    /// rounds of many deployments (and of several schedules here) do not fall on the same second
+    /// at the registries they ask. Never later: `ensure` would bring a later round forward.
     pub fn next_round(&self) -> NewJob {
-        NewJob { run_at: Utc::now() + chrono_duration(self.every), ..self.job.clone() }
+        let mut random = [0u8; 8];
+        let jitter = match getrandom::fill(&mut random) {
+            Ok(()) => self.every.mul_f64((u64::from_le_bytes(random) % 1000) as f64 / 10_000.0),
+            Err(_) => Duration::ZERO,
+        };
+        NewJob { run_at: Utc::now() + chrono_duration(self.every - jitter), ..self.job.clone() }
     }
 
     /// Queues a round now unless one is live; a live round due later than one interval from now

@@ -27,7 +27,7 @@ use crate::store::SharedStore;
 pub use error::{Kind, Public, ServiceError};
 pub use images::{ChosenImage, CredentialsFor, ImageQuery, Images};
 pub use scans::{Sbom, SbomFormat, Scans};
-pub use watches::{WatchInput, WatchView, Watches};
+pub use watches::{HOOK_PATH, WatchInput, WatchView, Watches};
 
 pub struct Services {
     pub store: SharedStore,
@@ -63,11 +63,11 @@ impl Services {
         let scans = Scans::new(store.clone(), images.clone());
         let badges = Badges::new(store.clone(), inspector.clone(), config.tag_ttl);
         let accounts = Accounts::new(store.clone(), AccountSettings::with_signup(config.signup));
-        let watches = Watches::new(store.clone(), images.clone());
         let site = match &config.public_url {
             Some(url) => url.origin.clone(),
             None => format!("http://{}", config.listen),
         };
+        let watches = Watches::new(store.clone(), images.clone(), site.clone());
         let notify = (Arc::new(Policy::new(config.allow_hosts.clone())), config.notify.clone(), site);
         Self {
             store,
@@ -92,7 +92,7 @@ impl Services {
         self.credentials_for = Some(source.clone());
         self.images = self.images.clone().with_credentials_for(source);
         self.scans = Scans::new(self.store.clone(), self.images.clone());
-        self.watches = Watches::new(self.store.clone(), self.images.clone());
+        self.watches = Watches::new(self.store.clone(), self.images.clone(), self.notify.2.clone());
         self
     }
 

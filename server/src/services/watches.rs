@@ -38,12 +38,27 @@ pub struct WatchView {
     pub min_severity: Option<String>,
     pub channels: Vec<i64>,
     pub created_at: DateTime<Utc>,
+    /// The refresh hook's URL: a POST to it re-checks the watched tags at once (a build pipeline
+    /// calls it after pushing). Only in the answer that made the watch: it holds a secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_hook: Option<String>,
 }
 
 #[derive(Clone)]
 pub struct Watches {
     store: SharedStore,
     images: Images,
+    /// Where hook URLs point (SHIPSHAPE_PUBLIC_URL, else the listening address).
+    site: String,
+}
+
+/// The path a refresh hook is called at, before its token.
+pub const HOOK_PATH: &str = "/api/v1/hooks/";
+
+/// SHA-256 (hex) of a refresh-hook token, as stored.
+pub fn hook_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 fn signed_in(viewer: Viewer) -> Result<UserId, ServiceError> {
@@ -54,8 +69,8 @@ fn signed_in(viewer: Viewer) -> Result<UserId, ServiceError> {
 }
 
 impl Watches {
-    pub fn new(store: SharedStore, images: Images) -> Self {
-        Self { store, images }
+    pub fn new(store: SharedStore, images: Images, site: String) -> Self {
+        Self { store, images, site }
     }
 
     /// Saves a watch once the repository (or tag) opened for `viewer` as a page would.
@@ -92,8 +107,13 @@ impl Watches {
         let json = |items: Vec<String>| serde_json::to_string(&items).unwrap_or_else(|_| "[]".into());
         let (include, exclude, events) = (json(rules.include()), json(rules.exclude()), json(rules.events().to_vec()));
         let min_severity = rules.min_severity().map(|s| s.as_str());
+        let mut random = [0u8; 24];
+        getrandom::fill(&mut random).map_err(|e| invalid(format!("no randomness for the hook's token: {e}")))?;
+        let token = format!("shk_{}", hex::encode(random));
+        let hash = hook_hash(&token);
         let new = NewWatch {
             user,
+            hook_hash: &hash,
             repository: repo.id,
             tag: rules.tag.as_deref(),
             include: &include,
@@ -104,7 +124,19 @@ impl Watches {
         };
         let id = self.store.insert_watch(&new).await?;
         tracing::info!(user = user.0, watch = id, repository = %repository.repository_path(), "watch saved");
-        self.view(&self.store.watch(id).await?.ok_or(NotifyError::NotFound).map_err(ServiceError::Notify)?).await
+        let record = self.store.watch(id).await?.ok_or(ServiceError::Notify(NotifyError::NotFound))?;
+        let mut view = self.view(&record).await?;
+        view.refresh_hook = Some(format!("{}{HOOK_PATH}{token}", self.site.trim_end_matches('/')));
+        Ok(view)
+    }
+
+    /// A refresh hook was called: the watched tags of its watch are re-checked at once (queued);
+    /// `false` when no watch has that token.
+    pub async fn refresh(&self, token: &str) -> Result<bool, ServiceError> {
+        let Some(watch) = self.store.watch_by_hook(&hook_hash(token)).await? else { return Ok(false) };
+        let job = crate::watch::RecheckWatched { registry: watch.registry, repository: watch.repository, tag: watch.tag };
+        crate::jobs::enqueue(&self.store, &job).await?;
+        Ok(true)
     }
 
     pub async fn list(&self, viewer: Viewer) -> Result<Vec<WatchView>, ServiceError> {
@@ -133,6 +165,7 @@ impl Watches {
             min_severity: record.min_severity.clone(),
             channels: self.store.watch_channels(record.id).await?,
             created_at: record.created_at,
+            refresh_hook: None,
         })
     }
 }

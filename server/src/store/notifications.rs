@@ -59,6 +59,8 @@ pub struct WatchRecord {
 
 pub struct NewWatch<'a> {
     pub user: UserId,
+    /// SHA-256 (hex) of the refresh-hook token.
+    pub hook_hash: &'a str,
     pub repository: RepositoryId,
     pub tag: Option<&'a str>,
     pub include: &'a str,
@@ -166,14 +168,14 @@ impl Store {
 
     /// Saves a watch and its channels in one transaction; its id.
     pub async fn insert_watch(&self, new: &NewWatch<'_>) -> StoreResult<i64> {
-        let insert = "INSERT INTO watches (user_id, repository_id, tag, include, exclude, events, min_severity, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        let insert = "INSERT INTO watches (user_id, repository_id, tag, include, exclude, events, min_severity, created_at, hook_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
         let link = "INSERT INTO watch_channels (watch_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(insert)
                 .bind(new.user.0).bind(new.repository.0).bind(new.tag).bind(new.include).bind(new.exclude)
-                .bind(new.events).bind(new.min_severity).bind(Utc::now())
+                .bind(new.events).bind(new.min_severity).bind(Utc::now()).bind(new.hook_hash)
                 .fetch_one(&mut *tx).await?;
             for channel in new.channels {
                 sqlx::query(link).bind(id).bind(channel).execute(&mut *tx).await?;
@@ -191,6 +193,12 @@ impl Store {
     pub async fn watch(&self, id: i64) -> StoreResult<Option<WatchRecord>> {
         let sql = format!("{WATCH_SELECT} WHERE w.id = $1");
         Ok(on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    /// The watch whose refresh-hook token hashes to `hook_hash`.
+    pub async fn watch_by_hook(&self, hook_hash: &str) -> StoreResult<Option<WatchRecord>> {
+        let sql = format!("{WATCH_SELECT} WHERE w.hook_hash = $1");
+        Ok(on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(hook_hash).fetch_optional(pool).await?))
     }
 
     /// Every watch of `repository`, for an event there.

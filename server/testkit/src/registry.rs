@@ -155,6 +155,11 @@ impl TestRegistry {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
+    /// How many requests the registry answered so far.
+    pub fn request_count(&self) -> usize {
+        self.requests.lock().map(|r| r.len()).unwrap_or_default()
+    }
+
     /// Deletes manifest `digest` (and with it every tag naming it) as `docker-registry` allows:
     /// by digest, anonymous registries only. Answers the HTTP status (202 when deleted).
     pub async fn delete_manifest(&self, repository: &str, digest: &str) -> Result<u16, HarnessError> {

@@ -92,9 +92,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         lineage(depth).push(&registry, repository, Some(tag)).await?;
     }
     // The registry answers before the images are pushed: readiness is a second port, opened last.
+    // `/requests`: how many requests the registry has answered (benchmarks count a round's).
+    let registry = std::sync::Arc::new(registry);
+    let counted = registry.clone();
     let ready = tokio::net::TcpListener::bind(("127.0.0.1", port + 1)).await?;
     tokio::spawn(async move {
-        let app = axum::Router::new().route("/ready", axum::routing::get(|| async { "ready" }));
+        let app = axum::Router::new()
+            .route("/ready", axum::routing::get(|| async { "ready" }))
+            .route("/requests", axum::routing::get(move || async move { counted.request_count().to_string() }));
         let _ = axum::serve(ready, app).await;
     });
     println!("e2e registry ready on {}", registry.host());
