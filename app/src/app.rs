@@ -10,7 +10,8 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::{Footer, Header, PageLoad};
 use crate::error::AppError;
 use crate::pages::account::{
-    login::LoginPage, registries::RegistriesPage, settings::AccountSettingsPage, signup::SignupPage, tokens::ApiTokensPage,
+    channel_log::ChannelLogRoute, login::LoginPage, notifications::NotificationSettingsPage, registries::RegistriesPage,
+    settings::AccountSettingsPage, signup::SignupPage, tokens::ApiTokensPage,
 };
 use crate::pages::{home::HomePage, not_found::NotFound, repository::RepositoryView, tag::TagView};
 use crate::reference::ImageReference;
@@ -57,6 +58,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") view=AccountSettingsPage ssr=SsrMode::InOrder />
                         <Route path=path!("/account/tokens") view=ApiTokensPage ssr=SsrMode::InOrder />
                         <Route path=path!("/account/registries") view=RegistriesPage ssr=SsrMode::InOrder />
+                        <Route path=path!("/account/notifications") view=NotificationSettingsPage ssr=SsrMode::InOrder />
+                        <Route path=path!("/account/notifications/channels/:id") view=ChannelLogRoute ssr=SsrMode::InOrder />
                     </Routes>
                 </main>
                 <Footer />

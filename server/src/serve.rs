@@ -65,6 +65,7 @@ pub fn router_with(services: Arc<Services>, site_root: PathBuf, config: &Config,
     crate::http::router(services.clone(), limits)
         .merge(crate::http::account_api::routes(services.clone()))
         .merge(crate::http::notify_api::routes(services))
+        .merge(crate::http::notify_forms::routes(forms.clone()))
         .merge(crate::http::account_forms::routes(forms))
         .merge(leptos)
         .layer(axum::middleware::from_fn_with_state(pages, crate::page_cache::serve))

@@ -46,6 +46,7 @@ fn SignedIn(me: Me) -> impl IntoView {
         <a href="/account" class="font-medium text-slate-900 hover:underline" data-testid="nav-username">{me.username}</a>
         <a href="/account/tokens" class=link>"Tokens"</a>
         <a href="/account/registries" class=link>"Registries"</a>
+        <a href="/account/notifications" class=link data-testid="nav-notifications">"Notifications"</a>
         <form method="post" action="/logout">
             <button type="submit" class="rounded-md border border-slate-300 px-2 py-1 hover:border-sky-500" data-testid="logout">"Log out"</button>
         </form>

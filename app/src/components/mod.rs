@@ -6,3 +6,4 @@ pub mod package_list;
 pub mod reference_box;
 pub mod scan_panel;
 pub mod secret_box;
+pub mod watch_panel;

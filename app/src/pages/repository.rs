@@ -9,6 +9,7 @@ use crate::codec::resource;
 use crate::components::badge_token::BadgeTokenSection;
 use crate::components::error_panel::{ErrorPanel, Loading, set_page_status};
 use crate::components::layout::PageLoad;
+use crate::components::watch_panel::WatchSection;
 use crate::dto::{RepositoryTags, TagSummary};
 use crate::format::{counted, human_size, short_digest, timestamp};
 use crate::links::image_href;
@@ -67,6 +68,7 @@ pub fn RepositoryView(repository: ImageReference) -> impl IntoView {
     // Listing reads (and stores) each tag's manifest: the footer counts after it.
     PageLoad::stores_with(tags);
     let badge_repository = path.clone();
+    let watch_repository = path.clone();
     view! {
         <Title text=title />
         <section class="space-y-6" data-testid="repository-page">
@@ -85,6 +87,7 @@ pub fn RepositoryView(repository: ImageReference) -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <WatchSection repository=watch_repository tag=None />
             <BadgeTokenSection repository=badge_repository />
         </section>
     }

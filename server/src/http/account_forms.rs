@@ -53,7 +53,7 @@ pub fn routes(forms: Forms) -> Router {
 }
 
 /// `303` to `path` with the query pairs.
-fn back(path: &str, pairs: &[(&str, &str)]) -> Response {
+pub(crate) fn back(path: &str, pairs: &[(&str, &str)]) -> Response {
     let mut location = path.to_string();
     if !pairs.is_empty() {
         let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
@@ -68,7 +68,7 @@ fn back(path: &str, pairs: &[(&str, &str)]) -> Response {
 }
 
 /// What a failure tells the form's user: the service's public message (internal ones stay logged).
-fn message(err: impl Into<ServiceError>) -> String {
+pub(crate) fn message(err: impl Into<ServiceError>) -> String {
     err.into().public().message
 }
 
@@ -85,7 +85,7 @@ fn local_path(next: Option<&str>) -> &str {
 /// The caller's account; without one (never signed in, or the session ended while the form was
 /// open), the log-in page, which comes back to `page` afterwards with the form's `kept` fields
 /// (never a password) in its query, so nothing typed is lost.
-fn signed_in<'a>(caller: &'a Caller, page: &str, kept: &[(&str, &str)]) -> Result<&'a Account, Response> {
+pub(crate) fn signed_in<'a>(caller: &'a Caller, page: &str, kept: &[(&str, &str)]) -> Result<&'a Account, Response> {
     caller.account().ok_or_else(|| {
         let kept: Vec<_> = kept.iter().filter(|(_, value)| !value.is_empty()).collect();
         let mut next = page.to_string();
@@ -97,7 +97,7 @@ fn signed_in<'a>(caller: &'a Caller, page: &str, kept: &[(&str, &str)]) -> Resul
     })
 }
 
-fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+pub(crate) fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
     response.headers_mut().append(header::SET_COOKIE, cookie);
     response
 }

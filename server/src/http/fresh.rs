@@ -1,6 +1,6 @@
-//! A secret a form made (a new API token, a new badge token, a webhook's signing secret), carried to the page that shows it
-//! once: in a short-lived HttpOnly cookie, never in a URL (URLs reach logs and browser history).
-//! The page clears the cookie in the answer that shows it.
+//! A secret a form made (a new API token, a new badge token, a webhook's signing secret), carried
+//! to the page that shows it once: in a short-lived HttpOnly cookie, never in a URL (URLs reach
+//! logs and browser history). The page clears the cookie in the answer that shows it.
 
 use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine;

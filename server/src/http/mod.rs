@@ -13,6 +13,7 @@ pub mod headers;
 mod limits;
 pub mod listen;
 pub mod notify_api;
+pub mod notify_forms;
 mod openapi;
 mod openapi_accounts;
 mod openapi_notify;

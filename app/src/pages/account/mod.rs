@@ -1,15 +1,19 @@
-//! The account pages: log in, sign up, settings, API tokens and registry credentials.
+//! The account pages: log in, sign up, settings, API tokens, registry credentials and notifications.
 //!
 //! Every change is a plain HTML form posting to a server route that answers `303 See Other` back to
 //! a page, which shows `?notice=` or `?error=` from its query: the same with and without JavaScript.
 //! A page for signed-in users loads its data before anything is sent, so an anonymous visitor is
 //! redirected to `/login?next=…` by the server (302), or navigated there by the router once hydrated.
 
+pub mod channel_form;
+pub mod channel_log;
 pub mod login;
+pub mod notifications;
 pub mod registries;
 pub mod settings;
 pub mod signup;
 pub mod tokens;
+pub mod watch_list;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

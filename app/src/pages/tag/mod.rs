@@ -14,6 +14,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::error_panel::{ErrorPanel, Loading, set_page_status};
 use crate::components::layout::PageLoad;
+use crate::components::watch_panel::WatchSection;
 use crate::dto::ImageReport;
 use crate::format::{short_digest, timestamp};
 use crate::links::image_href;
@@ -87,6 +88,7 @@ fn Report(report: ImageReport) -> impl IntoView {
                 image.map(|image| view! { <PlatformDetails report=report.get_value() image /> })
             }}
             <TagHistory report />
+            <WatchSection repository=repository.clone() tag=r.tag.clone() />
         </section>
     }
 }
