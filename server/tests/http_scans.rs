@@ -67,8 +67,9 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     // The worker (what `serve` runs in the background) takes the queued job.
-    // Two jobs: the reaction to the tag's first sighting (nothing to do yet), and the scan.
-    assert_eq!(server.jobs.drain().await.unwrap(), 2);
+    // Four jobs: the reaction to the tag's first sighting (nothing to do yet), the scan, and the
+    // reactions to what the scan raised, scan.completed and vulnerabilities.found (nobody watches).
+    assert_eq!(server.jobs.drain().await.unwrap(), 4);
     let stream = tokio::time::timeout(std::time::Duration::from_secs(30), events).await.unwrap().unwrap();
     let states: Vec<String> = stream
         .lines()
@@ -135,7 +136,8 @@ async fn a_page_view_queues_a_scan_that_the_page_then_shows() {
     assert_eq!(summary["counts"]["critical"].as_u64(), Some(0), "a read changes nothing: {body}");
     let queued: Vec<String> = server.services.store.live_jobs().await.unwrap().into_iter().map(|j| j.kind).collect();
     assert_eq!(queued, ["rematch_scan"], "re-matching queues no scan");
-    assert_eq!(server.jobs.drain().await.unwrap(), 1);
+    // The re-match, and the reaction to the vulnerabilities.found it raised.
+    assert_eq!(server.jobs.drain().await.unwrap(), 2);
     let (_, body) = get(&format!("{}/api/v1/scans/{}/web/db:1", server.base, registry.host())).await;
     let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((summary["counts"]["critical"].as_u64(), summary["counts"]["high"].as_u64()), (Some(1), Some(2)), "{body}");
@@ -179,14 +181,14 @@ async fn a_tag_moved_to_an_index_rescans_its_default_platform_image_once() {
     let server = serve(store, &registry.host()).await;
     let scans = format!("{}/api/v1/scans/{}/web/multi:1", server.base, registry.host());
     assert_eq!(get(&scans).await.0, 200);
-    assert_eq!(server.jobs.drain().await.unwrap(), 2, "the tag's creation, then its scan");
+    assert_eq!(server.jobs.drain().await.unwrap(), 3, "the tag's creation, its scan, the scan's scan.completed");
 
     let (arm, amd) = (image("arm64", "two").build(ManifestFormat::Oci), image("amd64", "two").build(ManifestFormat::Oci));
     let amd_digest = amd.manifest_digest.clone();
     shipshape_testkit::BuiltIndex::new(ManifestFormat::Oci, vec![arm, amd]).push(&registry, "web/multi", "1").await.unwrap();
     let (status, _) = get(&format!("{}/api/v1/images/{}/web/multi:1?refresh=true", server.base, registry.host())).await;
     assert_eq!(status, 200);
-    assert_eq!(server.jobs.drain().await.unwrap(), 2, "the move's reaction, then one scan");
+    assert_eq!(server.jobs.drain().await.unwrap(), 3, "the move's reaction, one scan, its scan.completed");
     let jobs = server.services.store.live_jobs().await.unwrap();
     assert!(jobs.is_empty(), "nothing left: {jobs:?}");
     let (_, body) = get(&scans).await;

@@ -12,6 +12,8 @@ use crate::store::{ChannelRecord, NewChannel, UserId};
 
 pub const KINDS: &[&str] = &["webhook", "slack", "email", "github_dispatch"];
 const MAX_NAME: usize = 64;
+/// Channels one user may have: enough for any team, not enough to make delivery work unbounded.
+pub const MAX_CHANNELS: usize = 50;
 const MAX_URL: usize = 2048;
 const MAX_TOKEN: usize = 512;
 const DEFAULT_GITHUB_API: &str = "https://api.github.com";
@@ -107,6 +109,9 @@ impl Notifier {
         let name = input.name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
             return Err(NotifyError::Invalid(format!("name: 1 to {MAX_NAME} characters, no control characters")));
+        }
+        if self.store.channels(user).await?.len() >= MAX_CHANNELS {
+            return Err(NotifyError::Invalid(format!("you have {MAX_CHANNELS} channels, the most one user may have: delete one first")));
         }
         let checked = match input.kind.as_str() {
             "webhook" => self.check_webhook(input).await?,

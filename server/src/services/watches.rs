@@ -52,6 +52,9 @@ pub struct Watches {
     site: String,
 }
 
+/// Watches one user may have: each costs registry requests every round.
+pub const MAX_WATCHES: usize = 200;
+
 /// The path a refresh hook is called at, before its token.
 pub const HOOK_PATH: &str = "/api/v1/hooks/";
 
@@ -80,6 +83,9 @@ impl Watches {
         let rules =
             WatchRules::parse(input.tag.as_deref(), &input.include, &input.exclude, &input.events, input.min_severity.as_deref())
                 .map_err(invalid)?;
+        if self.store.watches(user).await?.len() >= MAX_WATCHES {
+            return Err(invalid(format!("you have {MAX_WATCHES} watches, the most one user may have: delete one first")));
+        }
         if input.channels.is_empty() {
             return Err(invalid("channels: name at least one of your channels (POST /api/v1/channels makes one)".into()));
         }

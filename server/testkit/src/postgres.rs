@@ -47,7 +47,21 @@ impl TestDatabase {
     /// Drops the database (connections closed first); call at the end of the test.
     pub async fn drop_database(self) -> Result<(), HarnessError> {
         let mut admin = PgConnection::connect(&self.admin_url).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await?;
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // FORCE may not end a superuser's session in it (an autovacuum worker busy with the rows a
+        // test wrote: 42501): it ends soon, so try again for a while.
+        for _ in 0..50 {
+            match sqlx::query(&statement).execute(&mut admin).await {
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                result => {
+                    result?;
+                    return Ok(());
+                }
+            }
+        }
+        sqlx::query(&statement).execute(&mut admin).await?;
         Ok(())
     }
 }
