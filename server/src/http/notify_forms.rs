@@ -38,7 +38,8 @@ fn log_page(channel: i64) -> String {
 
 /// The notifier, or the page's error when there is none (no instance key).
 fn notifier<'a>(forms: &'a Forms, page: &str) -> Result<&'a Notifier, Response> {
-    forms.services.notifier.as_deref().ok_or_else(|| back(page, &[("error", &message(ServiceError::NoCredentialStore))]))
+    let missing = || back(page, &[("error", &message(ServiceError::NoCredentialStore))]);
+    forms.services.notifier.as_deref().ok_or_else(missing)
 }
 
 /// What the "Add channel" form sends: every kind's fields, of which the kind's own count.
@@ -226,7 +227,9 @@ impl WatchForm {
                 "repository" => input.repository = value.trim().to_string(),
                 "tag" => input.tag = Some(value.trim().to_string()).filter(|t| !t.is_empty()),
                 "events" => input.events.push(value.into_owned()),
-                "channels" => input.channels.push(value.parse().map_err(|_| format!("channels: {value:?} is not a channel"))?),
+                "channels" => {
+                    input.channels.push(value.parse().map_err(|_| format!("channels: {value:?} is not a channel"))?)
+                }
                 "include" => input.include = lines(&value),
                 "exclude" => input.exclude = lines(&value),
                 "min_severity" => input.min_severity = Some(value.trim().to_string()).filter(|s| !s.is_empty()),
@@ -236,7 +239,8 @@ impl WatchForm {
         let repository = ImageReference::parse_repository(&input.repository).map_err(|e| format!("repository: {e}"))?;
         let mut page = format!("/images/{}", repository.repository_path());
         // Only a tag that is a tag goes into the address; the service says what is wrong with another.
-        if let Some(tag) = input.tag.as_deref().filter(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))) {
+        let plain = |tag: &&str| tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if let Some(tag) = input.tag.as_deref().filter(plain) {
             page.push(':');
             page.push_str(tag);
         }

@@ -1,7 +1,9 @@
 //! What the notification pages show, read for the signed-in user: channels, watches (their
 //! channels by name) and a channel's delivery log, as the UI's DTOs.
 
-use app::dto::{AttemptRow, ChannelChoice, ChannelLogPage, ChannelRow, DeliveryRow, FreshSecret, NotificationsPage, WatchRow};
+use app::dto::{
+    AttemptRow, ChannelChoice, ChannelLogPage, ChannelRow, DeliveryRow, FreshSecret, NotificationsPage, WatchRow,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{ServiceError, Services, WatchView};
@@ -37,7 +39,8 @@ impl Services {
         let channels = notifier.channels(user).await?;
         let view = channels.iter().find(|c| c.id == channel).ok_or(NotifyError::NotFound)?;
         let deliveries = notifier.deliveries(user, channel).await?;
-        Ok(ChannelLogPage { channel: channel_row(view), deliveries: deliveries.into_iter().map(delivery_row).collect() })
+        let deliveries = deliveries.into_iter().map(delivery_row).collect();
+        Ok(ChannelLogPage { channel: channel_row(view), deliveries })
     }
 
     pub(super) async fn channel_choices(&self, user: UserId) -> Result<Vec<ChannelChoice>, ServiceError> {
