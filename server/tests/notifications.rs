@@ -204,6 +204,10 @@ async fn failing_receivers_are_retried_on_schedule(store: SharedStore) {
     assert_eq!(tested["event_type"], "test");
     assert_eq!(tested["state"], "failed", "a test is not retried: {tested}");
     assert_eq!(tested["attempts"][0]["response_code"], 500);
+    // One test every 10 seconds per channel.
+    let (status, refused) = alice.post(&format!("/api/v1/channels/{channel}/test"), json!({})).await;
+    assert_eq!(status, 409, "{refused}");
+    tokio::time::sleep(Duration::from_secs(10)).await;
     let (_, tested) = alice.post(&format!("/api/v1/channels/{channel}/test"), json!({})).await;
     assert_eq!(tested["state"], "delivered", "{tested}");
     verify_standard_webhook(&secret, receiver.received().last().unwrap()).unwrap();

@@ -26,6 +26,9 @@ pub use fanout::deliveries_for;
 pub use message::{EVENT_TYPES, Message, public_type};
 pub use sign::WebhookSecret;
 
+/// The least time between two test messages through one channel.
+const TEST_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
 /// Deliveries a log page lists at most.
 const LOG_LIMIT: u32 = 100;
 
@@ -45,6 +48,7 @@ pub enum NotifyError {
 }
 
 /// Channels and deliveries, for the API, the pages and the jobs.
+#[derive(Clone)]
 pub struct Notifier {
     store: SharedStore,
     key: SecretKey,
@@ -52,6 +56,8 @@ pub struct Notifier {
     settings: NotifySettings,
     /// Where links in messages point: SHIPSHAPE_PUBLIC_URL, else the listening address.
     site: String,
+    /// How recently a watcher's access to a private repository must have been confirmed.
+    grant_ttl: std::time::Duration,
 }
 
 /// A delivery as the log shows it, with its attempts.
@@ -79,8 +85,17 @@ pub struct AttemptView {
 }
 
 impl Notifier {
-    pub fn new(store: SharedStore, key: SecretKey, policy: Arc<Policy>, settings: NotifySettings, site: String) -> Self {
-        Self { store, key, policy, settings, site: site.trim_end_matches('/').to_string() }
+    pub fn new(
+        store: SharedStore,
+        key: SecretKey,
+        policy: Arc<Policy>,
+        settings: NotifySettings,
+        site: String,
+        tag_ttl: std::time::Duration,
+    ) -> Self {
+        // Rounds re-check grants older than the tag TTL: two rounds' worth of slack.
+        let grant_ttl = tag_ttl.max(settings.watch_interval).max(std::time::Duration::from_secs(60)) * 2;
+        Self { store, key, policy, settings, site: site.trim_end_matches('/').to_string(), grant_ttl }
     }
 
     pub fn site(&self) -> &str {
@@ -89,7 +104,7 @@ impl Notifier {
 
     /// The deliveries `event` causes (see `fanout`); how many were stored.
     pub async fn fan_out(&self, event: &crate::store::EventRecord) -> Result<usize, StoreError> {
-        deliveries_for(&self.store, event, &self.site).await
+        deliveries_for(&self.store, event, &self.site, self.grant_ttl).await
     }
 
     /// The newest deliveries through `user`'s channel `channel`, with their attempts.
@@ -129,6 +144,11 @@ impl Notifier {
     /// Sends a test message through `user`'s channel `id` now (not retried); the delivery as logged.
     pub async fn test_channel(&self, user: UserId, id: i64) -> Result<DeliveryView, NotifyError> {
         let channel = self.own_channel(user, id).await?;
+        // A test is sent at once, whatever the receiver: not a way to make this server a cannon.
+        let last = self.store.deliveries(id, 1).await?;
+        if last.first().is_some_and(|d| d.event_type == "test" && Utc::now() - d.created_at < TEST_EVERY) {
+            return Err(NotifyError::Conflict("one test every 10 seconds per channel: try again in a moment".into()));
+        }
         let message = Message::test(&channel.name, &self.site);
         let mut random = [0u8; 12];
         getrandom::fill(&mut random).map_err(|e| NotifyError::Invalid(format!("no randomness: {e}")))?;
@@ -142,7 +162,10 @@ impl Notifier {
         // Stored without a job: sent here, once, so the page can say at once how it went.
         let stored = self.store.enqueue_deliveries(std::slice::from_ref(&delivery), |_| None).await?;
         let delivery_id = *stored.first().ok_or(NotifyError::NotFound)?;
-        self.deliver(delivery_id).await?;
+        // Sent on its own task: a caller that goes away mid-send does not leave it pending.
+        let notifier = self.clone();
+        let sending = tokio::spawn(async move { notifier.deliver(delivery_id).await });
+        sending.await.map_err(|e| NotifyError::Invalid(format!("the test send stopped: {e}")))??;
         self.deliveries(user, id).await?.into_iter().find(|d| d.id == delivery_id).ok_or(NotifyError::NotFound)
     }
 

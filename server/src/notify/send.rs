@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::net::{EgressProxy, Policy};
+use crate::net::{EgressProxy, NetError, Policy};
 
 /// How long a receiver may take to answer, whole.
 const SEND_TIMEOUT: Duration = Duration::from_secs(15);
@@ -64,19 +64,24 @@ async fn post_inner(policy: Arc<Policy>, outgoing: Outgoing) -> Sent {
             headers.insert(name, value);
         }
     }
-    let response = match client.post(url).headers(headers).body(outgoing.body).send().await {
+    let sent = client.post(url).headers(headers).body(outgoing.body).send().await;
+    // The proxy knows why it did not connect; over plain HTTP its own 403/502 would otherwise read
+    // as the receiver's answer. Its words name resolved addresses: users get the host and port only.
+    if let Some(failure) = proxy.take_failure() {
+        tracing::info!(error = %failure, "a notification was not sent: egress");
+        return match failure {
+            NetError::Refused { .. } | NetError::NotForRegistry { .. } | NetError::BadHost { .. } => {
+                Sent::Failed { status: None, detail: refusal(&outgoing.url) }
+            }
+            NetError::Resolve { host, .. } => Sent::Retry { status: None, detail: format!("cannot resolve {host}"), retry_after: None },
+            NetError::Connect { host, port, .. } => {
+                Sent::Retry { status: None, detail: format!("could not connect to {host}:{port}"), retry_after: None }
+            }
+        };
+    }
+    let response = match sent {
         Ok(response) => response,
-        Err(e) => {
-            // The proxy knows why it did not connect (a refused address says what to allow-list).
-            return match proxy.take_failure() {
-                Some(crate::net::NetError::Refused { .. } | crate::net::NetError::BadHost { .. }) => Sent::Failed {
-                    status: None,
-                    detail: proxy_detail(&e, Some(refusal(&outgoing.url))),
-                },
-                Some(failure) => Sent::Retry { status: None, detail: failure.to_string(), retry_after: None },
-                None => Sent::Retry { status: None, detail: proxy_detail(&e, None), retry_after: None },
-            };
-        }
+        Err(e) => return Sent::Retry { status: None, detail: error_detail(e), retry_after: None },
     };
     let status = response.status().as_u16();
     let retry_after = response
@@ -115,16 +120,14 @@ fn refusal(url: &str) -> String {
     )
 }
 
-fn proxy_detail(error: &reqwest::Error, refused: Option<String>) -> String {
-    if let Some(refused) = refused {
-        return refused;
-    }
+/// reqwest's words for a failed request, without its URL (a Slack URL is the channel's secret).
+fn error_detail(error: reqwest::Error) -> String {
     if error.is_timeout() {
         return format!("no answer within {} s", SEND_TIMEOUT.as_secs());
     }
-    // reqwest's own words name the cause chain (connection refused, reset, TLS).
+    let error = error.without_url();
     let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());

@@ -47,7 +47,7 @@ pub struct Services {
     credentials_for: Option<Arc<dyn CredentialsFor>>,
     registries: Arc<Registries>,
     /// What the notifier is made with once the key is loaded.
-    notify: (Arc<Policy>, NotifySettings, String),
+    notify: (Arc<Policy>, NotifySettings, String, std::time::Duration),
 }
 
 impl Services {
@@ -68,7 +68,7 @@ impl Services {
             None => format!("http://{}", config.listen),
         };
         let watches = Watches::new(store.clone(), images.clone(), site.clone());
-        let notify = (Arc::new(Policy::new(config.allow_hosts.clone())), config.notify.clone(), site);
+        let notify = (Arc::new(Policy::new(config.allow_hosts.clone())), config.notify.clone(), site, config.tag_ttl);
         Self {
             store,
             inspector,
@@ -99,8 +99,8 @@ impl Services {
     /// With users' registry credentials sealed and opened under `key` (`secrets::load`), and used
     /// for their inspections.
     pub fn with_secret_key(mut self, key: SecretKey) -> Self {
-        let (policy, settings, site) = self.notify.clone();
-        self.notifier = Some(Arc::new(Notifier::new(self.store.clone(), key.clone(), policy, settings, site)));
+        let (policy, settings, site, tag_ttl) = self.notify.clone();
+        self.notifier = Some(Arc::new(Notifier::new(self.store.clone(), key.clone(), policy, settings, site, tag_ttl)));
         let credentials = RegistryCredentials::new(self.store.clone(), key, self.registries.clone());
         self.credentials = Some(credentials.clone());
         self.with_credentials_for(Arc::new(credentials))

@@ -342,14 +342,15 @@ impl Store {
         let queued = on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let reopened = sqlx::query(reopen).bind(id).execute(&mut *tx).await?.rows_affected();
-            if reopened > 0 {
-                sqlx::query(INSERT_JOB)
+            // The last attempt's job may still be finishing (its dedupe key live): then nothing
+            // is reopened, rather than a pending delivery without a job.
+            let queued = reopened > 0
+                && sqlx::query(INSERT_JOB)
                     .bind(job.kind).bind(job.payload).bind(job.dedupe_key).bind(job.priority)
                     .bind(job.run_at).bind(job.max_attempts).bind(Utc::now())
-                    .execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            reopened > 0
+                    .execute(&mut *tx).await?.rows_affected() > 0;
+            if queued { tx.commit().await? } else { tx.rollback().await? }
+            queued
         });
         if queued {
             self.changed();

@@ -90,7 +90,7 @@ struct Target {
     registry: String,
     repository: String,
     private: bool,
-    /// Users watching it (a private repository is read with the first whose credentials work).
+    /// Users watching it (a private repository is read with the first of those still admitted).
     users: BTreeSet<i64>,
     tags: BTreeSet<String>,
     rules: Vec<WatchRules>,
@@ -110,7 +110,17 @@ pub async fn check(context: &Context, watches: &[WatchRecord], only_tag: Option<
     let started = Instant::now();
     let mut summary = RoundSummary::default();
     let mut checks = Vec::new();
-    for target in targets(watches) {
+    for mut target in targets(watches) {
+        if target.private {
+            // Each watcher's access is confirmed (re-checked at the registry with their own
+            // credentials when older than the tag TTL, withdrawn when refused): events go only to
+            // those who still may see it, and it is read as one of them.
+            target.users = admitted(context, &target).await;
+            if target.users.is_empty() {
+                summary.failed += 1;
+                continue;
+            }
+        }
         let mut tags = target.tags.clone();
         let wants_listing = !target.rules.is_empty() && only_tag.is_none();
         if wants_listing {
@@ -264,6 +274,28 @@ fn targets(watches: &[WatchRecord]) -> Vec<Target> {
         }
     }
     by_repository.into_values().collect()
+}
+
+/// The watchers of private `target` who may still see it.
+async fn admitted(context: &Context, target: &Target) -> BTreeSet<i64> {
+    let Ok(repository) = ImageReference::parse_repository(&format!("{}/{}", target.registry, target.repository)) else {
+        return BTreeSet::new();
+    };
+    let mut admitted = BTreeSet::new();
+    for user in &target.users {
+        let credentials = match &context.credentials_for {
+            Some(source) => source.credentials_for(UserId(*user), &target.registry).await,
+            None => None,
+        };
+        let viewer = Viewer::User { id: UserId(*user), admin: false };
+        match context.inspector.admit_stored(&repository, viewer, credentials).await {
+            Ok(()) => {
+                admitted.insert(*user);
+            }
+            Err(e) => tracing::info!(user, repository = %target.repository, error = %e, "a watcher may no longer see it"),
+        }
+    }
+    admitted
 }
 
 async fn list_tags(context: &Context, target: &Target) -> Result<Vec<String>, InspectError> {
