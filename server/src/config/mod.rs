@@ -162,7 +162,6 @@ impl Config {
                     .map_err(|reason| ConfigError::invalid(&name, reason))?,
                 None => crate::http::client::TrustedProxies::default(),
             };
-        let notify = NotifySettings::read(&sources, &mut file)?;
 
         Ok(Config {
             listen,
@@ -181,7 +180,7 @@ impl Config {
             signup,
             public_url,
             trusted_proxies,
-            notify,
+            notify: NotifySettings::read(&sources, &mut file)?,
         })
     }
 }

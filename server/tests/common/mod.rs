@@ -3,6 +3,9 @@
 // Only the tests that start the binary use these.
 #[allow(dead_code)]
 pub mod process;
+// Only the notification tests use these.
+#[allow(dead_code)]
+pub mod notify;
 
 use std::sync::Arc;
 
