@@ -37,9 +37,17 @@ fn log_page(channel: i64) -> String {
 }
 
 /// The notifier, or the page's error when there is none (no instance key).
-fn notifier<'a>(forms: &'a Forms, page: &str) -> Result<&'a Notifier, Response> {
+/// The signed-in account and the notifier, or the answer that sends the form back: to log in
+/// (keeping `kept`), or to `page` saying the server keeps no channels.
+fn caller_and_notifier<'a, 'c>(
+    forms: &'a Forms,
+    caller: &'c Caller,
+    page: &str,
+    kept: &[(&str, &str)],
+) -> Result<(&'c crate::auth::Account, &'a Notifier), Response> {
+    let account = signed_in(caller, page, kept)?;
     let missing = || back(page, &[("error", &message(ServiceError::NoCredentialStore))]);
-    forms.services.notifier.as_deref().ok_or_else(missing)
+    Ok((account, forms.services.notifier.as_deref().ok_or_else(missing)?))
 }
 
 /// What the "Add channel" form sends: every kind's fields, of which the kind's own count.
@@ -100,12 +108,8 @@ impl ChannelForm {
 
 async fn create_channel(State(forms): State<Forms>, caller: Caller, Form(form): Form<ChannelForm>) -> Response {
     let kept = form.kept();
-    let account = match signed_in(&caller, PAGE, &kept) {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
-    let notifier = match notifier(&forms, PAGE) {
-        Ok(notifier) => notifier,
+    let (account, notifier) = match caller_and_notifier(&forms, &caller, PAGE, &kept) {
+        Ok(found) => found,
         Err(response) => return response,
     };
     match notifier.create_channel(account.id, &form.input()).await {
@@ -129,12 +133,8 @@ struct ChannelId {
 }
 
 async fn delete_channel(State(forms): State<Forms>, caller: Caller, Form(form): Form<ChannelId>) -> Response {
-    let account = match signed_in(&caller, PAGE, &[]) {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
-    let notifier = match notifier(&forms, PAGE) {
-        Ok(notifier) => notifier,
+    let (account, notifier) = match caller_and_notifier(&forms, &caller, PAGE, &[]) {
+        Ok(found) => found,
         Err(response) => return response,
     };
     match notifier.delete_channel(account.id, form.id).await {
@@ -147,12 +147,8 @@ async fn delete_channel(State(forms): State<Forms>, caller: Caller, Form(form): 
 /// is the first row.
 async fn test_channel(State(forms): State<Forms>, caller: Caller, Form(form): Form<ChannelId>) -> Response {
     let page = log_page(form.id);
-    let account = match signed_in(&caller, &page, &[]) {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
-    let notifier = match notifier(&forms, &page) {
-        Ok(notifier) => notifier,
+    let (account, notifier) = match caller_and_notifier(&forms, &caller, &page, &[]) {
+        Ok(found) => found,
         Err(response) => return response,
     };
     match notifier.test_channel(account.id, form.id).await {
@@ -171,12 +167,8 @@ async fn test_channel(State(forms): State<Forms>, caller: Caller, Form(form): Fo
 }
 
 async fn enable_channel(State(forms): State<Forms>, caller: Caller, Form(form): Form<ChannelId>) -> Response {
-    let account = match signed_in(&caller, PAGE, &[]) {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
-    let notifier = match notifier(&forms, PAGE) {
-        Ok(notifier) => notifier,
+    let (account, notifier) = match caller_and_notifier(&forms, &caller, PAGE, &[]) {
+        Ok(found) => found,
         Err(response) => return response,
     };
     match notifier.enable_channel(account.id, form.id).await {
@@ -194,12 +186,8 @@ struct Redeliver {
 
 async fn redeliver(State(forms): State<Forms>, caller: Caller, Form(form): Form<Redeliver>) -> Response {
     let page = log_page(form.channel);
-    let account = match signed_in(&caller, &page, &[]) {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
-    let notifier = match notifier(&forms, &page) {
-        Ok(notifier) => notifier,
+    let (account, notifier) = match caller_and_notifier(&forms, &caller, &page, &[]) {
+        Ok(found) => found,
         Err(response) => return response,
     };
     match notifier.redeliver(account.id, form.delivery).await {
