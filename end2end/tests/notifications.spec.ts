@@ -122,11 +122,21 @@ test.describe("notifications", () => {
     await expect(watch.getByTestId("watch-events")).toContainText("tag.updated");
     await expect(watch.getByTestId("watch-events")).toContainText("base.updated");
     await expect(watch).toContainText(channel);
+
+    // Its refresh hook is shown once; a build pipeline's POST to it queues a re-check.
+    const hookBox = page.getByTestId("fresh-secret");
+    await expect(hookBox).toContainText("refresh hook");
+    const hook = (await page.getByTestId("fresh-secret-value").textContent())!.trim();
+    expect(hook).toMatch(/\/api\/v1\/hooks\/shk_[0-9a-f]{48}$/);
+    expect((await page.request.post(hook)).status()).toBe(202);
+
     await watch.getByTestId("watch-delete").click();
     await settled(page, project);
     await expect(page.getByTestId("form-notice")).toContainText("deleted");
     await expect(page.locator("[data-testid=watch-row]")).toHaveCount(0);
     await expect(page.getByTestId("no-watches")).toBeVisible();
+    // The hook went with the watch.
+    expect((await page.request.post(hook)).status()).toBe(404);
 
     // Deleting the channel empties the table.
     await page.locator(`[data-testid=channel-row][data-name="${channel}"]`).getByTestId("channel-delete").click();

@@ -56,6 +56,8 @@ pub struct NotificationsPage {
     pub email_enabled: bool,
     /// A webhook's signing secret made a moment ago, shown once (name: the channel's).
     pub fresh_secret: Option<FreshSecret>,
+    /// The refresh-hook URL of a watch made a moment ago, shown once (name: what is watched).
+    pub fresh_hook: Option<FreshSecret>,
 }
 
 /// One try at sending a delivery.

@@ -1,4 +1,5 @@
-//! A secret a form made (a new API token, a new badge token, a webhook's signing secret), carried
+//! A secret a form made (a new API token, a new badge token, a webhook's signing secret, a watch's
+//! refresh hook), carried
 //! to the page that shows it once: in a short-lived HttpOnly cookie, never in a URL (URLs reach
 //! logs and browser history). The page clears the cookie in the answer that shows it.
 
@@ -14,6 +15,8 @@ pub enum Kind {
     BadgeToken,
     /// A webhook channel's signing secret (`whsec_…`); the name is the channel's.
     WebhookSecret,
+    /// A watch's refresh-hook URL (its token is the credential); the name is what is watched.
+    RefreshHook,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

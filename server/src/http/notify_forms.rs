@@ -250,7 +250,11 @@ async fn create_watch(State(forms): State<Forms>, caller: Caller, body: Bytes) -
                 Some(tag) => format!("{}:{tag}", view.repository),
                 None => view.repository.clone(),
             };
-            back(PAGE, &[("notice", &format!("you now watch {what}"))])
+            let notice = back(PAGE, &[("notice", &format!("you now watch {what}"))]);
+            match view.refresh_hook {
+                Some(url) => with_cookie(notice, fresh::cookie(fresh::Kind::RefreshHook, &what, &url, forms.secure_cookies)),
+                None => notice,
+            }
         }
         Err(e) => back(&form.page, &[("error", &message(e))]),
     }

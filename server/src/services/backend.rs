@@ -132,8 +132,10 @@ impl Backend for Services {
     async fn notifications(&self) -> Result<NotificationsPage, AppError> {
         let caller = caller();
         let account = signed_in(&caller)?;
-        let fresh = take_fresh(fresh::Kind::WebhookSecret, |_| true).map(|(name, value)| FreshSecret { name, value });
-        Ok(self.notifications_page(caller.viewer(), account.id, fresh).await?)
+        // One cookie carries one fresh secret: whichever kind the last form made.
+        let secret = take_fresh(fresh::Kind::WebhookSecret, |_| true).map(|(name, value)| FreshSecret { name, value });
+        let hook = take_fresh(fresh::Kind::RefreshHook, |_| true).map(|(name, value)| FreshSecret { name, value });
+        Ok(self.notifications_page(caller.viewer(), account.id, secret, hook).await?)
     }
 
     async fn channel_log(&self, channel: i64) -> Result<ChannelLogPage, AppError> {

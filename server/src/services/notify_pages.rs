@@ -22,6 +22,7 @@ impl Services {
         viewer: Viewer,
         user: UserId,
         fresh_secret: Option<FreshSecret>,
+        fresh_hook: Option<FreshSecret>,
     ) -> Result<NotificationsPage, ServiceError> {
         let channels = self.notifier_or_error()?.channels(user).await?;
         let watches = self.watches.list(viewer).await?;
@@ -31,6 +32,7 @@ impl Services {
             watches,
             email_enabled: self.notify.1.smtp_url.is_some(),
             fresh_secret,
+            fresh_hook,
         })
     }
 

@@ -40,7 +40,7 @@ pub fn NotificationSettingsPage() -> impl IntoView {
 
 #[component]
 fn Notifications(page: NotificationsPage) -> impl IntoView {
-    let NotificationsPage { channels, watches, email_enabled, fresh_secret } = page;
+    let NotificationsPage { channels, watches, email_enabled, fresh_secret, fresh_hook } = page;
     view! {
         {fresh_secret.map(|secret| {
             let title = format!("The signing secret of “{}”", secret.name);
@@ -49,6 +49,16 @@ fn Notifications(page: NotificationsPage) -> impl IntoView {
                     "Shown once: copy it now, this page will not show it again. Your receiver checks each "
                     "delivery's " <code class="rounded bg-white px-1">"webhook-signature"</code>
                     " header with it (Standard Webhooks)."
+                </SecretBox>
+            }
+        })}
+        {fresh_hook.map(|secret| {
+            let title = format!("The refresh hook of your watch of {}", secret.name);
+            view! {
+                <SecretBox secret title>
+                    "Shown once: copy it now. A POST to this URL (for example "
+                    <code class="rounded bg-white px-1">"curl -X POST <URL>"</code>
+                    " as the last step of your build) re-checks the watched tags at once instead of at the next round."
                 </SecretBox>
             }
         })}
