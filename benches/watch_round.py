@@ -113,6 +113,8 @@ def main():
             rounds_seen = []
             def read_log():
                 for line in server.stderr:
+                    if "WARN" in line or "ERROR" in line:
+                        print(f"  serve: {line.strip()[:300]}", flush=True)
                     if "watch round" in line:
                         fields = dict(re.findall(r"(\w+)=([\d.]+)", line))
                         rounds_seen.append((time.perf_counter(), fields, registry_requests()))

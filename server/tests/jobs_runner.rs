@@ -1,13 +1,13 @@
-//! The job runner in one process: panics, retries, schedules shared by two runners, and a graceful
-//! stop that hands a running job back. The job kinds here exist only for these tests.
+//! The job runner in one process: panics, retries, schedules shared by two runners, a graceful
+//! stop that hands a running job back, and lanes that keep long jobs from holding back short ones. The job kinds here exist only for these tests.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shipshape::config::{Config, DatabaseUrl};
-use shipshape::jobs::{self, BackgroundJob, Context, JobError, Runner, RunningJob};
+use shipshape::jobs::{self, BackgroundJob, Context, JobError, Lane, Runner, RunningJob};
 use shipshape::services::Services;
 use shipshape::store::{self, JobState, SharedStore};
 
@@ -144,4 +144,70 @@ async fn a_stopping_runner_hands_its_running_job_back() {
     tokio::time::timeout(Duration::from_secs(10), runner).await.expect("the runner stops at once").unwrap();
     let back = store.job(id).await.unwrap().unwrap();
     assert_eq!((back.state, back.attempts, back.progress_done), (JobState::Queued, 0, 0), "{back:?}");
+}
+
+static HOGS_RUNNING: AtomicUsize = AtomicUsize::new(0);
+static RELEASED: AtomicBool = AtomicBool::new(false);
+
+/// Long background work (a watch round, a sync) that only ends once an urgent job has run.
+#[derive(Serialize, Deserialize)]
+struct Hog {}
+
+#[async_trait::async_trait]
+impl BackgroundJob for Hog {
+    const KIND: &'static str = "test_hog";
+    async fn run(&self, _: &Context, _: &RunningJob) -> Result<(), JobError> {
+        HOGS_RUNNING.fetch_add(1, Ordering::SeqCst);
+        while !RELEASED.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+}
+
+/// A delivery, say: someone waits for it.
+#[derive(Serialize, Deserialize)]
+struct Urgent {}
+
+#[async_trait::async_trait]
+impl BackgroundJob for Urgent {
+    const KIND: &'static str = "test_urgent";
+    const LANE: Lane = Lane::Prompt;
+    async fn run(&self, _: &Context, _: &RunningJob) -> Result<(), JobError> {
+        RELEASED.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_jobs_filling_their_loops_do_not_hold_back_a_prompt_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let hogs: Vec<i64> = futures_util::future::join_all(
+        (0..Lane::Background.loops() + 1).map(|_| jobs::enqueue(&store, &Hog {})),
+    )
+    .await
+    .into_iter()
+    .map(|queued| queued.unwrap().unwrap())
+    .collect();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let runner = Runner::new(context(store.clone()).await).register::<Hog>().register::<Urgent>();
+    let running = tokio::spawn(runner.run(stopped));
+    // Every background loop is busy with a hog (which ends only after the urgent job ran)...
+    let guard = std::time::Instant::now() + Duration::from_secs(60);
+    while HOGS_RUNNING.load(Ordering::SeqCst) < Lane::Background.loops() {
+        assert!(std::time::Instant::now() < guard, "the hogs were not claimed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // ...and the urgent job still runs: with one pool of loops for all kinds it never would, and
+    // this would end at the guard below (it is a deadlock guard, not a speed bar).
+    let urgent = jobs::enqueue(&store, &Urgent {}).await.unwrap().unwrap();
+    for id in hogs.iter().chain([&urgent]) {
+        while store.job(*id).await.unwrap().unwrap().state != JobState::Done {
+            assert!(std::time::Instant::now() < guard, "the urgent job waited for the hogs");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap();
 }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use common::process::{serve, shipshape};
 use shipshape::config::DatabaseUrl;
 use shipshape::store::{self, JobState, SharedStore};
-use shipshape_testkit::{ImageBuilder, Layer, ManifestFormat, TestDatabase, TestRegistry};
+use shipshape_testkit::{
+    Endpoint, Fault, FaultProxy, ImageBuilder, Layer, ManifestFormat, Rule, TestDatabase, TestRegistry,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 
@@ -91,7 +93,9 @@ async fn finished_rounds(store: &SharedStore) -> usize {
     rounds
 }
 
-/// Layers of incompressible bytes: enough work that a scan is still running when it is killed.
+/// Layers of incompressible bytes, served slowly (see the test), so a scan is still reading them
+/// when its worker is stopped: each layer's analysis is cached once read, and a worker that found
+/// them all cached would finish before the test saw it running.
 fn heavy_image() -> shipshape_testkit::BuiltImage {
     let mut builder = ImageBuilder::new();
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -112,9 +116,14 @@ fn heavy_image() -> shipshape_testkit::BuiltImage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_alone_runs_queued_scans_and_one_killed_mid_scan_is_completed_once() {
-    let registry = TestRegistry::anonymous().await.unwrap();
+    let upstream = TestRegistry::anonymous().await.unwrap();
     let image = heavy_image();
-    image.push(&registry, "team/heavy", Some("1")).await.unwrap();
+    image.push(&upstream, "team/heavy", Some("1")).await.unwrap();
+    // 1 MiB a second per layer read: a scan takes seconds whatever the machine's speed.
+    let registry = FaultProxy::start(&upstream).await.unwrap();
+    registry.set_rules(vec![
+        Rule::new(Fault::Trickle { chunk: 100 << 10, every: Duration::from_millis(100) }).on(Endpoint::Blobs),
+    ]);
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("shipshape.db");
     let vars = [

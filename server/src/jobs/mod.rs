@@ -18,6 +18,30 @@ pub(crate) use runner::panic_message;
 pub use runner::{Runner, RunningJob};
 pub use schedule::{PruneJobs, Schedule};
 
+/// Which of the runner's loops take a kind of job: each lane has loops of its own, so hours of
+/// scans or a long watch round never hold back a notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lane {
+    /// Periodic rounds and syncs (watch rounds, advisory syncs, pruning): long, not urgent.
+    Background,
+    /// Image scans and re-matches: long and CPU-bound.
+    Scans,
+    /// What someone waits for (event reactions, deliveries, re-checks after a push): short, mostly
+    /// waiting on the network, so more of them run at once.
+    Prompt,
+}
+
+impl Lane {
+    /// Claim loops per lane in each process.
+    pub fn loops(self) -> usize {
+        match self {
+            Lane::Background => 2,
+            Lane::Scans => 2,
+            Lane::Prompt => 4,
+        }
+    }
+}
+
 /// How a job ended badly.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -42,6 +66,8 @@ pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
     const PRIORITY: i32 = 0;
     /// Attempts before the job is failed for good (a worker dying mid-job uses one up).
     const MAX_ATTEMPTS: i32 = 3;
+    /// The loops that run it.
+    const LANE: Lane = Lane::Background;
 
     /// While a job with this key is queued or running, queueing another is a no-op.
     fn dedupe_key(&self) -> Option<String> {

@@ -1,4 +1,5 @@
-//! The runner: loops that claim due jobs of the registered kinds and run them. A running job's lease
+//! The runner: loops that claim due jobs of the registered kinds and run them, a few loops per
+//! [`Lane`](super::Lane) so long work never holds back short work. A running job's lease
 //! is renewed while it runs, so a lease only runs out when its worker died; then another worker
 //! claims it (up to the attempt cap). A failed attempt worth retrying is queued again with
 //! exponential backoff. On shutdown the loops stop claiming and hand their running jobs back.
@@ -15,7 +16,7 @@ use futures_util::FutureExt;
 use tokio::sync::watch;
 
 use super::schedule::Schedule;
-use super::{BackgroundJob, Context, JobError};
+use super::{BackgroundJob, Context, JobError, Lane};
 use crate::store::{Job, JobOutcome, SharedStore, StoreError};
 
 /// How long a claimed job is a worker's without a renewal; renewed every third of it.
@@ -44,10 +45,9 @@ impl RunningJob {
 
 pub struct Runner {
     context: Context,
-    handlers: HashMap<&'static str, Handler>,
+    handlers: HashMap<&'static str, (Lane, Handler)>,
     schedules: Vec<Schedule>,
     worker: String,
-    loops: usize,
 }
 
 impl Runner {
@@ -55,7 +55,7 @@ impl Runner {
         let mut tag = [0u8; 4];
         let _ = getrandom::fill(&mut tag);
         let worker = format!("{}-{}", std::process::id(), hex::encode(tag));
-        Self { context, handlers: HashMap::new(), schedules: Vec::new(), worker, loops: 2 }
+        Self { context, handlers: HashMap::new(), schedules: Vec::new(), worker }
     }
 
     /// Lets this runner take jobs of kind `J`.
@@ -67,7 +67,7 @@ impl Runner {
                 parsed.run(context, job).await
             })
         });
-        self.handlers.insert(J::KIND, handler);
+        self.handlers.insert(J::KIND, (J::LANE, handler));
         self
     }
 
@@ -88,8 +88,12 @@ impl Runner {
         tracing::info!(worker = %runner.worker, kinds = ?runner.kinds(), "job runner started");
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(runner.clone().keep_schedules(shutdown.clone())));
-        for _ in 0..runner.loops {
-            tasks.push(tokio::spawn(runner.clone().claim_loop(shutdown.clone())));
+        for lane in runner.lanes() {
+            let kinds: Vec<&'static str> =
+                runner.kinds().into_iter().filter(|kind| runner.handlers[kind].0 == lane).collect();
+            for _ in 0..lane.loops() {
+                tasks.push(tokio::spawn(runner.clone().claim_loop(kinds.clone(), shutdown.clone())));
+            }
         }
         for task in tasks {
             let _ = task.await;
@@ -101,7 +105,8 @@ impl Runner {
     pub async fn drain(&self) -> Result<usize, StoreError> {
         let (_keep, shutdown) = watch::channel(false);
         let mut ran = 0;
-        while self.run_one(&mut shutdown.clone()).await? {
+        let kinds = self.kinds();
+        while self.run_one(&kinds, &mut shutdown.clone()).await? {
             ran += 1;
         }
         Ok(ran)
@@ -111,6 +116,14 @@ impl Runner {
         let mut kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
         kinds.sort_unstable();
         kinds
+    }
+
+    /// The lanes some registered kind runs in.
+    fn lanes(&self) -> Vec<Lane> {
+        let mut lanes: Vec<Lane> = self.handlers.values().map(|(lane, _)| *lane).collect();
+        lanes.sort_unstable();
+        lanes.dedup();
+        lanes
     }
 
     async fn keep_schedules(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
@@ -127,9 +140,9 @@ impl Runner {
         }
     }
 
-    async fn claim_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    async fn claim_loop(self: Arc<Self>, kinds: Vec<&'static str>, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
-            let pause = match self.run_one(&mut shutdown).await {
+            let pause = match self.run_one(&kinds, &mut shutdown).await {
                 Ok(true) => continue,
                 Ok(false) => POLL,
                 Err(e) => {
@@ -144,34 +157,30 @@ impl Runner {
         }
     }
 
-    /// Claims and runs one due job; false when none was due.
-    async fn run_one(&self, shutdown: &mut watch::Receiver<bool>) -> Result<bool, StoreError> {
-        let kinds = self.kinds();
-        let Some(job) = self.store().claim_job(&kinds, &self.worker, LEASE).await? else { return Ok(false) };
-        let Some(handler) = self.handlers.get(job.kind.as_str()).cloned() else { return Ok(true) };
+    /// Claims and runs one due job of `kinds`; false when none was due.
+    async fn run_one(&self, kinds: &[&'static str], shutdown: &mut watch::Receiver<bool>) -> Result<bool, StoreError> {
+        let Some(job) = self.store().claim_job(kinds, &self.worker, LEASE).await? else { return Ok(false) };
+        let Some((_, handler)) = self.handlers.get(job.kind.as_str()).cloned() else { return Ok(true) };
         let running = RunningJob { id: job.id, attempt: job.attempts, store: self.store().clone() };
         let mut work = Box::pin(AssertUnwindSafe(handler(&self.context, &job.payload, &running)).catch_unwind());
-        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + LEASE / 3, LEASE / 3);
-        let result = loop {
-            tokio::select! {
-                result = &mut work => break result,
-                _ = renew.tick() => match self.store().renew_job(job.id, &self.worker, job.attempts, LEASE).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(id = job.id, kind = %job.kind, "job lease lost to another worker; stopped");
-                        return Ok(true);
-                    }
-                    // The database is busy or away: the lease still has two thirds left; try again.
-                    Err(e) => tracing::warn!(id = job.id, kind = %job.kind, error = %e, "job lease not renewed"),
-                },
-                _ = stopping(shutdown) => {
-                    // Dropped first: whatever the work holds (a connection, a write) is let go
-                    // before the hand-back needs it.
-                    drop(work);
-                    self.store().release_job(job.id, &self.worker, job.attempts).await?;
-                    tracing::info!(id = job.id, kind = %job.kind, "job handed back: the worker is stopping");
-                    return Ok(true);
-                }
+        // Renewed by a task of its own: renewing in this loop left `work` unpolled while the
+        // renewal waited for a connection, and the connections `work` held (a write transaction
+        // among them) were never given back: the pool and SQLite's write lock stalled until timeouts.
+        let mut lease = tokio::spawn(keep_lease(self.store().clone(), self.worker.clone(), job.id, job.attempts));
+        let _stop_renewing = AbortOnDrop(lease.abort_handle());
+        let result = tokio::select! {
+            result = &mut work => result,
+            _ = &mut lease => {
+                tracing::warn!(id = job.id, kind = %job.kind, "job lease lost to another worker; stopped");
+                return Ok(true);
+            }
+            _ = stopping(shutdown) => {
+                // Dropped first: whatever the work holds (a connection, a write) is let go
+                // before the hand-back needs it.
+                drop(work);
+                self.store().release_job(job.id, &self.worker, job.attempts).await?;
+                tracing::info!(id = job.id, kind = %job.kind, "job handed back: the worker is stopping");
+                return Ok(true);
             }
         };
         let result = result.unwrap_or_else(|panic| Err(JobError::Failed(panic_message(panic))));
@@ -214,6 +223,29 @@ impl Runner {
             tracing::warn!(id = job.id, kind = %job.kind, "job finished after its lease was lost; outcome dropped");
         }
         Ok(())
+    }
+}
+
+/// Renews the claim on job `id` every third of the lease; returns once the lease was lost.
+async fn keep_lease(store: SharedStore, worker: String, id: i64, attempt: i32) {
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + LEASE / 3, LEASE / 3);
+    loop {
+        renew.tick().await;
+        match store.renew_job(id, &worker, attempt, LEASE).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            // The database is busy or away: the lease still has two thirds left; try again.
+            Err(e) => tracing::warn!(id, error = %e, "job lease not renewed"),
+        }
+    }
+}
+
+/// Stops the lease's renewals however the run ends (finished, handed back, dropped).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::message::Message;
 use super::send::{self, Attempt, Outgoing, Sent};
 use super::{Notifier, email};
-use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
+use crate::jobs::{BackgroundJob, Context, JobError, Lane, RunningJob};
 use crate::store::{Attempted, ChannelRecord, DeliveryRecord, NewJob};
 
 /// A channel failing this long, every delivery, is disabled (its owner is told on its page).
@@ -32,6 +32,7 @@ impl DeliverNotification {
 #[async_trait::async_trait]
 impl BackgroundJob for DeliverNotification {
     const KIND: &'static str = "deliver";
+    const LANE: Lane = Lane::Prompt;
     const PRIORITY: i32 = 5;
     /// The schedule (attempts recorded on the delivery) decides; this cap only stops a delivery
     /// whose sending keeps killing its worker.

@@ -7,7 +7,7 @@ use app::digest::Digest;
 use app::reference::ImageReference;
 
 use super::run::{Progress, ScanError, ScanReport, matched_before, rematch, scan};
-use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
+use crate::jobs::{BackgroundJob, Context, JobError, Lane, RunningJob};
 use crate::inspect::InspectError;
 use crate::registry::RegistryError;
 use crate::store::{SharedStore, StoreError, UserId};
@@ -31,6 +31,7 @@ pub struct ScanImage {
 #[async_trait::async_trait]
 impl BackgroundJob for ScanImage {
     const KIND: &'static str = "scan";
+    const LANE: Lane = Lane::Scans;
     const MAX_ATTEMPTS: i32 = 2;
 
     fn dedupe_key(&self) -> Option<String> {
@@ -128,6 +129,7 @@ pub struct RematchScan {
 #[async_trait::async_trait]
 impl BackgroundJob for RematchScan {
     const KIND: &'static str = "rematch_scan";
+    const LANE: Lane = Lane::Scans;
     const PRIORITY: i32 = 5;
 
     fn dedupe_key(&self) -> Option<String> {
@@ -149,6 +151,7 @@ pub struct RematchAll {}
 #[async_trait::async_trait]
 impl BackgroundJob for RematchAll {
     const KIND: &'static str = "rematch_all";
+    const LANE: Lane = Lane::Scans;
 
     async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
         let mut after = None;

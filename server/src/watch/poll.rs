@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 use super::WatchRules;
 use crate::inspect::{InspectError, InspectRequest, Viewer};
-use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
+use crate::jobs::{BackgroundJob, Context, JobError, Lane, RunningJob};
 use crate::registry::RegistryError;
 use crate::store::{UserId, WatchRecord};
 
@@ -63,6 +63,7 @@ pub struct RecheckWatched {
 #[async_trait::async_trait]
 impl BackgroundJob for RecheckWatched {
     const KIND: &'static str = "watch_recheck";
+    const LANE: Lane = Lane::Prompt;
     const PRIORITY: i32 = 20;
 
     fn dedupe_key(&self) -> Option<String> {

@@ -4,7 +4,7 @@
 use app::digest::Digest;
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{BackgroundJob, Context, JobError, RunningJob};
+use crate::jobs::{BackgroundJob, Context, JobError, Lane, RunningJob};
 use crate::store::{EVENT_JOB, EventRecord, Visibility};
 
 /// Reacts to the stored event `event`.
@@ -16,6 +16,7 @@ pub struct ReactToEvent {
 #[async_trait::async_trait]
 impl BackgroundJob for ReactToEvent {
     const KIND: &'static str = EVENT_JOB;
+    const LANE: Lane = Lane::Prompt;
     const PRIORITY: i32 = 10;
 
     async fn run(&self, context: &Context, _job: &RunningJob) -> Result<(), JobError> {
