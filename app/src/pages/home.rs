@@ -17,6 +17,15 @@ pub fn HomePage() -> impl IntoView {
                 </p>
             </div>
             <ReferenceBox />
+            <ul class="max-w-2xl list-disc space-y-1 pl-5 text-sm text-slate-600" data-testid="home-features">
+                <li>"Each tag shows its base image lineage, a vulnerability scan and a security tune-up, with README badges for all of it."</li>
+                <li>
+                    <a class="text-sky-700 hover:underline" href="/signup">"Sign up"</a>
+                    " to add private registries and to "
+                    <a class="text-sky-700 hover:underline" href="/account/notifications">"watch images"</a>
+                    ": a webhook, Slack, e-mail or GitHub Actions hears when a tag moves or its base image is updated, so you know to rebuild."
+                </li>
+            </ul>
         </section>
     }
 }
