@@ -8,7 +8,7 @@ use app::{App, shell};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -49,7 +49,7 @@ pub fn router_with(services: Arc<Services>, site_root: PathBuf, config: &Config,
         provide_context(backend.clone());
         crate::http::headers::provide_nonce();
     };
-    let routes = generate_route_list(App);
+    let routes = app_routes();
 
     let leptos = Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {
@@ -84,6 +84,15 @@ pub fn router_with(services: Arc<Services>, site_root: PathBuf, config: &Config,
         .layer(axum::middleware::from_fn_with_state(pages, crate::page_cache::serve))
         .service(routes);
     Router::new().fallback_service(edge)
+}
+
+/// The app's route list, generated once per process. Generating it sets a process-wide flag in
+/// leptos_server (`SuppressResourceLoad`, leptos#4773) under which a resource first polled on any
+/// thread waits forever: a second router built while the first serves pages (tests, a reload) hung
+/// an image page now and then (3 runs in 30 of `http_hardening`).
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The home page's form is a plain GET without JavaScript: a valid `/?ref=…` opens the image's

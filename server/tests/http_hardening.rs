@@ -17,6 +17,16 @@ use tokio::net::TcpStream;
 /// Long enough for anything that should happen; reaching it fails the test.
 const PATIENCE: Duration = Duration::from_secs(30);
 
+/// Every wait is bounded: a server that stops answering fails the test naming what it was asked,
+/// instead of holding the run until CI's own limit.
+async fn within<T>(what: &str, work: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, work).await.unwrap_or_else(|_| panic!("nothing in {PATIENCE:?}: {what}"))
+}
+
+async fn get(url: &str) -> reqwest::Response {
+    within(url, reqwest::get(url)).await.unwrap()
+}
+
 struct Server {
     base: String,
     addr: std::net::SocketAddr,
@@ -61,7 +71,7 @@ fn assert_hardened(response: &reqwest::Response, what: &str) {
 
 /// A page's answer: its policy's nonce, which must be the one on every inline script of the page.
 async fn page_nonce(url: &str) -> (String, String) {
-    let response = reqwest::get(url).await.unwrap();
+    let response = get(url).await;
     assert_eq!(response.status().as_u16(), 200, "{url}");
     assert_hardened(&response, url);
     let policy = header(&response, "content-security-policy").to_string();
@@ -69,7 +79,7 @@ async fn page_nonce(url: &str) -> (String, String) {
         assert!(policy.contains(directive), "{url}: {policy}");
     }
     let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap().to_string();
-    let html = response.text().await.unwrap();
+    let html = within(url, response.text()).await.unwrap();
     let scripts = html.matches("<script").count();
     assert!(scripts >= 1, "the hydration bootstrap is inline: {html}");
     assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "every inline script: {html}");
@@ -101,25 +111,25 @@ async fn every_answer_is_hardened(url: DatabaseUrl) {
     let (again, _) = page_nonce(&format!("{}/", server.base)).await;
     assert_ne!(home, again, "a nonce per response");
 
-    let api = reqwest::get(format!("{}/api/v1/images/{host}/hard/app:1", server.base)).await.unwrap();
+    let api = get(&format!("{}/api/v1/images/{host}/hard/app:1", server.base)).await;
     assert_eq!(api.status().as_u16(), 200);
     assert_hardened(&api, "API");
     assert!(header(&api, "content-security-policy").starts_with("default-src 'none'"), "nothing runs in JSON");
-    let badge = reqwest::get(format!("{}/badges/image/{host}/hard/app:1.svg", server.base)).await.unwrap();
+    let badge = get(&format!("{}/badges/image/{host}/hard/app:1.svg", server.base)).await;
     assert!(header(&badge, "content-type").starts_with("image/svg+xml"));
     assert_hardened(&badge, "badge");
     assert_eq!(header(&badge, "content-security-policy"), "default-src 'none'; style-src 'unsafe-inline'");
-    let file = reqwest::get(format!("{}/favicon.svg", server.base)).await.unwrap();
+    let file = get(&format!("{}/favicon.svg", server.base)).await;
     assert_eq!(file.status().as_u16(), 200);
     assert_hardened(&file, "static file");
-    let missing = reqwest::get(format!("{}/no/such/page", server.base)).await.unwrap();
+    let missing = get(&format!("{}/no/such/page", server.base)).await;
     assert_eq!(missing.status().as_u16(), 404);
     assert!(header(&missing, "content-security-policy").contains("'nonce-"), "the not-found page hydrates too");
     // A body larger than the limit is refused from its length alone, before it is read.
     let mut tcp = TcpStream::connect(server.addr).await.unwrap();
     tcp.write_all(b"POST /api/status HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n").await.unwrap();
     let mut head = [0u8; 12];
-    tcp.read_exact(&mut head).await.unwrap();
+    within("a 2 MiB body's answer", tcp.read_exact(&mut head)).await.unwrap();
     assert_eq!(&head, b"HTTP/1.1 413", "a request body is bounded");
 
     a_kept_page_gets_each_response_nonce(&server, &url, &host, &image.manifest_digest).await;
@@ -169,7 +179,7 @@ async fn a_request_head_sent_slowly_is_cut_off() {
     tokio::time::timeout(PATIENCE, trickle).await.expect("the server stopped reading").unwrap();
 
     // A client that sends its head at once is answered as ever.
-    let health = reqwest::get(format!("{}/healthz", server.base)).await.unwrap();
+    let health = get(&format!("{}/healthz", server.base)).await;
     assert_eq!(health.status().as_u16(), 200);
 }
 
@@ -178,7 +188,7 @@ async fn held_connection(addr: std::net::SocketAddr) -> TcpStream {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
     let mut head = [0u8; 12];
-    tcp.read_exact(&mut head).await.unwrap();
+    within("a held connection's answer", tcp.read_exact(&mut head)).await.unwrap();
     assert_eq!(&head, b"HTTP/1.1 200");
     tcp
 }
@@ -200,18 +210,17 @@ async fn connections_past_the_limit_wait_for_one_to_close() {
 
 /// Queues the scan of `reference` (no worker runs here: it stays queued).
 async fn queue_scan(server: &Server, reference: &str) {
-    let response = reqwest::get(format!("{}/api/v1/scans/{reference}", server.base)).await.unwrap();
+    let response = get(&format!("{}/api/v1/scans/{reference}", server.base)).await;
     assert_eq!(response.status().as_u16(), 200, "{:?}", response.text().await);
 }
 
 /// A scan event stream as a client at `client` (behind the loopback proxy the test plays) opens it.
 async fn open_stream(server: &Server, reference: &str, client: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    let request = reqwest::Client::new()
         .get(format!("{}/api/v1/scan-events/{reference}", server.base))
         .header("x-forwarded-for", client)
-        .send()
-        .await
-        .unwrap()
+        .send();
+    within("a scan event stream", request).await.unwrap()
 }
 
 /// The first event of an accepted stream: the scan, queued (no worker runs here).

@@ -59,9 +59,21 @@ pub fn is_index(media_type: &str) -> bool {
     media_type == crate::registry::OCI_INDEX || media_type == crate::registry::DOCKER_LIST
 }
 
+/// serde's message quotes the offending value whole ("invalid type: string \"…\""): the image's
+/// author decides its length, and it reaches pages and logs, so only its start is kept.
+fn not_json_we_read(what: String, err: serde_json::Error) -> InspectError {
+    const KEPT: usize = 160;
+    let mut detail = err.to_string();
+    if detail.len() > KEPT {
+        let end = (0..=KEPT).rev().find(|&i| detail.is_char_boundary(i)).unwrap_or(0);
+        detail.truncate(end);
+        detail.push_str(" …");
+    }
+    InspectError::Malformed { what, detail }
+}
+
 pub fn parse_manifest(media_type: &str, body: &[u8], digest: &Digest) -> Result<Manifest, InspectError> {
-    let malformed =
-        |e: serde_json::Error| InspectError::Malformed { what: format!("manifest {digest}"), detail: e.to_string() };
+    let malformed = |e: serde_json::Error| not_json_we_read(format!("manifest {digest}"), e);
     Ok(if is_index(media_type) {
         Manifest::Index(serde_json::from_slice(body).map_err(malformed)?)
     } else {
@@ -151,10 +163,8 @@ pub fn platform_image(
     config_bytes: &[u8],
     index_platform: Option<Platform>,
 ) -> Result<PlatformImage, InspectError> {
-    let config: ImageConfig = serde_json::from_slice(config_bytes).map_err(|e| InspectError::Malformed {
-        what: format!("image config {}", manifest.config.digest),
-        detail: e.to_string(),
-    })?;
+    let config: ImageConfig = serde_json::from_slice(config_bytes)
+        .map_err(|e| not_json_we_read(format!("image config {}", manifest.config.digest), e))?;
     let container = config.config.unwrap_or_default();
     let size: u64 = manifest.layers.iter().map(|l| l.size).sum();
     let diff_ids = config.rootfs.map(|r| r.diff_ids).unwrap_or_default();
@@ -328,5 +338,18 @@ mod tests {
         let digest = Digest::from_sha256([0; 32]);
         let parsed = parse_manifest(crate::registry::OCI_MANIFEST, body, &digest);
         assert!(matches!(parsed, Err(InspectError::Malformed { detail, .. }) if detail.contains("not a valid digest")));
+    }
+
+    #[test]
+    fn a_long_value_in_a_malformed_manifest_is_not_quoted_whole() {
+        let long = "é".repeat(5_000);
+        let body = format!(r#"{{"config":{{"mediaType":"c","digest":"sha256:{}","size":"{long}"}}}}"#, "c".repeat(64));
+        let digest = Digest::from_sha256([0; 32]);
+        let Err(InspectError::Malformed { detail, .. }) = parse_manifest(crate::registry::OCI_MANIFEST, body.as_bytes(), &digest)
+        else {
+            panic!("a string where a number belongs is malformed")
+        };
+        assert!(detail.starts_with("invalid type: string"), "{detail}");
+        assert!(detail.len() < 200 && detail.ends_with(" …"), "{detail}");
     }
 }
