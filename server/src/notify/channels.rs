@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::sign::WebhookSecret;
 use super::{Notifier, NotifyError};
-use crate::store::{ChannelRecord, NewChannel, UserId};
+use crate::store::{Capped, ChannelRecord, NewChannel, UserId};
 
 pub const KINDS: &[&str] = &["webhook", "slack", "email", "github_dispatch"];
 const MAX_NAME: usize = 64;
@@ -110,9 +110,6 @@ impl Notifier {
         if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
             return Err(NotifyError::Invalid(format!("name: 1 to {MAX_NAME} characters, no control characters")));
         }
-        if self.store.channels(user).await?.len() >= MAX_CHANNELS {
-            return Err(NotifyError::Invalid(format!("you have {MAX_CHANNELS} channels, the most one user may have: delete one first")));
-        }
         let checked = match input.kind.as_str() {
             "webhook" => self.check_webhook(input).await?,
             "slack" => self.check_slack(input).await?,
@@ -126,11 +123,15 @@ impl Notifier {
         let new = NewChannel { user, name, kind: &input.kind, target: &checked.target, settings: &settings };
         let key = &self.key;
         let secret = checked.secret.as_ref();
-        let id = self
-            .store
-            .insert_channel(&new, |id| secret.map(|s| key.seal(&sealing_context(id, user.0), s.as_bytes())))
-            .await?
-            .ok_or_else(|| NotifyError::Conflict(format!("you have a channel named {name:?} already")))?;
+        let sealed = |id| secret.map(|s| key.seal(&sealing_context(id, user.0), s.as_bytes()));
+        let id = match self.store.insert_channel(&new, MAX_CHANNELS, sealed).await? {
+            Capped::Saved(id) => id,
+            Capped::Duplicate => return Err(NotifyError::Conflict(format!("you have a channel named {name:?} already"))),
+            Capped::Full => {
+                let why = format!("you have {MAX_CHANNELS} channels, the most one user may have: delete one first");
+                return Err(NotifyError::Invalid(why));
+            }
+        };
         let record = self.store.channel(id).await?.ok_or(NotifyError::NotFound)?;
         tracing::info!(user = user.0, channel = id, kind = %input.kind, "notification channel saved");
         Ok((ChannelView::from(&record), checked.shown_once))

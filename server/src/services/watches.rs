@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{ImageQuery, Images, ServiceError};
 use crate::inspect::Viewer;
 use crate::notify::NotifyError;
-use crate::store::{NewWatch, SharedStore, UserId, WatchRecord};
+use crate::store::{Capped, NewWatch, SharedStore, UserId, WatchRecord};
 use crate::watch::WatchRules;
 
 /// What a user asks to watch (the API's body).
@@ -83,9 +83,6 @@ impl Watches {
         let rules =
             WatchRules::parse(input.tag.as_deref(), &input.include, &input.exclude, &input.events, input.min_severity.as_deref())
                 .map_err(invalid)?;
-        if self.store.watches(user).await?.len() >= MAX_WATCHES {
-            return Err(invalid(format!("you have {MAX_WATCHES} watches, the most one user may have: delete one first")));
-        }
         if input.channels.is_empty() {
             return Err(invalid("channels: name at least one of your channels (POST /api/v1/channels makes one)".into()));
         }
@@ -128,7 +125,9 @@ impl Watches {
             min_severity,
             channels: &input.channels,
         };
-        let id = self.store.insert_watch(&new).await?;
+        let Capped::Saved(id) = self.store.insert_watch(&new, MAX_WATCHES).await? else {
+            return Err(invalid(format!("you have {MAX_WATCHES} watches, the most one user may have: delete one first")));
+        };
         tracing::info!(user = user.0, watch = id, repository = %repository.repository_path(), "watch saved");
         let record = self.store.watch(id).await?.ok_or(ServiceError::Notify(NotifyError::NotFound))?;
         let mut view = self.view(&record).await?;

@@ -16,6 +16,12 @@ pub(super) enum Db {
     Postgres(PgPool),
 }
 
+impl Db {
+    pub(super) fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+}
+
 /// Runs `$body` with `$pool` bound to the store's pool, whichever backend it is: the body is
 /// written once and compiled for each.
 macro_rules! on_pool {

@@ -29,7 +29,7 @@ pub use images::{ConfigRecord, Counts, LayerRecord, ManifestRecord, Repository, 
 pub use jobs::{Job, JobOutcome, JobState, NewJob};
 pub use lineage::{ChainImage, ImageChain, TagNaming};
 pub use notifications::{
-    AttemptRecord, Attempted, ChannelRecord, DeliveryRecord, NewChannel, NewDelivery, NewWatch, WatchRecord,
+    AttemptRecord, Attempted, Capped, ChannelRecord, DeliveryRecord, NewChannel, NewDelivery, NewWatch, WatchRecord,
 };
 pub use tags::{TagChange, TagHistoryEntry, TagRecord};
 pub use url::{DatabaseUrl, Secret};

@@ -118,6 +118,21 @@ pub struct Attempted<'a> {
     pub detail: &'a str,
 }
 
+/// The end of an insert that a per-user limit bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capped {
+    Saved(i64),
+    /// The user has as many as the limit allows.
+    Full,
+    /// A row with the same unique name exists.
+    Duplicate,
+}
+
+/// Taken first in a capped insert on PostgreSQL: the same user's inserts take turns, so each
+/// counts the rows of the one before (READ COMMITTED would let two both count 49 and both insert).
+/// On SQLite the insert statement itself holds the write lock while it counts.
+const LOCK_USER: &str = "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE";
+
 const CHANNEL_COLUMNS: &str = "id, user_id, name, kind, target, settings, sealed, created_at, failing_since, disabled_at, disabled_reason";
 const WATCH_SELECT: &str = "SELECT w.id, w.user_id, w.repository_id, r.registry, r.name AS repository, r.visibility,
         w.tag, w.include, w.exclude, w.events, w.min_severity, w.created_at
@@ -126,26 +141,43 @@ const DELIVERY_COLUMNS: &str =
     "id, channel_id, event_id, event_type, message_id, payload, state, attempts, created_at, finished_at";
 
 impl Store {
-    /// Saves a channel, its secret sealed by `seal` for the new id, in one transaction; `None` when
-    /// `user` has a channel of that name already.
+    /// Saves a channel, its secret sealed by `seal` for the new id, in one transaction, unless
+    /// `user` has `limit` channels or one of that name already.
     pub async fn insert_channel(
         &self,
         new: &NewChannel<'_>,
+        limit: usize,
         seal: impl FnOnce(i64) -> Option<Vec<u8>>,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Capped> {
         let insert = "INSERT INTO channels (user_id, name, kind, target, settings, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, name) DO NOTHING RETURNING id";
+             SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT COUNT(*) FROM channels WHERE user_id = $1) < $7
+             ON CONFLICT (user_id, name) DO NOTHING RETURNING id";
         let set_secret = "UPDATE channels SET sealed = $2 WHERE id = $1";
+        let count = "SELECT COUNT(*) FROM channels WHERE user_id = $1";
+        let postgres = self.db.is_postgres();
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query(LOCK_USER).bind(new.user.0).execute(&mut *tx).await?;
+            }
             let id: Option<i64> = sqlx::query_scalar(insert)
                 .bind(new.user.0).bind(new.name).bind(new.kind).bind(new.target).bind(new.settings).bind(Utc::now())
+                .bind(limit as i64)
                 .fetch_optional(&mut *tx).await?;
-            if let Some(id) = id && let Some(sealed) = seal(id) {
-                sqlx::query(set_secret).bind(id).bind(sealed).execute(&mut *tx).await?;
-            }
+            let outcome = match id {
+                Some(id) => {
+                    if let Some(sealed) = seal(id) {
+                        sqlx::query(set_secret).bind(id).bind(sealed).execute(&mut *tx).await?;
+                    }
+                    Capped::Saved(id)
+                }
+                None => {
+                    let n: i64 = sqlx::query_scalar(count).bind(new.user.0).fetch_one(&mut *tx).await?;
+                    if n >= limit as i64 { Capped::Full } else { Capped::Duplicate }
+                }
+            };
             tx.commit().await?;
-            Ok(id)
+            Ok(outcome)
         })
     }
 
@@ -166,22 +198,28 @@ impl Store {
         Ok(deleted > 0)
     }
 
-    /// Saves a watch and its channels in one transaction; its id.
-    pub async fn insert_watch(&self, new: &NewWatch<'_>) -> StoreResult<i64> {
+    /// Saves a watch and its channels in one transaction, unless `user` has `limit` watches.
+    pub async fn insert_watch(&self, new: &NewWatch<'_>, limit: usize) -> StoreResult<Capped> {
         let insert = "INSERT INTO watches (user_id, repository_id, tag, include, exclude, events, min_severity, created_at, hook_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE (SELECT COUNT(*) FROM watches WHERE user_id = $1) < $10
+             RETURNING id";
         let link = "INSERT INTO watch_channels (watch_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        let postgres = self.db.is_postgres();
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar(insert)
+            if postgres {
+                sqlx::query(LOCK_USER).bind(new.user.0).execute(&mut *tx).await?;
+            }
+            let id: Option<i64> = sqlx::query_scalar(insert)
                 .bind(new.user.0).bind(new.repository.0).bind(new.tag).bind(new.include).bind(new.exclude)
-                .bind(new.events).bind(new.min_severity).bind(Utc::now()).bind(new.hook_hash)
-                .fetch_one(&mut *tx).await?;
+                .bind(new.events).bind(new.min_severity).bind(Utc::now()).bind(new.hook_hash).bind(limit as i64)
+                .fetch_optional(&mut *tx).await?;
+            let Some(id) = id else { return Ok(Capped::Full) };
             for channel in new.channels {
                 sqlx::query(link).bind(id).bind(channel).execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            Ok(id)
+            Ok(Capped::Saved(id))
         })
     }
 
