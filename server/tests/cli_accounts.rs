@@ -77,7 +77,8 @@ async fn an_operator_makes_accounts_and_tokens_from_the_command_line() {
     // process's SQLite locks on it (POSIX locks are per process), and the CLI's last connection
     // would then checkpoint and remove the WAL under this process's open connection, which goes
     // on seeing the old contents.
-    let raw = std::process::Command::new("cat").arg("shipshape.db").arg("shipshape.db-wal").current_dir(d).output().unwrap().stdout;
+    let cat = std::process::Command::new("cat").args(["shipshape.db", "shipshape.db-wal"]).current_dir(d).output();
+    let raw = cat.unwrap().stdout;
     for secret in [PASSWORD, &token, &write_token, &token[4..]] {
         assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} stored in plain text");
     }

@@ -1,5 +1,6 @@
 //! The job runner in one process: panics, retries, schedules shared by two runners, a graceful
-//! stop that hands a running job back, and lanes that keep long jobs from holding back short ones. The job kinds here exist only for these tests.
+//! stop that hands a running job back, and lanes that keep long jobs from holding back short ones.
+//! The job kinds here exist only for these tests.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

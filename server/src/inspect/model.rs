@@ -345,8 +345,8 @@ mod tests {
         let long = "é".repeat(5_000);
         let body = format!(r#"{{"config":{{"mediaType":"c","digest":"sha256:{}","size":"{long}"}}}}"#, "c".repeat(64));
         let digest = Digest::from_sha256([0; 32]);
-        let Err(InspectError::Malformed { detail, .. }) = parse_manifest(crate::registry::OCI_MANIFEST, body.as_bytes(), &digest)
-        else {
+        let parsed = parse_manifest(crate::registry::OCI_MANIFEST, body.as_bytes(), &digest);
+        let Err(InspectError::Malformed { detail, .. }) = parsed else {
             panic!("a string where a number belongs is malformed")
         };
         assert!(detail.starts_with("invalid type: string"), "{detail}");

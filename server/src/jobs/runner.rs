@@ -4,7 +4,7 @@
 //! claims it (up to the attempt cap). A failed attempt worth retrying is queued again with
 //! exponential backoff. On shutdown the loops stop claiming and hand their running jobs back.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -88,9 +88,7 @@ impl Runner {
         tracing::info!(worker = %runner.worker, kinds = ?runner.kinds(), "job runner started");
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(runner.clone().keep_schedules(shutdown.clone())));
-        for lane in runner.lanes() {
-            let kinds: Vec<&'static str> =
-                runner.kinds().into_iter().filter(|kind| runner.handlers[kind].0 == lane).collect();
+        for (lane, kinds) in runner.kinds_by_lane() {
             for _ in 0..lane.loops() {
                 tasks.push(tokio::spawn(runner.clone().claim_loop(kinds.clone(), shutdown.clone())));
             }
@@ -118,11 +116,12 @@ impl Runner {
         kinds
     }
 
-    /// The lanes some registered kind runs in.
-    fn lanes(&self) -> Vec<Lane> {
-        let mut lanes: Vec<Lane> = self.handlers.values().map(|(lane, _)| *lane).collect();
-        lanes.sort_unstable();
-        lanes.dedup();
+    /// The registered kinds, grouped by the lane that runs them.
+    fn kinds_by_lane(&self) -> BTreeMap<Lane, Vec<&'static str>> {
+        let mut lanes: BTreeMap<Lane, Vec<&'static str>> = BTreeMap::new();
+        for (kind, (lane, _)) in &self.handlers {
+            lanes.entry(*lane).or_default().push(kind);
+        }
         lanes
     }
 

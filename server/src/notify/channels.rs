@@ -126,7 +126,9 @@ impl Notifier {
         let sealed = |id| secret.map(|s| key.seal(&sealing_context(id, user.0), s.as_bytes()));
         let id = match self.store.insert_channel(&new, MAX_CHANNELS, sealed).await? {
             Capped::Saved(id) => id,
-            Capped::Duplicate => return Err(NotifyError::Conflict(format!("you have a channel named {name:?} already"))),
+            Capped::Duplicate => {
+                return Err(NotifyError::Conflict(format!("you have a channel named {name:?} already")));
+            }
             Capped::Full => {
                 let why = format!("you have {MAX_CHANNELS} channels, the most one user may have: delete one first");
                 return Err(NotifyError::Invalid(why));

@@ -126,7 +126,8 @@ impl Watches {
             channels: &input.channels,
         };
         let Capped::Saved(id) = self.store.insert_watch(&new, MAX_WATCHES).await? else {
-            return Err(invalid(format!("you have {MAX_WATCHES} watches, the most one user may have: delete one first")));
+            let why = format!("you have {MAX_WATCHES} watches, the most one user may have: delete one first");
+            return Err(invalid(why));
         };
         tracing::info!(user = user.0, watch = id, repository = %repository.repository_path(), "watch saved");
         let record = self.store.watch(id).await?.ok_or(ServiceError::Notify(NotifyError::NotFound))?;

@@ -200,7 +200,8 @@ impl Store {
 
     /// Saves a watch and its channels in one transaction, unless `user` has `limit` watches.
     pub async fn insert_watch(&self, new: &NewWatch<'_>, limit: usize) -> StoreResult<Capped> {
-        let insert = "INSERT INTO watches (user_id, repository_id, tag, include, exclude, events, min_severity, created_at, hook_hash)
+        let insert = "INSERT INTO watches
+                 (user_id, repository_id, tag, include, exclude, events, min_severity, created_at, hook_hash)
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE (SELECT COUNT(*) FROM watches WHERE user_id = $1) < $10
              RETURNING id";
         let link = "INSERT INTO watch_channels (watch_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
